@@ -1,0 +1,15 @@
+using System.CommandLine;
+using Microsoft.ML.Lorenza.Cli.Commands;
+
+namespace Microsoft.ML.Lorenza.Cli;
+
+/// <summary>The `lorenza` tool: verbs in the style of the ML.NET CLI.</summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        var root = new RootCommand("Fine-tune RoBERTa text classifiers with the LORENZA optimizer (libtorch, CPU or CUDA).");
+        root.Subcommands.Add(InfoCommand.Create());
+        return root.Parse(args).Invoke();
+    }
+}
