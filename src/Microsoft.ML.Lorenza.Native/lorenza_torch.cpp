@@ -46,12 +46,15 @@ void set_error(const char* message) { last_error = message ? message : "unknown 
   }                                                   \
   return 0;
 
-at::Tensor& T(lt_tensor t) {
+// A tensor handle is a TensorImpl* that owns one reference (no extra heap object per tensor).
+using ImplPtr = c10::intrusive_ptr<c10::TensorImpl, c10::UndefinedTensorImpl>;
+
+at::Tensor T(lt_tensor t) {
   if (t == nullptr) throw std::invalid_argument("null tensor handle");
-  return *static_cast<at::Tensor*>(t);
+  return at::Tensor(ImplPtr::reclaim_copy(static_cast<c10::TensorImpl*>(t)));
 }
 
-lt_tensor wrap(at::Tensor t) { return new at::Tensor(std::move(t)); }
+lt_tensor wrap(at::Tensor t) { return t.unsafeReleaseTensorImpl(); }
 
 int copy_string(const std::string& s, char* buffer, int64_t capacity, int64_t* written) {
   *written = static_cast<int64_t>(s.size());
@@ -240,7 +243,9 @@ LT_API int lt_cuda_reset_peak(int32_t device_index) {
 }
 
 // ---------------------------------------------------------------------------------------------
-LT_API void lt_tensor_free(lt_tensor t) { delete static_cast<at::Tensor*>(t); }
+LT_API void lt_tensor_free(lt_tensor t) {
+  if (t != nullptr) ImplPtr::reclaim(static_cast<c10::TensorImpl*>(t));  // drops the handle's reference
+}
 
 LT_API int lt_tensor_from_data(const void* data, int64_t nbytes, const int64_t* shape, int32_t ndim,
                                int32_t dtype, lt_tensor* out) {
@@ -269,7 +274,7 @@ LT_API int lt_tensor_copy_to(lt_tensor t, void* dst, int64_t nbytes) {
 
 LT_API int lt_tensor_copy_from(lt_tensor t, const void* src, int64_t nbytes) {
   LT_TRY
-  at::Tensor& target = T(t);
+  at::Tensor target = T(t);
   const int64_t have = target.numel() * static_cast<int64_t>(target.element_size());
   if (nbytes != have)
     throw std::invalid_argument("source holds " + std::to_string(nbytes) + " bytes but tensor " +
@@ -283,7 +288,7 @@ LT_API int lt_tensor_copy_from(lt_tensor t, const void* src, int64_t nbytes) {
 
 LT_API int lt_tensor_meta(lt_tensor t, lt_meta* meta, int64_t* shape, int32_t shape_capacity) {
   LT_TRY
-  const at::Tensor& x = T(t);
+  const at::Tensor x = T(t);
   *meta = lt_meta{};
   meta->defined = x.defined() ? 1 : 0;
   if (!x.defined()) return 0;
@@ -307,7 +312,7 @@ LT_API int lt_tensor_alias(lt_tensor t, lt_tensor* out) {
 
 LT_API void* lt_tensor_data_ptr(lt_tensor t) {
   try {
-    const at::Tensor& x = T(t);
+    const at::Tensor x = T(t);
     if (!x.defined() || !x.device().is_cpu() || !x.is_contiguous()) return nullptr;
     return x.data_ptr();
   } catch (...) {
@@ -330,7 +335,7 @@ LT_API int lt_tensor_set_requires_grad(lt_tensor t, int32_t requires_grad) {
 
 LT_API int lt_tensor_grad(lt_tensor t, lt_tensor* out) {
   LT_TRY
-  const at::Tensor& g = T(t).grad();
+  const at::Tensor g = T(t).grad();
   *out = g.defined() ? wrap(g) : nullptr;
   LT_CATCH
 }
@@ -427,8 +432,9 @@ LT_API int lt_op_call(lt_op op, const lt_arg* args, int32_t nargs, lt_arg* outs,
   if (static_cast<size_t>(nargs) > formals.size())
     throw std::invalid_argument(std::to_string(nargs) + " arguments given but " + handle->schema().name() +
                                 " takes " + std::to_string(formals.size()));
-  torch::jit::Stack stack;
-  stack.reserve(formals.size());
+  // One stack per thread, reused: a tiny op call then allocates nothing here.
+  thread_local torch::jit::Stack stack;
+  stack.clear();
   for (size_t k = 0; k < formals.size(); ++k) {
     if (k < static_cast<size_t>(nargs)) {
       stack.push_back(to_ivalue(args[k], formals[k]));
@@ -442,6 +448,7 @@ LT_API int lt_op_call(lt_op op, const lt_arg* args, int32_t nargs, lt_arg* outs,
   *nouts = 0;
   if (max_outs > 0)
     for (const auto& v : stack) put_result(v, outs, max_outs, nouts);
+  stack.clear();  // release the results' references now, not at the next call
   LT_CATCH
 }
 

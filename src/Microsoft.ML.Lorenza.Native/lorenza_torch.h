@@ -14,7 +14,7 @@
 #define LT_API extern "C" __attribute__((visibility("default")))
 #endif
 
-typedef void* lt_tensor;     // at::Tensor*
+typedef void* lt_tensor;     // c10::TensorImpl* owning one reference
 typedef void* lt_op;         // c10::OperatorHandle*
 typedef void* lt_generator;  // at::Generator*
 typedef void* lt_dict;       // list of (name, tensor) pairs

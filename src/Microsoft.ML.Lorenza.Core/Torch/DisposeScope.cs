@@ -10,7 +10,10 @@ public sealed class DisposeScope : IDisposable
 {
     [ThreadStatic] private static DisposeScope? current;
 
-    private readonly HashSet<Tensor> tensors = new(ReferenceEqualityComparer.Instance);
+    // Tensors in creation order; a removed tensor leaves a null slot (O(1) removal), compacted
+    // when more than half the slots are empty, so loops that dispose as they go stay cheap.
+    private readonly List<Tensor?> tensors = new();
+    private int emptySlots;
     private bool disposed;
 
     internal DisposeScope()
@@ -26,18 +29,33 @@ public sealed class DisposeScope : IDisposable
     public DisposeScope? Outer { get; }
 
     /// <summary>Tensors this scope will free.</summary>
-    public int Count => tensors.Count;
+    public int Count => tensors.Count - emptySlots;
 
     internal void Add(Tensor tensor)
     {
-        tensors.Add(tensor);
         tensor.OwningScope = this;
+        tensor.ScopeSlot = tensors.Count;
+        tensors.Add(tensor);
     }
 
     internal void Remove(Tensor tensor)
     {
-        tensors.Remove(tensor);
+        tensors[tensor.ScopeSlot] = null;
         tensor.OwningScope = null;
+        if (++emptySlots > 32 && emptySlots > tensors.Count / 2) Compact();
+    }
+
+    private void Compact()
+    {
+        var kept = 0;
+        for (var k = 0; k < tensors.Count; k++)
+        {
+            if (tensors[k] is not { } t) continue;
+            t.ScopeSlot = kept;
+            tensors[kept++] = t;
+        }
+        tensors.RemoveRange(kept, tensors.Count - kept);
+        emptySlots = 0;
     }
 
     /// <summary>Frees every tensor still owned by this scope and makes the outer scope current again.</summary>
@@ -47,10 +65,12 @@ public sealed class DisposeScope : IDisposable
         disposed = true;
         foreach (var tensor in tensors)
         {
+            if (tensor is null) continue;
             tensor.OwningScope = null;
             tensor.Dispose();
         }
         tensors.Clear();
+        emptySlots = 0;
         // Scopes nest: closing an outer scope first also closes the ones inside it on this thread.
         if (IsOpenOnThisThread()) current = Outer;
     }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 
@@ -48,6 +49,7 @@ public readonly struct Arg
 /// left out take the schema's defaults. Any ATen operator is reachable this way:
 /// <c>new Op("aten::erf").Call(x)</c>.
 /// </summary>
+[SkipLocalsInit] // the stackalloc'd argument and result buffers are filled before they are read
 public sealed unsafe class Op
 {
     private const int MaxResults = 64;
@@ -161,7 +163,7 @@ public sealed unsafe class Op
         switch (a.Kind)
         {
             case Native.ArgKind.Tensor:
-                n.Ptr = (void*)pins.Hold((Tensor)a.Ref!);
+                n.Ptr = (void*)Pins.Hold((Tensor)a.Ref!);
                 break;
             case Native.ArgKind.Device:
                 n.Len = (long)a.D;
@@ -184,7 +186,7 @@ public sealed unsafe class Op
             case Native.ArgKind.TensorList:
                 var tensors = (Tensor?[])a.Ref!;
                 var handles = new IntPtr[tensors.Length];
-                for (var k = 0; k < tensors.Length; k++) handles[k] = tensors[k] is { } t ? pins.Hold(t) : IntPtr.Zero;
+                for (var k = 0; k < tensors.Length; k++) handles[k] = tensors[k] is { } t ? Pins.Hold(t) : IntPtr.Zero;
                 n.Ptr = pins.Pin(handles);
                 n.Len = tensors.Length;
                 break;
@@ -208,20 +210,14 @@ public sealed unsafe class Op
         if (a.Kind == Native.ArgKind.Tensor && a.Ptr != null) Native.lt_tensor_free((IntPtr)a.Ptr);
     }
 
-    /// <summary>Arrays pinned, and tensor handles kept from being freed, for the duration of one call.</summary>
+    /// <summary>Arrays pinned for the duration of one call.</summary>
     private struct Pins
     {
         private List<GCHandle>? handles;
-        private List<SafeHandle>? held;
 
-        public IntPtr Hold(Tensor tensor)
-        {
-            var safe = tensor.SafeHandle;
-            var added = false;
-            safe.DangerousAddRef(ref added);
-            (held ??= new List<SafeHandle>(4)).Add(safe);
-            return safe.DangerousGetHandle();
-        }
+        // Tensor handles are read raw: the tensors are referenced by the caller's argument span for the
+        // whole call, so the GC cannot finalize them meanwhile.
+        public static IntPtr Hold(Tensor tensor) => tensor.Handle;
 
         public void* Pin(Array array)
         {
@@ -233,7 +229,6 @@ public sealed unsafe class Op
         public readonly void Release()
         {
             if (handles is not null) foreach (var h in handles) h.Free();
-            if (held is not null) foreach (var s in held) s.DangerousRelease();
         }
     }
 }

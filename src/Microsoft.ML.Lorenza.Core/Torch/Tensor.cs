@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace Microsoft.ML.Lorenza.Torch;
 
 /// <summary>
@@ -8,7 +6,7 @@ namespace Microsoft.ML.Lorenza.Torch;
 /// </summary>
 public sealed partial class Tensor : IDisposable
 {
-    private readonly TensorHandle safeHandle;
+    private IntPtr handle;
     private long[]? cachedShape;
     private ScalarType? cachedDType;
 
@@ -16,29 +14,39 @@ public sealed partial class Tensor : IDisposable
     internal Tensor(IntPtr handle)
     {
         if (handle == IntPtr.Zero) throw new ArgumentException("Null tensor handle.", nameof(handle));
-        safeHandle = new TensorHandle(handle);
+        this.handle = handle;
         DisposeScope.Current?.Add(this);
     }
 
-    internal DisposeScope? OwningScope { get; set; }
+    // A safety net only: tensors are meant to be disposed (directly or by a scope), not finalized.
+    ~Tensor() => Release();
 
-    internal SafeHandle SafeHandle => safeHandle;
+    internal DisposeScope? OwningScope { get; set; }
+    internal int ScopeSlot { get; set; }
 
     internal IntPtr Handle
     {
         get
         {
-            ObjectDisposedException.ThrowIf(safeHandle.IsClosed, this);
-            return safeHandle.DangerousGetHandle();
+            var h = handle;
+            if (h == IntPtr.Zero) throw new ObjectDisposedException(nameof(Tensor), "The tensor was disposed (directly or by its DisposeScope); keep it with MoveToOuterDisposeScope() or DetachFromDisposeScope().");
+            return h;
         }
     }
 
-    public bool IsDisposed => safeHandle.IsClosed;
+    public bool IsDisposed => handle == IntPtr.Zero;
 
     public void Dispose()
     {
         OwningScope?.Remove(this);
-        safeHandle.Dispose();
+        Release();
+        GC.SuppressFinalize(this);
+    }
+
+    private void Release()
+    {
+        var h = Interlocked.Exchange(ref handle, IntPtr.Zero);
+        if (h != IntPtr.Zero) Native.lt_tensor_free(h);
     }
 
     /// <summary>Keeps this tensor alive when the current scope closes: it moves to the enclosing scope (or none).</summary>

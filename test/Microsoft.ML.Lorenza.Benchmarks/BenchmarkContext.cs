@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace Microsoft.ML.Lorenza.Benchmarks;
+
+/// <summary>What a benchmark gets: its arguments, a table printer, timing and a place to save results.</summary>
+public sealed class BenchmarkContext(string name, string[] args)
+{
+    public string[] Args { get; } = args;
+
+    /// <summary>The repository root (where Microsoft.ML.Lorenza.sln is).</summary>
+    public static string RepoRoot { get; } = FindRepoRoot();
+
+    /// <summary>../shared beside the repository (data sets, fixtures), or null.</summary>
+    public static string? SharedRoot =>
+        Environment.GetEnvironmentVariable("LORENZA_SHARED_DIR") is { Length: > 0 } env && Directory.Exists(env) ? env
+        : Directory.Exists(Path.Combine(RepoRoot, "..", "shared")) ? Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared"))
+        : null;
+
+    /// <summary>The interpreter with Debian's PyTorch (the `python3` on PATH may lack torch).</summary>
+    public static string Python => Environment.GetEnvironmentVariable("LORENZA_PYTHON") is { Length: > 0 } p ? p : "/usr/bin/python3";
+
+    /// <summary>Whether "--quick" was passed: fewer repetitions, for a smoke run.</summary>
+    public bool Quick => Args.Contains("--quick");
+
+    /// <summary>Median seconds of <paramref name="repeats"/> timed calls after <paramref name="warmup"/> untimed ones.</summary>
+    public static double MedianSeconds(Action action, int repeats, int warmup = 1)
+    {
+        for (var i = 0; i < warmup; i++) action();
+        var times = new double[repeats];
+        for (var i = 0; i < repeats; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            action();
+            times[i] = watch.Elapsed.TotalSeconds;
+        }
+        Array.Sort(times);
+        return times[repeats / 2];
+    }
+
+    /// <summary>Prints rows as an aligned text table (first row = headers).</summary>
+    public static void PrintTable(IReadOnlyList<string[]> rows)
+    {
+        var widths = Enumerable.Range(0, rows[0].Length).Select(c => rows.Max(r => r[c].Length)).ToArray();
+        for (var r = 0; r < rows.Count; r++)
+        {
+            Console.WriteLine(string.Join("  ", rows[r].Select((cell, c) => cell.PadRight(widths[c]))));
+            if (r == 0) Console.WriteLine(string.Join("  ", widths.Select(w => new string('-', w))));
+        }
+    }
+
+    /// <summary>Writes the results as JSON to artifacts/bench/&lt;name&gt;.json and returns the path.</summary>
+    public string Save(object results)
+    {
+        var dir = Path.Combine(RepoRoot, "artifacts", "bench");
+        Directory.CreateDirectory(dir);
+        var path = Path.Combine(dir, name + ".json");
+        var envelope = new
+        {
+            benchmark = name,
+            date = DateTime.UtcNow.ToString("u"),
+            machine = new { cores = Environment.ProcessorCount, os = Environment.OSVersion.ToString() },
+            results,
+        };
+        File.WriteAllText(path, JsonSerializer.Serialize(envelope, new JsonSerializerOptions { WriteIndented = true }));
+        Console.WriteLine($"results written to {path}");
+        return path;
+    }
+
+    /// <summary>Runs a command and returns its stdout; throws with its stderr when it fails.</summary>
+    public static string RunProcess(string fileName, string arguments, string? stdin = null)
+    {
+        var info = new ProcessStartInfo(fileName, arguments)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using var process = Process.Start(info) ?? throw new InvalidOperationException("cannot start " + fileName);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (stdin != null) process.StandardInput.Write(stdin);
+        process.StandardInput.Close();
+        process.WaitForExit();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"{fileName} {arguments} failed ({process.ExitCode}): {stderr.Result}");
+        return stdout.Result;
+    }
+
+    private static string FindRepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Microsoft.ML.Lorenza.sln"))) return dir.FullName;
+        return Directory.GetCurrentDirectory();
+    }
+}

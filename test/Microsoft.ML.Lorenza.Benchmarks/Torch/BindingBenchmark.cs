@@ -1,0 +1,66 @@
+using System.Text.Json;
+using Microsoft.ML.Lorenza.Torch;
+
+namespace Microsoft.ML.Lorenza.Benchmarks.Torch;
+
+/// <summary>
+/// The binding's overhead against Debian's PyTorch on the same machine, in one run: matmul GFLOP/s
+/// (same libtorch and BLAS underneath, so the ratio shows what the C# path adds or loses) and the cost
+/// of one tiny op call (1-element add), out of place (new tensor + wrapper + dispose) and in place.
+/// </summary>
+public sealed class BindingBenchmark : IBenchmark
+{
+    public string Name => "binding";
+    public string Description => "matmul GFLOP/s and tiny-op call cost: C# binding vs Debian PyTorch";
+
+    public void Run(BenchmarkContext context)
+    {
+        int[] sizes = [512, 1024, 2048];
+        var repeats = context.Quick ? 3 : 10;
+        var calls = context.Quick ? 20_000 : 200_000;
+
+        var ours = new Dictionary<int, double>();
+        foreach (var n in sizes)
+        {
+            using var scope = torch.NewDisposeScope();
+            using var g = new Generator(0);
+            var a = torch.randn([n, n], g);
+            var b = torch.randn([n, n], g);
+            var seconds = BenchmarkContext.MedianSeconds(() => torch.matmul(a, b).Dispose(), repeats, warmup: 2);
+            ours[n] = 2.0 * n * n * n / seconds / 1e9;
+        }
+
+        double addUs, addInPlaceUs;
+        using (var scope = torch.NewDisposeScope())
+        {
+            var x = torch.ones([1]);
+            var y = torch.ones([1]);
+            addUs = BenchmarkContext.MedianSeconds(() => { for (var i = 0; i < calls; i++) x.add(y).Dispose(); }, 5) / calls * 1e6;
+            addInPlaceUs = BenchmarkContext.MedianSeconds(() => { for (var i = 0; i < calls; i++) x.add_(y); }, 5) / calls * 1e6;
+        }
+
+        var request = JsonSerializer.Serialize(new { sizes, repeats, calls, threads = TorchRuntime.NumThreads });
+        using var reply = JsonDocument.Parse(BenchmarkContext.RunProcess(BenchmarkContext.Python,
+            Path.Combine(BenchmarkContext.RepoRoot, "test", "reference", "bench_torch_ops.py"), request));
+        var py = reply.RootElement;
+
+        Console.WriteLine($"libtorch {TorchRuntime.Version} (C#) vs PyTorch {py.GetProperty("torch").GetString()}; " +
+                          $"intra-op threads {TorchRuntime.NumThreads} vs {py.GetProperty("threads").GetInt32()}; OpenBLAS threads {TorchRuntime.BlasThreads}");
+        var rows = new List<string[]> { new[] { "measure", "C#", "PyTorch", "C#/PyTorch", "target" } };
+        var results = new List<object>();
+        foreach (var n in sizes)
+        {
+            var theirs = py.GetProperty("matmul_gflops").GetProperty(n.ToString()).GetDouble();
+            rows.Add([$"matmul {n}³ GFLOP/s", $"{ours[n]:F1}", $"{theirs:F1}", $"{ours[n] / theirs:F2}", "≥ 0.95"]);
+            results.Add(new { measure = $"matmul_{n}_gflops", csharp = ours[n], pytorch = theirs, ratio = ours[n] / theirs });
+        }
+        foreach (var (label, key, value) in new[] { ("add (new tensor) µs/call", "add", addUs), ("add_ (in place) µs/call", "add_", addInPlaceUs) })
+        {
+            var theirs = py.GetProperty("op_call_us").GetProperty(key).GetDouble();
+            rows.Add([label, $"{value:F2}", $"{theirs:F2}", $"{value / theirs:F2}", "< 1"]);
+            results.Add(new { measure = $"op_call_{key}_us", csharp = value, pytorch = theirs, ratio = value / theirs });
+        }
+        BenchmarkContext.PrintTable(rows);
+        context.Save(new { threads = TorchRuntime.NumThreads, omp_wait_policy = Environment.GetEnvironmentVariable("OMP_WAIT_POLICY"), rows = results });
+    }
+}
