@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# One entry point for developers and CI (Linux).
+#
+#   ./build.sh            install what is missing, build everything, run the main job (`lorenza demo`)
+#   ./build.sh test       install what is missing, build, run every test; ends with "N passed, N failed, N skipped"
+#   ./build.sh build      install what is missing and build only
+#   ./build.sh bench ...  run benchmarks (names, `all` or `list`; see test/Microsoft.ML.Lorenza.Benchmarks)
+#   ./build.sh publish    self-contained `lorenza` for linux-x64 in artifacts/publish (for GPU machines)
+#
+# Installing needs root (or sudo) the first time: apt packages libtorch-dev, libopenblas0-pthread
+# (without it libtorch falls back to reference BLAS, ~20x slower), cmake, python3-torch and
+# python3-onnx (reference implementations for tests and benchmarks); npm packages for the JavaScript
+# reference tools under test/js. Each step is skipped quietly when already done.
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+CONFIG=${CONFIG:-Release}
+VERB=${1:-run}
+[ $# -gt 0 ] && shift
+
+log() { printf '[build] %s\n' "$*"; }
+
+# ---- dependencies ------------------------------------------------------------------------------
+APT_PACKAGES=(libtorch-dev libopenblas0-pthread cmake g++ python3-torch python3-onnx nodejs npm)
+
+install_apt_packages() {
+  local missing=()
+  for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  # node/npm may come from elsewhere than Debian (e.g. a preinstalled Node): then skip those.
+  if command -v node >/dev/null && command -v npm >/dev/null; then
+    local kept=()
+    for p in "${missing[@]}"; do [[ $p == nodejs || $p == npm ]] || kept+=("$p"); done
+    missing=("${kept[@]}")
+  fi
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  log "installing ${missing[*]} (apt)"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+install_npm_tools() {
+  for dir in test/js/*/; do
+    [ -f "$dir/package-lock.json" ] || continue
+    [ -d "$dir/node_modules" ] && [ "$dir/node_modules" -nt "$dir/package-lock.json" ] && continue
+    log "npm ci in $dir"
+    (cd "$dir" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
+  done
+}
+
+# ---- ML.NET layer: built only where the Microsoft.ML package can be restored ---------------------
+SOLUTION=Microsoft.ML.Lorenza.sln
+choose_solution() {
+  local mlnet=src/Microsoft.ML.Lorenza/Microsoft.ML.Lorenza.csproj
+  [ -f "$mlnet" ] || return 0
+  if dotnet restore "$mlnet" --verbosity quiet >/dev/null 2>&1; then
+    SOLUTION=Microsoft.ML.Lorenza.sln
+  else
+    log "Microsoft.ML cannot be restored here: skipping the ML.NET layer, its tests and samples (building Microsoft.ML.Lorenza.Engine.slnf)."
+    SOLUTION=Microsoft.ML.Lorenza.Engine.slnf
+  fi
+}
+
+build() {
+  install_apt_packages
+  install_npm_tools
+  choose_solution
+  log "dotnet build $SOLUTION ($CONFIG)"
+  dotnet build "$SOLUTION" -c "$CONFIG" --nologo -v quiet -clp:ErrorsOnly
+}
+
+# Process settings that libtorch needs on small machines (see README "Performance settings"):
+# libgomp threads sleep instead of spinning between ops, and glibc keeps freed multi-MB buffers.
+export_runtime_settings() {
+  export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
+  export GLIBC_TUNABLES=${GLIBC_TUNABLES:-glibc.malloc.trim_threshold=1073741824:glibc.malloc.mmap_threshold=1073741824}
+}
+
+lorenza() {
+  export_runtime_settings
+  dotnet "src/Microsoft.ML.Lorenza.Cli/bin/$CONFIG/net10.0/lorenza.dll" "$@"
+}
+
+run_tests() {
+  export_runtime_settings
+  local log_file
+  log_file=$(mktemp)
+  local status=0
+  # The VSTest runner prints one "Passed!/Failed! - Failed: F, Passed: P, Skipped: S" line per test project.
+  dotnet test "$SOLUTION" -c "$CONFIG" --no-build --nologo --settings test/lorenza.runsettings \
+    2>&1 | tee "$log_file" || status=$?
+  local passed failed skipped
+  passed=$(grep -oE 'Passed: +[0-9]+' "$log_file" | awk '{s+=$2} END {print s+0}')
+  failed=$(grep -oE 'Failed: +[0-9]+' "$log_file" | awk '{s+=$2} END {print s+0}')
+  skipped=$(grep -oE 'Skipped: +[0-9]+' "$log_file" | awk '{s+=$2} END {print s+0}')
+  rm -f "$log_file"
+  if [ "$status" -eq 0 ] && [ "$passed" -eq 0 ]; then status=1; fi
+  echo "$passed passed, $failed failed, $skipped skipped"
+  return "$status"
+}
+
+case "$VERB" in
+  run)
+    build
+    lorenza info
+    if lorenza demo --help >/dev/null 2>&1; then lorenza demo "$@"; fi
+    ;;
+  build) build ;;
+  test)
+    build
+    run_tests
+    ;;
+  bench)
+    build
+    export_runtime_settings
+    dotnet "test/Microsoft.ML.Lorenza.Benchmarks/bin/$CONFIG/net10.0/Microsoft.ML.Lorenza.Benchmarks.dll" "$@"
+    ;;
+  lorenza)
+    lorenza "$@"
+    ;;
+  publish)
+    build
+    dotnet publish src/Microsoft.ML.Lorenza.Cli -c "$CONFIG" -r linux-x64 --self-contained -p:SkipNativeBuild=true \
+      -o artifacts/publish --nologo -v quiet
+    log "self-contained lorenza in artifacts/publish (the native shim is built on the target machine: see test/gpu/run.sh)"
+    ;;
+  *)
+    echo "usage: ./build.sh [run|build|test|bench ...|lorenza ...|publish]" >&2
+    exit 2
+    ;;
+esac
