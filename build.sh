@@ -72,20 +72,11 @@ build() {
   dotnet build "$SOLUTION" -c "$CONFIG" --nologo -v quiet -clp:ErrorsOnly
 }
 
-# Process settings that libtorch needs on small machines (see README "Performance settings"):
-# libgomp threads sleep instead of spinning between ops, and glibc keeps freed multi-MB buffers.
-export_runtime_settings() {
-  export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
-  export GLIBC_TUNABLES=${GLIBC_TUNABLES:-glibc.malloc.trim_threshold=1073741824:glibc.malloc.mmap_threshold=1073741824}
-}
-
 lorenza() {
-  export_runtime_settings
   dotnet "src/Microsoft.ML.Lorenza.Cli/bin/$CONFIG/net10.0/lorenza.dll" "$@"
 }
 
 run_tests() {
-  export_runtime_settings
   local log_file
   log_file=$(mktemp)
   local status=0
@@ -115,7 +106,6 @@ case "$VERB" in
     ;;
   bench)
     build
-    export_runtime_settings
     dotnet "test/Microsoft.ML.Lorenza.Benchmarks/bin/$CONFIG/net10.0/Microsoft.ML.Lorenza.Benchmarks.dll" "$@"
     ;;
   lorenza)

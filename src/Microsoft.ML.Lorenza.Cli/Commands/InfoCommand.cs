@@ -19,7 +19,7 @@ public static class InfoCommand
             Console.WriteLine(blasThreads < 0
                 ? "BLAS             not OpenBLAS (matmul may be ~20x slower: apt-get install libopenblas0-pthread)"
                 : $"BLAS             OpenBLAS, {blasThreads} threads ({TorchRuntime.BlasConfig.Trim()})");
-            Console.WriteLine($"OMP_WAIT_POLICY  {Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "(not set)"}");
+            Console.WriteLine($"process tuning   {TorchRuntime.ProcessTuningSummary}");
             Console.WriteLine($"devices          cpu{(TorchRuntime.CudaAvailable ? $", cuda x{TorchRuntime.CudaDeviceCount}" : " (cuda: not available in this libtorch build or no GPU visible)")}");
             return 0;
         });

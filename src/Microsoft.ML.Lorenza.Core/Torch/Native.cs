@@ -41,6 +41,7 @@ internal static unsafe partial class Native
     static Native()
     {
         NativeLibrary.SetDllImportResolver(typeof(Native).Assembly, Resolve);
+        ProcessTuning.Apply(); // before libtorch loads: libgomp reads OMP_WAIT_POLICY when it loads
         Check(lt_set_num_threads(TorchRuntime.DefaultThreadCount()));
     }
 

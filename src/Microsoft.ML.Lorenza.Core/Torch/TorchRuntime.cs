@@ -37,6 +37,9 @@ public static unsafe class TorchRuntime
             return (status, written);
         });
 
+    /// <summary>The process settings applied at load (see ProcessTuning): wait policy and allocator.</summary>
+    public static string ProcessTuningSummary { get { Native.EnsureLoaded(); return ProcessTuning.Summary; } }
+
     public static bool CudaAvailable { get { Native.EnsureLoaded(); return Native.lt_cuda_is_available() != 0; } }
 
     public static int CudaDeviceCount { get { Native.EnsureLoaded(); return Native.lt_cuda_device_count(); } }
