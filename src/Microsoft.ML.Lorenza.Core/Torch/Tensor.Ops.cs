@@ -46,6 +46,10 @@ public sealed partial class Tensor
     // ---- arithmetic ----
     public Tensor add(Tensor other, double alpha = 1) => Aten.AddTensor.Call(this, other, alpha);
     public Tensor add(double other) => Aten.AddScalar.Call(this, other, 1);
+    // Integer scalars keep integer tensors integer (as in PyTorch: int64 + 1 is int64, + 1.0 is float).
+    public Tensor add(long other) => Aten.AddScalar.Call(this, other, 1);
+    public Tensor sub(long other) => Aten.SubScalar.Call(this, other, 1);
+    public Tensor mul(long other) => Aten.MulScalar.Call(this, other);
     public Tensor sub(Tensor other, double alpha = 1) => Aten.SubTensor.Call(this, other, alpha);
     public Tensor sub(double other) => Aten.SubScalar.Call(this, other, 1);
     public Tensor mul(Tensor other) => Aten.MulTensor.Call(this, other);
@@ -73,6 +77,9 @@ public sealed partial class Tensor
 
     public static Tensor operator +(Tensor a, Tensor b) => a.add(b);
     public static Tensor operator +(Tensor a, double b) => a.add(b);
+    public static Tensor operator +(Tensor a, long b) => a.add(b);
+    public static Tensor operator -(Tensor a, long b) => a.sub(b);
+    public static Tensor operator *(Tensor a, long b) => a.mul(b);
     public static Tensor operator +(double a, Tensor b) => b.add(a);
     public static Tensor operator -(Tensor a, Tensor b) => a.sub(b);
     public static Tensor operator -(Tensor a, double b) => a.sub(b);

@@ -118,6 +118,32 @@ public static unsafe class torch
     public static Tensor outer(Tensor a, Tensor b) => Aten.Outer.Call(a, b);
     public static Tensor diag(Tensor t, long diagonal = 0) => Aten.Diag.Call(t, diagonal);
 
+    /// <summary>
+    /// Reads the tensors of a file written by PyTorch's torch.save of a state dict (e.g. Hugging Face's
+    /// pytorch_model.bin), through libtorch's own unpickler.
+    /// </summary>
+    public static Dictionary<string, Tensor> load_state_dict_file(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"No such file: {path}", path);
+        Native.EnsureLoaded();
+        if (Native.lt_pickle_load_state_dict(path, out var dict, out var count) != 0)
+            throw new InvalidDataException($"{path} is not a readable torch.save state dict: {Native.LastError()}");
+        try
+        {
+            var result = new Dictionary<string, Tensor>((int)count);
+            for (long k = 0; k < count; k++)
+            {
+                Native.Check(Native.lt_dict_entry(dict, k, out var name, out var tensor));
+                result[System.Runtime.InteropServices.Marshal.PtrToStringUTF8(name)!] = new Tensor(tensor);
+            }
+            return result;
+        }
+        finally
+        {
+            Native.lt_dict_free(dict);
+        }
+    }
+
     /// <summary>Calls any ATen operator by schema name, e.g. <c>torch.ops("aten::erf").Call(x)</c>.</summary>
     public static Op ops(string name, string overload = "") => new(name, overload);
 

@@ -1,0 +1,107 @@
+using System.Text;
+using Microsoft.ML.Lorenza.Torch;
+
+namespace Microsoft.ML.Lorenza.Modeling;
+
+/// <summary>What loading a checkpoint did besides copying tensors (for logs and reports).</summary>
+public sealed record LoadReport(string WeightsFile, IReadOnlyList<string> Ignored, IReadOnlyList<string> FreshlyInitialized);
+
+/// <summary>
+/// Hugging Face model folders: config.json plus model.safetensors (preferred) or pytorch_model.bin.
+/// Loading validates every name and shape and reports all problems in one exception.
+/// </summary>
+public static class ModelFolder
+{
+    public const string ConfigFile = "config.json";
+    public const string SafeTensorsFile = "model.safetensors";
+    public const string PyTorchFile = "pytorch_model.bin";
+
+    // Keys HF checkpoints carry that this classifier does not use.
+    private static readonly string[] IgnorablePrefixes = ["roberta.pooler.", "lm_head.", "roberta.embeddings.position_ids", "roberta.embeddings.token_type_ids"];
+
+    /// <summary>
+    /// Loads a folder. When the checkpoint has no classifier head (a pretrained encoder such as
+    /// roberta-base), the head is initialized from
+    /// <paramref name="seed"/> and reported as freshly initialized.
+    /// </summary>
+    public static (RobertaForSequenceClassification Model, LoadReport Report) Load(string folder, IReadOnlyList<string>? labels = null, ulong seed = 0)
+    {
+        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Model folder not found: {folder}");
+        var config = RobertaConfig.Load(Path.Combine(folder, ConfigFile));
+        if (labels is not null) config.Labels = [.. labels];
+        var model = RobertaForSequenceClassification.Create(config, seed);
+        try
+        {
+            var report = LoadWeights(model, folder);
+            return (model, report);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Copies the folder's weights into <paramref name="model"/>, validating names and shapes.</summary>
+    public static LoadReport LoadWeights(RobertaForSequenceClassification model, string folder)
+    {
+        var safetensors = Path.Combine(folder, SafeTensorsFile);
+        var bin = Path.Combine(folder, PyTorchFile);
+        var file = File.Exists(safetensors) ? safetensors : File.Exists(bin) ? bin
+            : throw new FileNotFoundException($"{folder} has neither {SafeTensorsFile} nor {PyTorchFile}.", safetensors);
+        var tensors = file == safetensors ? SafeTensors.Load(file) : torch.load_state_dict_file(file);
+        try
+        {
+            return LoadStateDict(model, tensors, file);
+        }
+        finally
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+        }
+    }
+
+    /// <summary>Copies tensors by name; one exception lists every missing, unexpected and mis-shaped tensor.</summary>
+    public static LoadReport LoadStateDict(RobertaForSequenceClassification model, IReadOnlyDictionary<string, Tensor> tensors, string source)
+    {
+        // A bare RobertaModel checkpoint names "embeddings.…"; the classifier's encoder is "roberta.…".
+        var named = tensors.Keys.Any(k => k.StartsWith("roberta.", StringComparison.Ordinal))
+            ? tensors.ToDictionary(kv => kv.Key, kv => kv.Value)
+            : tensors.ToDictionary(kv => kv.Key.StartsWith("classifier.", StringComparison.Ordinal) ? kv.Key : "roberta." + kv.Key, kv => kv.Value);
+
+        var parameters = model.state_dict();
+        var ignored = named.Keys.Where(k => !parameters.ContainsKey(k) && IgnorablePrefixes.Any(p => k.StartsWith(p, StringComparison.Ordinal))).ToList();
+        var unexpected = named.Keys.Where(k => !parameters.ContainsKey(k) && !ignored.Contains(k)).ToList();
+        var missing = parameters.Keys.Where(k => !named.ContainsKey(k)).ToList();
+        var headOnlyMissing = missing.Count > 0 && missing.All(k => k.StartsWith("classifier.", StringComparison.Ordinal));
+        var misShaped = parameters.Where(p => named.TryGetValue(p.Key, out var t) && !t.shape.SequenceEqual(p.Value.shape))
+            .Select(p => $"{p.Key}: checkpoint {Tensor.ShapeString(named[p.Key].shape)}, model {Tensor.ShapeString(p.Value.shape)}").ToList();
+
+        if (unexpected.Count > 0 || misShaped.Count > 0 || (missing.Count > 0 && !headOnlyMissing))
+        {
+            var message = new StringBuilder($"{source} does not match the model described by its config.json:");
+            if (missing.Count > 0 && !headOnlyMissing) message.Append($"\n  missing ({missing.Count}): {string.Join(", ", missing)}");
+            if (unexpected.Count > 0) message.Append($"\n  unexpected ({unexpected.Count}): {string.Join(", ", unexpected)}");
+            if (misShaped.Count > 0) message.Append($"\n  mis-shaped ({misShaped.Count}): {string.Join("; ", misShaped)}");
+            throw new InvalidDataException(message.ToString());
+        }
+
+        using (torch.no_grad())
+        {
+            foreach (var (name, parameter) in parameters)
+            {
+                if (!named.TryGetValue(name, out var source_)) continue;
+                using var converted = source_.to(parameter.dtype);
+                parameter.copy_(converted);
+            }
+        }
+        return new LoadReport(source, ignored, headOnlyMissing ? missing : []);
+    }
+
+    /// <summary>Writes config.json and model.safetensors (HF names and keys): loadable here and by transformers.</summary>
+    public static void Save(RobertaForSequenceClassification model, string folder)
+    {
+        Directory.CreateDirectory(folder);
+        model.Config.Save(Path.Combine(folder, ConfigFile));
+        SafeTensors.Save(Path.Combine(folder, SafeTensorsFile), model.state_dict());
+    }
+}

@@ -1,0 +1,143 @@
+using System.Buffers.Binary;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.ML.Lorenza.Torch;
+
+namespace Microsoft.ML.Lorenza.Modeling;
+
+/// <summary>
+/// The safetensors format, exactly: an 8-byte little-endian header length N, N bytes of JSON
+/// ({name: {dtype, shape, data_offsets: [begin, end]}}, optional "__metadata__"), then the raw
+/// little-endian tensor bytes; offsets are relative to the end of the header. Every offset is checked
+/// against the file, the shape and the dtype before any data is read.
+/// </summary>
+public static class SafeTensors
+{
+    private static readonly Dictionary<string, ScalarType> DTypes = new()
+    {
+        ["F32"] = ScalarType.Float32, ["F16"] = ScalarType.Float16, ["BF16"] = ScalarType.BFloat16, ["F64"] = ScalarType.Float64,
+        ["I64"] = ScalarType.Int64, ["I32"] = ScalarType.Int32, ["I16"] = ScalarType.Int16, ["I8"] = ScalarType.Int8,
+        ["U8"] = ScalarType.Byte, ["BOOL"] = ScalarType.Bool,
+    };
+
+    private static string Name(ScalarType type) => DTypes.First(kv => kv.Value == type).Key;
+
+    /// <summary>Reads every tensor of a .safetensors file into CPU tensors (outside any dispose scope).</summary>
+    public static Dictionary<string, Tensor> Load(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"No such file: {path}", path);
+        var bytes = File.ReadAllBytes(path);
+        return Parse(bytes, path);
+    }
+
+    /// <summary>Parses safetensors bytes; <paramref name="source"/> names them in error messages.</summary>
+    public static Dictionary<string, Tensor> Parse(byte[] bytes, string source)
+    {
+        if (bytes.Length < 8) throw new InvalidDataException($"{source}: {bytes.Length} bytes is too short for a safetensors file (8-byte header length missing).");
+        var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+        if (headerLength > (ulong)(bytes.Length - 8))
+            throw new InvalidDataException($"{source}: header length {headerLength} runs past the end of the file ({bytes.Length} bytes); the file is truncated or not safetensors.");
+        JsonObject header;
+        try { header = JsonNode.Parse(Encoding.UTF8.GetString(bytes, 8, (int)headerLength))!.AsObject(); }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException)
+        {
+            throw new InvalidDataException($"{source}: the header is not a JSON object ({e.Message}).", e);
+        }
+
+        var dataStart = 8 + (long)headerLength;
+        var dataLength = bytes.Length - dataStart;
+        var entries = new List<(string Name, ScalarType Type, long[] Shape, long Begin, long End)>();
+        foreach (var (name, node) in header)
+        {
+            if (name == "__metadata__") continue;
+            var entry = node as JsonObject ?? throw new InvalidDataException($"{source}: entry '{name}' is not an object.");
+            var dtypeName = entry["dtype"]?.GetValue<string>() ?? throw new InvalidDataException($"{source}: tensor '{name}' has no dtype.");
+            if (!DTypes.TryGetValue(dtypeName, out var type))
+                throw new InvalidDataException($"{source}: tensor '{name}' has unsupported dtype {dtypeName} (supported: {string.Join(", ", DTypes.Keys)}).");
+            var shape = entry["shape"]?.AsArray().Select(d => d!.GetValue<long>()).ToArray() ?? throw new InvalidDataException($"{source}: tensor '{name}' has no shape.");
+            var offsets = entry["data_offsets"]?.AsArray().Select(d => d!.GetValue<long>()).ToArray();
+            if (offsets is not { Length: 2 }) throw new InvalidDataException($"{source}: tensor '{name}' needs data_offsets [begin, end].");
+            var (begin, end) = (offsets[0], offsets[1]);
+            long count = 1;
+            foreach (var d in shape)
+            {
+                if (d < 0) throw new InvalidDataException($"{source}: tensor '{name}' has a negative dimension in shape {Tensor.ShapeString(shape)}.");
+                count = checked(count * d);
+            }
+            var expected = count * type.ElementSize();
+            if (begin < 0 || end < begin || end > dataLength)
+                throw new InvalidDataException($"{source}: tensor '{name}' data_offsets [{begin}, {end}] lie outside the data section ({dataLength} bytes).");
+            if (end - begin != expected)
+                throw new InvalidDataException($"{source}: tensor '{name}' spans {end - begin} bytes but shape {Tensor.ShapeString(shape)} of {dtypeName} needs {expected}.");
+            entries.Add((name, type, shape, begin, end));
+        }
+        var sorted = entries.OrderBy(e => e.Begin).ToList();
+        for (var k = 1; k < sorted.Count; k++)
+            if (sorted[k].Begin < sorted[k - 1].End)
+                throw new InvalidDataException($"{source}: tensors '{sorted[k - 1].Name}' and '{sorted[k].Name}' overlap.");
+
+        var result = new Dictionary<string, Tensor>();
+        try
+        {
+            foreach (var (name, type, shape, begin, end) in entries)
+                result[name] = FromBytes(bytes.AsSpan((int)(dataStart + begin), (int)(end - begin)), type, shape);
+        }
+        catch
+        {
+            foreach (var t in result.Values) t.Dispose();
+            throw;
+        }
+        return result;
+    }
+
+    private static Tensor FromBytes(ReadOnlySpan<byte> data, ScalarType type, long[] shape)
+    {
+        // Build as bytes, then reinterpret: works for every dtype, including half and bfloat16.
+        using var scope = torch.NewDisposeScope();
+        var raw = torch.tensor(data, [data.Length]);
+        var typed = type == ScalarType.Byte ? raw.clone() : new Op("aten::view", "dtype").Call(raw, type);
+        return typed.reshape(shape).DetachFromDisposeScope();
+    }
+
+    /// <summary>
+    /// Writes tensors (any device) as safetensors, names sorted, "__metadata__" {"format":"pt"} first
+    /// and the header padded with spaces to a multiple of 8, as Hugging Face writes them. Atomic.
+    /// </summary>
+    public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors)
+    {
+        var names = tensors.Keys.OrderBy(n => n, StringComparer.Ordinal).ToList();
+        var header = new StringBuilder("{\"__metadata__\":{\"format\":\"pt\"}");
+        var blobs = new List<byte[]>();
+        long offset = 0;
+        foreach (var name in names)
+        {
+            var t = tensors[name];
+            var bytes = ToBytes(t);
+            header.Append(',').Append(JsonSerializer.Serialize(name)).Append(":{\"dtype\":\"").Append(Name(t.dtype))
+                  .Append("\",\"shape\":[").Append(string.Join(',', t.shape)).Append("],\"data_offsets\":[")
+                  .Append(offset).Append(',').Append(offset + bytes.Length).Append("]}");
+            offset += bytes.Length;
+            blobs.Add(bytes);
+        }
+        header.Append('}');
+        while ((header.Length + 8) % 8 != 0 || Encoding.UTF8.GetByteCount(header.ToString()) % 8 != 0) header.Append(' ');
+        var headerBytes = Encoding.UTF8.GetBytes(header.ToString());
+        AtomicFile.Write(path, stream =>
+        {
+            Span<byte> length = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)headerBytes.Length);
+            stream.Write(length);
+            stream.Write(headerBytes);
+            foreach (var blob in blobs) stream.Write(blob);
+        });
+    }
+
+    private static byte[] ToBytes(Tensor t)
+    {
+        using var scope = torch.NewDisposeScope();
+        var cpu = t.detach().cpu().contiguous().reshape(-1);
+        var asBytes = t.dtype == ScalarType.Byte ? cpu : new Op("aten::view", "dtype").Call(cpu, ScalarType.Byte);
+        return asBytes.ToArray<byte>();
+    }
+}
