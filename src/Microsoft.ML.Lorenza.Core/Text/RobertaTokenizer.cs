@@ -1,0 +1,289 @@
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json;
+using Utf8 = System.Text.Encoding;
+
+namespace Microsoft.ML.Lorenza.Text;
+
+/// <summary>
+/// GPT-2/RoBERTa byte-level BPE from Hugging Face's vocab.json + merges.txt, matching transformers'
+/// RobertaTokenizer: special tokens split out first (&lt;mask&gt; strips the whitespace before it),
+/// GPT-2 pre-tokenization, UTF-8 bytes mapped to visible characters, merges applied by rank.
+/// Sentences become <c>&lt;s&gt; A &lt;/s&gt;</c>, pairs <c>&lt;s&gt; A &lt;/s&gt;&lt;/s&gt; B &lt;/s&gt;</c>.
+/// Thread-safe; a bounded cache remembers the BPE of frequent words.
+/// </summary>
+public sealed class RobertaTokenizer
+{
+    public const string VocabFile = "vocab.json";
+    public const string MergesFile = "merges.txt";
+    private const int CacheLimit = 100_000;
+
+    private static readonly string[] SpecialTokens = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"];
+
+    private readonly Dictionary<string, int> vocab;
+    private readonly string[] idToToken;
+    private readonly Dictionary<(string, string), int> mergeRanks;
+    private readonly List<(string Left, string Right)> merges;
+    private readonly HashSet<int> specialIds;
+    private readonly ConcurrentDictionary<string, int[]> cache = new();
+
+    private RobertaTokenizer(Dictionary<string, int> vocab, List<(string, string)> merges, string source)
+    {
+        this.vocab = vocab;
+        this.merges = merges;
+        mergeRanks = new Dictionary<(string, string), int>(merges.Count);
+        for (var rank = 0; rank < merges.Count; rank++) mergeRanks.TryAdd(merges[rank], rank);
+        var missing = SpecialTokens.Where(t => !vocab.ContainsKey(t)).ToList();
+        if (missing.Count > 0)
+            throw new InvalidDataException($"{source}: the vocabulary lacks the special token(s) {string.Join(" ", missing)} that RoBERTa needs.");
+        idToToken = new string[vocab.Values.Max() + 1];
+        foreach (var (token, id) in vocab) idToToken[id] = token;
+        BosId = vocab["<s>"];
+        PadId = vocab["<pad>"];
+        EosId = vocab["</s>"];
+        UnkId = vocab["<unk>"];
+        MaskId = vocab["<mask>"];
+        specialIds = [BosId, PadId, EosId, UnkId, MaskId];
+    }
+
+    public int BosId { get; }
+    public int PadId { get; }
+    public int EosId { get; }
+    public int UnkId { get; }
+    public int MaskId { get; }
+
+    /// <summary>One more than the largest id (the embedding table's row count must be at least this).</summary>
+    public int VocabSize => idToToken.Length;
+
+    // ---- loading and saving ----
+
+    public static RobertaTokenizer FromFolder(string folder) =>
+        FromFiles(Path.Combine(folder, VocabFile), Path.Combine(folder, MergesFile));
+
+    public static RobertaTokenizer FromFiles(string vocabPath, string mergesPath)
+    {
+        if (!File.Exists(vocabPath)) throw new FileNotFoundException($"Vocabulary file not found: {vocabPath}", vocabPath);
+        if (!File.Exists(mergesPath)) throw new FileNotFoundException($"Merges file not found: {mergesPath}", mergesPath);
+        Dictionary<string, int> vocab;
+        try
+        {
+            vocab = JsonSerializer.Deserialize<Dictionary<string, int>>(File.ReadAllText(vocabPath))
+                    ?? throw new InvalidDataException("null");
+        }
+        catch (Exception e) when (e is JsonException or InvalidDataException)
+        {
+            throw new InvalidDataException($"{vocabPath} is not a JSON object of token → id: {e.Message}", e);
+        }
+        if (vocab.Count == 0) throw new InvalidDataException($"{vocabPath} holds no tokens.");
+        if (vocab.Values.Any(id => id < 0)) throw new InvalidDataException($"{vocabPath} has negative token ids.");
+        return new RobertaTokenizer(vocab, ReadMerges(mergesPath, vocab), vocabPath);
+    }
+
+    // The first line is a "#version" header; every other non-empty line is "left right".
+    private static List<(string, string)> ReadMerges(string path, Dictionary<string, int> vocab)
+    {
+        var merges = new List<(string, string)>();
+        var lineNumber = 0;
+        foreach (var line in File.ReadLines(path))
+        {
+            lineNumber++;
+            if (lineNumber == 1 && line.StartsWith("#version", StringComparison.Ordinal)) continue;
+            if (line.Length == 0) continue;
+            var parts = line.Split(' ');
+            if (parts.Length != 2 || parts[0].Length == 0 || parts[1].Length == 0)
+                throw new InvalidDataException($"{path} line {lineNumber}: expected 'left right', found '{line}'.");
+            if (!vocab.ContainsKey(parts[0] + parts[1]))
+                throw new InvalidDataException($"{path} line {lineNumber}: the merge result '{parts[0] + parts[1]}' is not in the vocabulary; vocab.json and merges.txt do not belong together.");
+            merges.Add((parts[0], parts[1]));
+        }
+        return merges;
+    }
+
+    /// <summary>Writes vocab.json and merges.txt into <paramref name="folder"/> (loadable here and by transformers).</summary>
+    public void SaveTo(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        var ordered = vocab.OrderBy(kv => kv.Value).ToDictionary(kv => kv.Key, kv => kv.Value);
+        AtomicFile.WriteAllText(Path.Combine(folder, VocabFile), JsonSerializer.Serialize(ordered));
+        AtomicFile.WriteAllText(Path.Combine(folder, MergesFile),
+            "#version: 0.2\n" + string.Concat(merges.Select(m => $"{m.Left} {m.Right}\n")));
+    }
+
+    /// <summary>Builds a tokenizer from an in-memory vocabulary and merge list (e.g. one trained by <see cref="BpeTrainer"/>).</summary>
+    public static RobertaTokenizer FromVocabulary(Dictionary<string, int> vocab, List<(string, string)> merges) =>
+        new(vocab, merges, "in-memory vocabulary");
+
+    // ---- encoding ----
+
+    /// <summary>Plain BPE ids of <paramref name="text"/>, no &lt;s&gt;/&lt;/s&gt; added (special-token literals still map to their ids).</summary>
+    public int[] Tokenize(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var ids = new List<int>();
+        foreach (var (chunk, specialId) in SplitOnSpecialTokens(text))
+        {
+            if (specialId >= 0) { ids.Add(specialId); continue; }
+            foreach (var (start, length) in GptPreTokenizer.Split(chunk))
+                ids.AddRange(EncodeWord(chunk.Substring(start, length)));
+        }
+        return [.. ids];
+    }
+
+    /// <summary>&lt;s&gt; text &lt;/s&gt;, truncated to <paramref name="maxLength"/> ids (specials included) when given.</summary>
+    public int[] Encode(string text, int? maxLength = null)
+    {
+        var body = Tokenize(text);
+        if (maxLength is { } max)
+        {
+            CheckMaxLength(max, 2);
+            if (body.Length > max - 2) body = body[..(max - 2)];
+        }
+        return [BosId, .. body, EosId];
+    }
+
+    /// <summary>&lt;s&gt; a &lt;/s&gt;&lt;/s&gt; b &lt;/s&gt;, truncating the longer side first to fit <paramref name="maxLength"/>.</summary>
+    public int[] EncodePair(string a, string b, int? maxLength = null)
+    {
+        var left = Tokenize(a);
+        var right = Tokenize(b);
+        if (maxLength is { } max)
+        {
+            CheckMaxLength(max, 4);
+            int keepLeft = left.Length, keepRight = right.Length;
+            while (keepLeft + keepRight > max - 4)
+            {
+                if (keepLeft >= keepRight) keepLeft--; else keepRight--;
+            }
+            left = left[..keepLeft];
+            right = right[..keepRight];
+        }
+        return [BosId, .. left, EosId, EosId, .. right, EosId];
+    }
+
+    private static void CheckMaxLength(int max, int specials)
+    {
+        if (max < specials + 1)
+            throw new ArgumentOutOfRangeException(nameof(max), max, $"A maximum length of {max} cannot hold the {specials} special tokens and any text; use at least {specials + 1}.");
+    }
+
+    /// <summary>Encodes many texts (or pairs) and pads them into one batch (right padding, attention mask).</summary>
+    public EncodedBatch EncodeBatch(IReadOnlyList<string> texts, IReadOnlyList<string?>? pairs, int maxLength)
+    {
+        if (pairs is not null && pairs.Count != texts.Count)
+            throw new ArgumentException($"{texts.Count} texts but {pairs.Count} second texts; give one per text.", nameof(pairs));
+        var rows = new int[texts.Count][];
+        for (var k = 0; k < texts.Count; k++)
+            rows[k] = pairs?[k] is { } pair ? EncodePair(texts[k], pair, maxLength) : Encode(texts[k], maxLength);
+        return EncodedBatch.Pad(rows, PadId);
+    }
+
+    private IEnumerable<(string Chunk, int SpecialId)> SplitOnSpecialTokens(string text)
+    {
+        var pending = new StringBuilder();
+        var i = 0;
+        while (i < text.Length)
+        {
+            var match = text[i] == '<' ? SpecialTokens.FirstOrDefault(t => string.CompareOrdinal(text, i, t, 0, t.Length) == 0) : null;
+            if (match is null)
+            {
+                pending.Append(text[i++]);
+                continue;
+            }
+            // <mask> has lstrip: the text before it loses its trailing whitespace (Python's str.rstrip).
+            var before = pending.ToString();
+            if (match == "<mask>") before = before.TrimEnd(PythonWhitespace);
+            if (before.Length > 0) yield return (before, -1);
+            pending.Clear();
+            yield return (match, vocab[match]);
+            i += match.Length;
+        }
+        if (pending.Length > 0) yield return (pending.ToString(), -1);
+    }
+
+    // Python's str.isspace set for the BMP characters that matter here (adds U+001C–U+001F to .NET's).
+    private static readonly char[] PythonWhitespace =
+        Enumerable.Range(0, 0x3001).Select(c => (char)c).Where(c => char.IsWhiteSpace(c) || c is >= '\u001c' and <= '\u001f').ToArray();
+
+    private int[] EncodeWord(string word)
+    {
+        if (cache.TryGetValue(word, out var cached)) return cached;
+        var bytes = Utf8.UTF8.GetBytes(word);
+        var symbols = new List<string>(bytes.Length);
+        foreach (var b in bytes) symbols.Add(ByteUnicodeMap.ByteToChar[b].ToString());
+        ApplyMerges(symbols);
+        var ids = symbols.Select(s => vocab.TryGetValue(s, out var id) ? id : UnkId).ToArray();
+        if (cache.Count < CacheLimit) cache.TryAdd(word, ids);
+        return ids;
+    }
+
+    // Repeatedly merges every occurrence of the lowest-ranked adjacent pair (Hugging Face's order).
+    private void ApplyMerges(List<string> symbols)
+    {
+        while (symbols.Count > 1)
+        {
+            var bestRank = int.MaxValue;
+            (string, string) best = default;
+            for (var k = 0; k + 1 < symbols.Count; k++)
+                if (mergeRanks.TryGetValue((symbols[k], symbols[k + 1]), out var rank) && rank < bestRank)
+                {
+                    bestRank = rank;
+                    best = (symbols[k], symbols[k + 1]);
+                }
+            if (bestRank == int.MaxValue) return;
+            var merged = new List<string>(symbols.Count);
+            for (var k = 0; k < symbols.Count; k++)
+            {
+                if (k + 1 < symbols.Count && symbols[k] == best.Item1 && symbols[k + 1] == best.Item2)
+                {
+                    merged.Add(best.Item1 + best.Item2);
+                    k++;
+                }
+                else
+                {
+                    merged.Add(symbols[k]);
+                }
+            }
+            symbols.Clear();
+            symbols.AddRange(merged);
+        }
+    }
+
+    // ---- decoding ----
+
+    /// <summary>
+    /// Text of <paramref name="ids"/>: special tokens as their literal text (or dropped), byte-level
+    /// characters back to UTF-8 (invalid sequences become U+FFFD, as Python's errors="replace").
+    /// </summary>
+    public string Decode(IEnumerable<int> ids, bool skipSpecialTokens = false)
+    {
+        var result = new StringBuilder();
+        var bytes = new List<byte>();
+        void Flush()
+        {
+            result.Append(Utf8.UTF8.GetString(bytes.ToArray()));
+            bytes.Clear();
+        }
+        foreach (var id in ids)
+        {
+            if (id < 0 || id >= idToToken.Length || idToToken[id] is null)
+                throw new ArgumentOutOfRangeException(nameof(ids), id, $"Token id {id} is not in the vocabulary (0..{idToToken.Length - 1}).");
+            if (specialIds.Contains(id))
+            {
+                if (skipSpecialTokens) continue;
+                Flush();
+                result.Append(idToToken[id]);
+                continue;
+            }
+            foreach (var c in idToToken[id])
+            {
+                if (ByteUnicodeMap.CharToByte.TryGetValue(c, out var b)) bytes.Add(b);
+                else bytes.AddRange(Utf8.UTF8.GetBytes(c.ToString()));
+            }
+        }
+        Flush();
+        return result.ToString();
+    }
+
+    /// <summary>The byte-level token strings of <paramref name="text"/> (e.g. "Ġworld").</summary>
+    public string[] TokenStrings(string text) => Tokenize(text).Select(id => idToToken[id]).ToArray();
+}
