@@ -1,12 +1,12 @@
 namespace Microsoft.ML.Lorenza.Torch;
 
 /// <summary>
-/// A rank-k change ΔW = scale · Left · Right of an m×n weight (Left m×k, Right k×n), applied by
+/// A change ΔW = scale · Left · Right of an m×n weight (Left m×k, Right k×n), applied by
 /// <see cref="Linear"/> as a side branch so W itself is never written. LORENZA's probes and SAM
 /// perturbations are of this form: a left basis P gives Left = P, Right = Z; a right basis gives
-/// Left = Z, Right = Pᵀ.
+/// Left = Z, Right = Pᵀ. With Right = null the change is full rank: ΔW = scale · Left (Left m×n).
 /// </summary>
-public sealed record LowRankDelta(Tensor Left, Tensor Right, double Scale);
+public sealed record LowRankDelta(Tensor Left, Tensor? Right, double Scale);
 
 /// <summary>
 /// y = x·Wᵀ + b, as torch.nn.Linear (weight m×n = out×in, HF parameter names "weight" and "bias").
@@ -36,6 +36,11 @@ public sealed class Linear : Module
     {
         var y = torch.nn.functional.linear(x, weight, bias);
         if (Delta is not { } d) return y;
+        if (d.Right is null)
+        {
+            using var full = torch.matmul(x, d.Left.mT);           // x·ΔWᵀ/scale: (..., m)
+            using (y) return y.add(full, d.Scale);
+        }
         using var projected = torch.matmul(x, d.Right.mT);   // x·Rightᵀ: (..., k)
         using var branch = torch.matmul(projected, d.Left.mT); // (..., m)
         using (y) return y.add(branch, d.Scale);

@@ -1,0 +1,435 @@
+using Microsoft.ML.Lorenza.Torch;
+
+namespace Microsoft.ML.Lorenza.Optimizers;
+
+/// <summary>How managed matrices keep their Adam state.</summary>
+public enum Subspace
+{
+    /// <summary>Full m×n moments (AdamW, SAM, AdaZo-SAM).</summary>
+    None,
+    /// <summary>LORENZA: randomized range finder, refreshed at the end of every T-th step from G_SAM.</summary>
+    RangeFinder,
+    /// <summary>GaLore: full SVD of the current gradient at steps 0, T, 2T, … before the update.</summary>
+    Svd,
+}
+
+/// <summary>Where the sharpness-aware ascent direction comes from.</summary>
+public enum Ascent
+{
+    None,
+    /// <summary>Two-point zeroth-order estimate from loss values (LORENZA, AdaZo-SAM).</summary>
+    ZerothOrder,
+    /// <summary>The Adam first moment (the labelled departure).</summary>
+    Momentum,
+    /// <summary>A full backprop at θ (classic SAM: two backprops per step).</summary>
+    Gradient,
+}
+
+/// <summary>
+/// One engine for AdamW, SAM, GaLore, AdaZo-SAM and LORENZA (docs/lorenza-algorithm.md): they differ
+/// only in how managed matrices keep their moments (<see cref="Subspace"/>) and where the ascent comes
+/// from (<see cref="Ascent"/>). Perturbations go through <see cref="Linear.Delta"/> side branches, so
+/// weights change only in the update. Unmanaged parameters take plain AdamW steps and are never perturbed.
+/// </summary>
+public sealed class AdamFamilyOptimizer : IOptimizer
+{
+    private readonly OptimizerOptions options;
+    private readonly LearningRateSchedule schedule;
+    private readonly Subspace subspace;
+    private readonly Ascent ascent;
+    private readonly List<ParameterState> states;
+    private ulong rngState;
+    private int adamSteps;
+    private Dictionary<string, double> diagnostics = new();
+
+    public AdamFamilyOptimizer(string name, IReadOnlyList<OptimizedParameter> parameters, OptimizerOptions options,
+                               LearningRateSchedule schedule, Subspace subspace, Ascent ascent)
+    {
+        options.Validate();
+        Name = name;
+        this.options = options.Clone();
+        this.schedule = schedule;
+        this.subspace = subspace;
+        this.ascent = ascent;
+        rngState = options.Seed;
+        states = parameters.Select(p => new ParameterState(p, subspace != Subspace.None && p.Managed)).ToList();
+        foreach (var s in states.Where(s => s.LowRank))
+        {
+            long m = s.Parameter.Tensor.size(0), n = s.Parameter.Tensor.size(1);
+            if (options.Rank > Math.Min(m, n))
+                throw new ArgumentOutOfRangeException(nameof(options), options.Rank,
+                    $"Rank = {options.Rank} is invalid for {s.Parameter.Name} ({m}×{n}): it must be in [1, min(m, n) = {Math.Min(m, n)}].");
+        }
+        if (ascent != Ascent.None && states.All(s => !s.Parameter.Managed))
+            throw new ArgumentException($"{name} perturbs managed weights, but no parameter is managed; check the ManagedParameterRule.");
+        if (states.Any(s => s.Parameter.Managed && s.Parameter.Layer is null) && ascent != Ascent.None)
+            throw new ArgumentException("Managed parameters must be Linear weights (the perturbation is applied as the layer's side branch).");
+    }
+
+    public string Name { get; }
+    public int StepCount { get; private set; }
+    public int SkippedSteps { get; private set; }
+    public IReadOnlyDictionary<string, double> LastDiagnostics => diagnostics;
+
+    public long StateBytes => states.Sum(s => s.StateElements * 4L);
+
+    public StepResult Step(LossClosure closure)
+    {
+        var t = StepCount++;
+        var lr = schedule.At(t);
+        var rho = schedule.Rho(t, options.Rho, options.RhoMin);
+        diagnostics = new Dictionary<string, double> { ["lr"] = lr, ["rho"] = rho };
+        using var scope = torch.NewDisposeScope();
+
+        // GaLore (published): the projector comes from the gradient of this very step.
+        var needsCurrentGradientBasis = subspace == Subspace.Svd && t % options.RefreshInterval == 0;
+        var hasBasis = states.Where(s => s.LowRank).All(s => s.Basis is not null);
+        var ascentReady = ascent switch
+        {
+            Ascent.None => false,
+            Ascent.Gradient => true,
+            _ => hasBasis && adamSteps > 0,
+        };
+
+        // Steps 2–3: ascent direction and perturbation (skipped when ρ_t = 0).
+        IReadOnlyList<Tensor?>? direction = null;
+        if (rho > 0 && ascentReady)
+        {
+            direction = ascent switch
+            {
+                Ascent.ZerothOrder => ZerothOrderEstimate(closure),
+                Ascent.Momentum => states.Select(s => s.Parameter.Managed ? s.M : null).ToList(),
+                _ => GradientDirection(closure),
+            };
+            if (direction is null) return Skip(lr, rho, "probe loss not finite");
+            var norm = Math.Sqrt(direction.Where(d => d is not null).Sum(d => Square(d!)));
+            diagnostics["ascent_norm"] = norm;
+            if (norm > 0 && double.IsFinite(norm)) Perturb(direction, rho / norm);
+            else diagnostics["perturbation_skipped"] = 1;
+        }
+
+        // Step 4: the one backprop at θ + e.
+        double loss;
+        try
+        {
+            ZeroGrad();
+            loss = closure(LossMode.Train);
+        }
+        finally
+        {
+            ClearPerturbation();
+        }
+        diagnostics["loss"] = loss;
+
+        var gradNorm = GlobalGradNorm();
+        diagnostics["grad_norm"] = gradNorm;
+        if (!double.IsFinite(loss) || !double.IsFinite(gradNorm)) return Skip(lr, rho, "loss or gradient not finite");
+        if (options.MaxGradNorm is { } max && gradNorm > max)
+            foreach (var s in states) s.Parameter.Tensor.grad?.mul_(max / gradNorm);
+
+        if (needsCurrentGradientBasis || (subspace == Subspace.RangeFinder && !hasBasis)) Refresh(all: true, "refresh_initial");
+        if (direction is not null && ascent != Ascent.Gradient) diagnostics["ascent_alignment"] = Alignment(direction);
+
+        Update(lr);
+
+        // Step 1's refresh, at the end of the step, from G_SAM (LORENZA).
+        if (subspace == Subspace.RangeFinder && (t + 1) % options.RefreshInterval == 0) Refresh(all: true, "refresh");
+        else if (subspace == Subspace.RangeFinder && options.RefreshTolerance is { } tolerance) Refresh(all: false, "refresh_early", tolerance);
+        ZeroGrad();
+        return new StepResult(loss, false, lr, rho);
+    }
+
+    private StepResult Skip(double lr, double rho, string why)
+    {
+        ZeroGrad();
+        SkippedSteps++;
+        diagnostics["skipped"] = 1;
+        diagnostics["skipped_total"] = SkippedSteps;
+        SkipReason = why;
+        return new StepResult(double.NaN, true, lr, rho);
+    }
+
+    /// <summary>Why the last skipped step was skipped.</summary>
+    public string? SkipReason { get; private set; }
+
+    // ---- ascent ----
+
+    /// <summary>
+    /// Ẑ_ℓ = (1/q)·Σ_i c_i·Z_{i,ℓ}, c_i = (L(θ + μU_i) − L(θ − μU_i))/(2μ) in float64, with the noise Z drawn
+    /// per layer from a CPU generator seeded by hash(s, i, ℓ) and dropped after use.
+    /// </summary>
+    private List<Tensor?>? ZerothOrderEstimate(LossClosure closure)
+    {
+        var seed = NextRandom();
+        var estimate = states.Select(s => s.Parameter.Managed ? torch.zeros(s.ProjectedShape, device: s.Parameter.Tensor.device) : null).ToList();
+        var mu = options.ZoSmoothing;
+        for (var i = 0; i < options.ZoQueries; i++)
+        {
+            using var probeScope = torch.NewDisposeScope();
+            var noise = states.Select((s, l) => s.Parameter.Managed ? ProbeNoise(seed, i, l, s) : null).ToList();
+            double plus, minus;
+            using (torch.no_grad())
+            {
+                Perturb(noise, mu);
+                plus = closure(LossMode.Eval);
+                Perturb(noise, -mu);
+                minus = closure(LossMode.Eval);
+                ClearPerturbation();
+            }
+            if (!double.IsFinite(plus) || !double.IsFinite(minus)) return null;
+            var c = (plus - minus) / (2 * mu);
+            diagnostics[$"zo_c{(i == 0 ? "" : i.ToString(System.Globalization.CultureInfo.InvariantCulture))}"] = c;
+            for (var l = 0; l < states.Count; l++)
+                estimate[l]?.add_(noise[l]!, c / options.ZoQueries);
+        }
+        return estimate;
+    }
+
+    internal static ulong ProbeSeed(ulong stepSeed, int probe, int layer) =>
+        SplitMix64(stepSeed ^ SplitMix64((ulong)probe * 0x9E3779B97F4A7C15UL + (ulong)layer + 1));
+
+    private static Tensor ProbeNoise(ulong seed, int probe, int layer, ParameterState s)
+    {
+        using var generator = new Generator(ProbeSeed(seed, probe, layer));
+        using var cpu = torch.randn(s.ProjectedShape, generator);
+        return cpu.to(s.Parameter.Tensor.device);
+    }
+
+    private List<Tensor?> GradientDirection(LossClosure closure)
+    {
+        ZeroGrad();
+        closure(LossMode.Train);
+        var direction = states.Select(s => s.Parameter.Managed ? s.Parameter.Tensor.grad?.detach() : null).ToList();
+        ZeroGrad();
+        return direction;
+    }
+
+    /// <summary>Sets each managed layer's side branch to scale·(back-projected direction).</summary>
+    private void Perturb(IReadOnlyList<Tensor?> direction, double scale)
+    {
+        for (var l = 0; l < states.Count; l++)
+        {
+            if (direction[l] is not { } d) continue;
+            var s = states[l];
+            s.Parameter.Layer!.Delta = s.Basis is null ? new LowRankDelta(d, null, scale)
+                : s.RightSide ? new LowRankDelta(d, s.Basis.t(), scale)
+                : new LowRankDelta(s.Basis, d, scale);
+        }
+    }
+
+    private void ClearPerturbation()
+    {
+        foreach (var s in states)
+            if (s.Parameter.Layer is { } layer) layer.Delta = null;
+    }
+
+    /// <summary>cos(ĝ, PᵀG_SAM) over all managed matrices: how well the ascent matches the true projected gradient.</summary>
+    private double Alignment(IReadOnlyList<Tensor?> direction)
+    {
+        double dot = 0, a = 0, b = 0;
+        for (var l = 0; l < states.Count; l++)
+        {
+            if (direction[l] is not { } d || states[l].Parameter.Tensor.grad is not { } g) continue;
+            using var projected = states[l].Project(g);
+            dot += (d * projected).sum(ScalarType.Float64).item<double>();
+            a += Square(d);
+            b += Square(projected);
+        }
+        return a > 0 && b > 0 ? dot / Math.Sqrt(a * b) : 0;
+    }
+
+    // ---- update ----
+
+    private void Update(double lr)
+    {
+        adamSteps++;
+        var bc1 = 1 - Math.Pow(options.Beta1, adamSteps);
+        var bc2Sqrt = Math.Sqrt(1 - Math.Pow(options.Beta2, adamSteps));
+        double capturedMin = 1, capturedSum = 0;
+        var captured = 0;
+        using var noGrad = torch.no_grad();
+        foreach (var s in states)
+        {
+            if (s.Parameter.Tensor.grad is not { } grad) continue;
+            using var scope = torch.NewDisposeScope();
+            var w = s.Parameter.Tensor;
+            if (options.WeightDecay != 0) w.mul_(1 - lr * options.WeightDecay);
+            var r = s.Project(grad);
+            if (s.LowRank)
+            {
+                var fraction = Math.Sqrt(Square(r) / Math.Max(Square(grad), double.Epsilon));
+                s.CapturedFraction = fraction;
+                capturedMin = Math.Min(capturedMin, fraction);
+                capturedSum += fraction;
+                captured++;
+            }
+            s.EnsureMoments(r);
+            s.M!.mul_(options.Beta1).add_(r, 1 - options.Beta1);
+            s.V!.mul_(options.Beta2).addcmul_(r, r, 1 - options.Beta2);
+            var denom = (s.V.sqrt() / bc2Sqrt).add_(options.Epsilon);
+            if (!s.LowRank)
+            {
+                w.addcdiv_(s.M, denom, -lr / bc1); // exactly torch.optim.AdamW's update
+                continue;
+            }
+            var normalized = s.M / denom;
+            var back = s.RightSide ? torch.matmul(normalized, s.Basis!.t()) : torch.matmul(s.Basis!, normalized);
+            w.add_(back, -lr * options.Scale / bc1);
+        }
+        if (captured > 0)
+        {
+            diagnostics["captured_fraction_min"] = capturedMin;
+            diagnostics["captured_fraction_mean"] = capturedSum / captured;
+        }
+    }
+
+    /// <summary>New bases from the current gradients (all, or those whose captured fraction fell below the tolerance).</summary>
+    private void Refresh(bool all, string reason, double tolerance = 0)
+    {
+        var refreshed = 0;
+        using var noGrad = torch.no_grad();
+        foreach (var s in states.Where(s => s.LowRank))
+        {
+            if (!all && !(s.CapturedFraction < tolerance)) continue;
+            if (s.Parameter.Tensor.grad is not { } grad) continue;
+            using var scope = torch.NewDisposeScope();
+            var g = s.RightSide ? grad.t() : grad;
+            Tensor basis;
+            if (subspace == Subspace.Svd)
+            {
+                basis = RangeFinder.SvdLeftBasis(g, options.Rank);
+            }
+            else
+            {
+                using var generator = new Generator(NextRandom());
+                basis = RangeFinder.LeftBasis(g, options.Rank, options.Oversampling, options.PowerIterations, generator);
+            }
+            s.Basis?.Dispose();
+            s.Basis = basis.DetachFromDisposeScope();
+            if (options.ResetMomentsOnRefresh) s.ResetMoments();
+            refreshed++;
+        }
+        if (refreshed > 0) diagnostics[reason] = refreshed;
+    }
+
+    // ---- helpers ----
+
+    private void ZeroGrad()
+    {
+        foreach (var s in states) s.Parameter.Tensor.grad = null;
+    }
+
+    private double GlobalGradNorm()
+    {
+        using var scope = torch.NewDisposeScope();
+        var norms = states.Select(s => s.Parameter.Tensor.grad).Where(g => g is not null).Select(g => g!.norm().to(ScalarType.Float64)).ToArray();
+        return norms.Length == 0 ? 0 : torch.stack(norms).norm().item<double>();
+    }
+
+    private static double Square(Tensor t)
+    {
+        using var n = t.norm().to(ScalarType.Float64);
+        var v = n.item<double>();
+        return v * v;
+    }
+
+    private ulong NextRandom()
+    {
+        rngState += 0x9E3779B97F4A7C15UL;
+        return SplitMix64(rngState);
+    }
+
+    private static ulong SplitMix64(ulong z)
+    {
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return z ^ (z >> 31);
+    }
+
+    // ---- checkpoints ----
+
+    public void SaveState(IDictionary<string, Tensor> into, string prefix = "optimizer.")
+    {
+        into[prefix + "counters"] = torch.tensor(new long[] { StepCount, SkippedSteps, adamSteps, unchecked((long)rngState) }).DetachFromDisposeScope();
+        foreach (var s in states)
+        {
+            if (s.M is not null) into[$"{prefix}{s.Parameter.Name}.exp_avg"] = s.M.detach().clone().DetachFromDisposeScope();
+            if (s.V is not null) into[$"{prefix}{s.Parameter.Name}.exp_avg_sq"] = s.V.detach().clone().DetachFromDisposeScope();
+            if (s.Basis is not null) into[$"{prefix}{s.Parameter.Name}.basis"] = s.Basis.detach().clone().DetachFromDisposeScope();
+        }
+    }
+
+    public void LoadState(IReadOnlyDictionary<string, Tensor> from, string prefix = "optimizer.")
+    {
+        if (!from.TryGetValue(prefix + "counters", out var counters))
+            throw new InvalidDataException($"The checkpoint has no {prefix}counters: it was not written by this optimizer.");
+        var c = counters.ToArray<long>();
+        (StepCount, SkippedSteps, adamSteps, rngState) = ((int)c[0], (int)c[1], (int)c[2], unchecked((ulong)c[3]));
+        foreach (var s in states)
+        {
+            var device = s.Parameter.Tensor.device;
+            Tensor? Take(string suffix) => from.TryGetValue($"{prefix}{s.Parameter.Name}.{suffix}", out var t) ? t.to(device).DetachFromDisposeScope() : null;
+            s.Replace(Take("exp_avg"), Take("exp_avg_sq"), Take("basis"));
+        }
+    }
+
+    public void Dispose()
+    {
+        ClearPerturbation();
+        foreach (var s in states) s.Replace(null, null, null);
+    }
+
+    /// <summary>The optimizer's state of one parameter.</summary>
+    private sealed class ParameterState(OptimizedParameter parameter, bool lowRank)
+    {
+        public OptimizedParameter Parameter { get; } = parameter;
+        public bool LowRank { get; } = lowRank;
+        /// <summary>m &gt; n: a right basis P (n×r), projected shape m×r; otherwise a left basis (m×r), projected r×n.</summary>
+        public bool RightSide { get; } = lowRank && parameter.Tensor.size(0) > parameter.Tensor.size(1);
+        public Tensor? Basis { get; set; }
+        public Tensor? M { get; private set; }
+        public Tensor? V { get; private set; }
+        public double CapturedFraction { get; set; } = 1;
+
+        public long[] ProjectedShape
+        {
+            get
+            {
+                var shape = Parameter.Tensor.shape;
+                if (Basis is null) return shape;
+                var r = Basis.size(1);
+                return RightSide ? [shape[0], r] : [r, shape[1]];
+            }
+        }
+
+        public long StateElements =>
+            (M?.numel() ?? 0) + (V?.numel() ?? 0) + (Basis?.numel() ?? 0);
+
+        /// <summary>PᵀG (left), G·P (right), or G itself without a basis.</summary>
+        public Tensor Project(Tensor g) =>
+            Basis is null ? g.alias() : RightSide ? torch.matmul(g, Basis) : torch.matmul(Basis.t(), g);
+
+        public void EnsureMoments(Tensor projected)
+        {
+            if (M is not null && M.shape.SequenceEqual(projected.shape)) return;
+            M?.Dispose();
+            V?.Dispose();
+            M = torch.zeros_like(projected).DetachFromDisposeScope();
+            V = torch.zeros_like(projected).DetachFromDisposeScope();
+        }
+
+        public void ResetMoments()
+        {
+            M?.zero_();
+            V?.zero_();
+        }
+
+        public void Replace(Tensor? m, Tensor? v, Tensor? basis)
+        {
+            M?.Dispose();
+            V?.Dispose();
+            Basis?.Dispose();
+            (M, V, Basis) = (m, v, basis);
+        }
+    }
+}
