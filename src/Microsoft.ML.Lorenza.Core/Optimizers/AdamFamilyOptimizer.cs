@@ -158,7 +158,7 @@ public sealed class AdamFamilyOptimizer : IOptimizer
     /// Ẑ_ℓ = (1/q)·Σ_i c_i·Z_{i,ℓ}, c_i = (L(θ + μU_i) − L(θ − μU_i))/(2μ) in float64, with the noise Z drawn
     /// per layer from a CPU generator seeded by hash(s, i, ℓ) and dropped after use.
     /// </summary>
-    private List<Tensor?>? ZerothOrderEstimate(LossClosure closure)
+    internal List<Tensor?>? ZerothOrderEstimate(LossClosure closure)
     {
         var seed = NextRandom();
         var estimate = states.Select(s => s.Parameter.Managed ? torch.zeros(s.ProjectedShape, device: s.Parameter.Tensor.device) : null).ToList();
