@@ -9,6 +9,10 @@ public static class Program
     public static int Main(string[] args)
     {
         var root = new RootCommand("Fine-tune RoBERTa text classifiers with the LORENZA optimizer (libtorch, CPU or CUDA).");
+        root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(EvaluateCommand.Create());
+        root.Subcommands.Add(PredictCommand.Create());
+        root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(InfoCommand.Create());
         return root.Parse(args).Invoke();
     }

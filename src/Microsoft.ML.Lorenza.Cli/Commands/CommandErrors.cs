@@ -1,0 +1,24 @@
+namespace Microsoft.ML.Lorenza.Cli.Commands;
+
+/// <summary>Runs a verb's body; expected failures print one clear line (no stack trace) and exit 1, bad options exit 2.</summary>
+internal static class CommandErrors
+{
+    public static int Run(Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (Exception e) when (e is ArgumentException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 2;
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or InvalidDataException or IOException
+                                      or UnauthorizedAccessException or InvalidOperationException or Torch.TorchException or OperationCanceledException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return 1;
+        }
+    }
+}

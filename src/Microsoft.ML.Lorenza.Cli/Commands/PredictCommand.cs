@@ -1,0 +1,40 @@
+using System.CommandLine;
+using System.Globalization;
+using Microsoft.ML.Lorenza.Training;
+
+namespace Microsoft.ML.Lorenza.Cli.Commands;
+
+/// <summary>`lorenza predict`: label and class probabilities for each line of a file or of stdin.</summary>
+internal static class PredictCommand
+{
+    public static Command Create()
+    {
+        var input = new Argument<string?>("input") { Description = "a text file, one text per line (omit or '-' for stdin)", Arity = ArgumentArity.ZeroOrOne };
+        var model = new Option<string>("--model", "-m") { Description = "model folder written by `lorenza train`", Required = true };
+        var command = new Command("predict", "Print the predicted label and the probability of every class, one line per input text (tab-separated).");
+        command.Arguments.Add(input);
+        command.Options.Add(model);
+        command.SetAction(r => CommandErrors.Run(() =>
+        {
+            using var classifier = TextClassifier.Load(r.GetValue(model)!);
+            var path = r.GetValue(input);
+            var texts = (path is null or "-" ? ReadAll(Console.In) : File.Exists(path) ? File.ReadAllLines(path) : throw new FileNotFoundException($"Input file not found: {path}", path))
+                .Where(t => !string.IsNullOrWhiteSpace(t)).ToList();
+            Console.WriteLine("label\t" + string.Join("\t", classifier.Labels.Select(l => $"p({l})")) + "\ttext");
+            var probabilities = classifier.PredictProbabilities(texts);
+            for (var i = 0; i < texts.Count; i++)
+            {
+                var p = probabilities[i];
+                var label = classifier.Labels[Array.IndexOf(p, p.Max())];
+                Console.WriteLine($"{label}\t{string.Join("\t", p.Select(v => v.ToString("F4", CultureInfo.InvariantCulture)))}\t{texts[i]}");
+            }
+            return 0;
+        }));
+        return command;
+    }
+
+    private static IEnumerable<string> ReadAll(TextReader reader)
+    {
+        while (reader.ReadLine() is { } line) yield return line;
+    }
+}

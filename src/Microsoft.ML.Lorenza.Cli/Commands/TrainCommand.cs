@@ -1,0 +1,79 @@
+using System.CommandLine;
+using Microsoft.ML.Lorenza.Training;
+
+namespace Microsoft.ML.Lorenza.Cli.Commands;
+
+/// <summary>`lorenza train`: fine-tune a classifier on a TSV/CSV file and save it as a model folder.</summary>
+internal static class TrainCommand
+{
+    public static readonly Option<string> TextColumn = new("--text-col") { Description = "text column (name or 0-based index)", DefaultValueFactory = _ => "text" };
+    public static readonly Option<string?> Text2Column = new("--text2-col") { Description = "second text column, for sentence pairs" };
+    public static readonly Option<string> LabelColumn = new("--label-col") { Description = "label column (name or 0-based index)", DefaultValueFactory = _ => "label" };
+    public static readonly Option<bool?> HasHeader = new("--has-header") { Description = "whether the first line is a header (default: detected)" };
+    public static readonly Option<string?> Separator = new("--separator") { Description = "field separator: tab, comma, semicolon, pipe (default: detected)" };
+
+    public static Command Create()
+    {
+        var dataset = new Argument<string>("dataset") { Description = "training data: a TSV or CSV file" };
+        var validation = new Option<string?>("--validation") { Description = "a validation file with the same columns (default: hold out --validation-fraction)" };
+        var output = new Option<string>("--output", "-o") { Description = "model folder to write", DefaultValueFactory = _ => "lorenza-model" };
+        var shared = new TrainingCommandLine();
+        var command = new Command("train", "Fine-tune a RoBERTa text classifier with LORENZA (or another optimizer) and save it.");
+        command.Arguments.Add(dataset);
+        foreach (var option in new Option[] { validation, output, TextColumn, Text2Column, LabelColumn, HasHeader, Separator }) command.Options.Add(option);
+        shared.AddTo(command);
+        command.SetAction(r => CommandErrors.Run(() =>
+        {
+            var columns = Columns(r);
+            var train = TextDataset.Load(r.GetValue(dataset)!, columns);
+            var valid = r.GetValue(validation) is { } v ? TextDataset.Load(v, columns) : null;
+            return TrainAndSave(train, valid, shared.Read(r), r.GetValue(output)!);
+        }));
+        return command;
+    }
+
+    public static ColumnSpec Columns(ParseResult r) => new(r.GetValue(TextColumn)!, r.GetValue(LabelColumn)!, r.GetValue(Text2Column), r.GetValue(HasHeader),
+        r.GetValue(Separator) switch
+        {
+            null => null,
+            "tab" or "\\t" => '\t',
+            "comma" or "," => ',',
+            "semicolon" or ";" => ';',
+            "pipe" or "|" => '|',
+            var s when s.Length == 1 => s[0],
+            var s => throw new ArgumentException($"--separator '{s}' is not one character; use tab, comma, semicolon or pipe."),
+        });
+
+    /// <summary>Trains, prints the metrics, writes the model folder and its learning curves.</summary>
+    public static int TrainAndSave(TextDataset train, TextDataset? validation, TrainingOptions options, string output)
+    {
+        Console.WriteLine($"training on {train.Examples.Count} examples from {train.Source}" +
+                          (train.SkippedEmpty > 0 ? $" ({train.SkippedEmpty} rows with empty text skipped)" : "") +
+                          $"; optimizer {options.Optimizer}, device {TextClassifierTrainer.ResolveDevice(options.Device)}");
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            var (classifier, report) = TextClassifierTrainer.Train(train, validation, options, new ProgressPrinter(), cancel.Token);
+            using (classifier)
+            {
+                foreach (var e in report.Epochs)
+                    Console.WriteLine($"epoch {e.Epoch}: train loss {e.TrainLoss:F4}  train acc {e.TrainAccuracy:P1}  validation acc {e.ValidationAccuracy:P1}  macro-F1 {e.ValidationMacroF1:F3}  gap {e.GeneralizationGap:+0.000;-0.000}" +
+                                      (e.OptimizerDiagnostics.TryGetValue("ascent_alignment", out var a) ? $"  ascent alignment {a:F4}" : ""));
+                Console.WriteLine($"validation ({report.ValidationExamples} examples):");
+                Console.WriteLine(report.Validation!.Format());
+                if (report.SkippedSteps > 0) Console.WriteLine($"{report.SkippedSteps} steps skipped (non-finite loss or gradient)");
+                classifier.Save(output);
+                var curves = Path.Combine(output, "learning-curves.svg");
+                AtomicFile.WriteAllText(curves, LearningCurves.ToSvg(report, $"{options.Optimizer} on {Path.GetFileName(train.Source)}"));
+                Console.WriteLine($"model saved to {Path.GetFullPath(output)} (learning curves: {curves})");
+            }
+            return 0;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+}

@@ -1,0 +1,82 @@
+using System.CommandLine;
+using Microsoft.ML.Lorenza.Optimizers;
+using Microsoft.ML.Lorenza.Training;
+
+namespace Microsoft.ML.Lorenza.Cli.Commands;
+
+/// <summary>The options `train` and `demo` share, and their mapping to <see cref="TrainingOptions"/>.</summary>
+internal sealed class TrainingCommandLine(double learningRate = 1e-3, int epochs = 3, int refreshInterval = 200)
+{
+    public Option<string> Optimizer { get; } = new("--optimizer") { Description = "lorenza | adazosam | galore | sam | adamw", DefaultValueFactory = _ => "lorenza" };
+    public Option<int> Rank { get; } = new("--rank") { Description = "LORENZA/GaLore subspace rank r per weight matrix", DefaultValueFactory = _ => 8 };
+    public Option<double> Rho { get; } = new("--rho") { Description = "SAM radius ρ_max (follows the learning rate down to --rho-min)", DefaultValueFactory = _ => 0.05 };
+    public Option<double> RhoMin { get; } = new("--rho-min") { Description = "SAM radius at the end of the schedule", DefaultValueFactory = _ => 0.0 };
+    public Option<int> RefreshInterval { get; } = new("--refresh-interval") { Description = "steps T between subspace refreshes", DefaultValueFactory = _ => refreshInterval };
+    public Option<double?> RefreshTolerance { get; } = new("--refresh-tolerance") { Description = "refresh early when ‖PᵀG‖/‖G‖ falls below this (default off)" };
+    public Option<double> Scale { get; } = new("--scale") { Description = "α, scale of the back-projected update", DefaultValueFactory = _ => 1.0 };
+    public Option<double> ZoSmoothing { get; } = new("--zo-smoothing") { Description = "μ, finite-difference step of the zeroth-order probes", DefaultValueFactory = _ => 1e-3 };
+    public Option<int> ZoQueries { get; } = new("--zo-queries") { Description = "q, random probe directions per step", DefaultValueFactory = _ => 1 };
+    public Option<int> Oversampling { get; } = new("--oversampling") { Description = "p, extra range-finder columns", DefaultValueFactory = _ => 0 };
+    public Option<int> PowerIterations { get; } = new("--power-iterations") { Description = "k, range-finder power iterations", DefaultValueFactory = _ => 0 };
+    public Option<string> Ascent { get; } = new("--ascent") { Description = "zeroth-order (the paper) | momentum (departure: the low-rank first moment)", DefaultValueFactory = _ => "zeroth-order" };
+    public Option<double> LearningRate { get; } = new("--lr") { Description = "peak learning rate", DefaultValueFactory = _ => learningRate };
+    public Option<string> Schedule { get; } = new("--lr-schedule") { Description = "linear | cosine | constant", DefaultValueFactory = _ => "linear" };
+    public Option<double> Warmup { get; } = new("--warmup-fraction") { Description = "fraction of steps of linear warm-up", DefaultValueFactory = _ => 0.06 };
+    public Option<double> WeightDecay { get; } = new("--weight-decay") { Description = "decoupled weight decay λ", DefaultValueFactory = _ => 0.0 };
+    public Option<double?> GradClip { get; } = new("--grad-clip") { Description = "clip the global gradient norm to this" };
+    public Option<int> Epochs { get; } = new("--epochs") { Description = "passes over the training data", DefaultValueFactory = _ => epochs };
+    public Option<int> BatchSize { get; } = new("--batch-size") { DefaultValueFactory = _ => 32 };
+    public Option<int> MaxLength { get; } = new("--max-length") { Description = "maximum tokens per example (longer ones are truncated)", DefaultValueFactory = _ => 128 };
+    public Option<int?> MaxSteps { get; } = new("--max-steps") { Description = "stop after this many optimizer steps" };
+    public Option<string?> Model { get; } = new("--model") { Description = "a Hugging Face RoBERTa folder to fine-tune (config.json, weights, vocab.json, merges.txt)" };
+    public Option<string> Preset { get; } = new("--preset") { Description = "random-init architecture when no --model: tiny | small | base", DefaultValueFactory = _ => "tiny" };
+    public Option<ulong> Seed { get; } = new("--seed") { DefaultValueFactory = _ => 0UL };
+    public Option<string> Device { get; } = new("--device") { Description = "auto | cpu | cuda | cuda:N", DefaultValueFactory = _ => "auto" };
+    public Option<double> ValidationFraction { get; } = new("--validation-fraction") { Description = "held-out fraction when no --validation file", DefaultValueFactory = _ => 0.1 };
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { Optimizer, Rank, Rho, RhoMin, RefreshInterval, RefreshTolerance, Scale, ZoSmoothing, ZoQueries,
+                     Oversampling, PowerIterations, Ascent, LearningRate, Schedule, Warmup, WeightDecay, GradClip, Epochs, BatchSize,
+                     MaxLength, MaxSteps, Model, Preset, Seed, Device, ValidationFraction })
+            command.Options.Add(option);
+    }
+
+    public TrainingOptions Read(ParseResult r) => new()
+    {
+        Optimizer = r.GetValue(Optimizer)!,
+        OptimizerOptions = new OptimizerOptions
+        {
+            LearningRate = r.GetValue(LearningRate),
+            WeightDecay = r.GetValue(WeightDecay),
+            Rank = r.GetValue(Rank),
+            Rho = r.GetValue(Rho),
+            RhoMin = r.GetValue(RhoMin),
+            RefreshInterval = r.GetValue(RefreshInterval),
+            RefreshTolerance = r.GetValue(RefreshTolerance),
+            Scale = r.GetValue(Scale),
+            ZoSmoothing = r.GetValue(ZoSmoothing),
+            ZoQueries = r.GetValue(ZoQueries),
+            Oversampling = r.GetValue(Oversampling),
+            PowerIterations = r.GetValue(PowerIterations),
+            AscentDirection = r.GetValue(Ascent) switch
+            {
+                "zeroth-order" or "zo" => AscentDirection.ZerothOrder,
+                "momentum" => AscentDirection.Momentum,
+                var other => throw new ArgumentException($"--ascent '{other}' is unknown: use zeroth-order or momentum."),
+            },
+            MaxGradNorm = r.GetValue(GradClip),
+        },
+        LearningRateSchedule = r.GetValue(Schedule)!,
+        WarmupFraction = r.GetValue(Warmup),
+        Epochs = r.GetValue(Epochs),
+        BatchSize = r.GetValue(BatchSize),
+        MaxSequenceLength = r.GetValue(MaxLength),
+        MaxSteps = r.GetValue(MaxSteps),
+        PretrainedModelPath = r.GetValue(Model),
+        Preset = r.GetValue(Preset)!,
+        Seed = r.GetValue(Seed),
+        Device = r.GetValue(Device)!,
+        ValidationFraction = r.GetValue(ValidationFraction),
+    };
+}

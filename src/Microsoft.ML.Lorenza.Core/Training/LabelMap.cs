@@ -1,0 +1,37 @@
+namespace Microsoft.ML.Lorenza.Training;
+
+/// <summary>Label strings ↔ contiguous class ids, in ordinal sort order (deterministic, independent of row order).</summary>
+public sealed class LabelMap
+{
+    private readonly Dictionary<string, int> ids;
+
+    public LabelMap(IEnumerable<string> names)
+    {
+        Names = names.ToList();
+        ids = Names.Select((n, i) => (n, i)).ToDictionary(p => p.n, p => p.i, StringComparer.Ordinal);
+    }
+
+    public IReadOnlyList<string> Names { get; }
+    public int Count => Names.Count;
+
+    /// <summary>The labels of a training set; it needs at least two classes.</summary>
+    public static LabelMap FromTraining(TextDataset data)
+    {
+        var names = data.Examples.Select(e => e.Label).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        if (names.Count < 2)
+            throw new InvalidDataException($"{data.Source} has only one class ('{names.Single()}'): a classifier needs examples of at least two labels.");
+        return new LabelMap(names);
+    }
+
+    public int IdOf(string label) => ids.TryGetValue(label, out var id) ? id
+        : throw new InvalidDataException($"Label '{label}' was not seen in training. Known labels: {string.Join(", ", Names)}.");
+
+    /// <summary>Ids of every example; one error lists all labels unseen in training.</summary>
+    public int[] IdsOf(TextDataset data)
+    {
+        var unseen = data.Examples.Select(e => e.Label).Where(l => !ids.ContainsKey(l)).Distinct().ToList();
+        if (unseen.Count > 0)
+            throw new InvalidDataException($"{data.Source} has label(s) not seen in training: {string.Join(", ", unseen.Take(20))}. Known labels: {string.Join(", ", Names)}.");
+        return data.Examples.Select(e => ids[e.Label]).ToArray();
+    }
+}

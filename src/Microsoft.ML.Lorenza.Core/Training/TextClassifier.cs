@@ -1,0 +1,96 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.ML.Lorenza.Modeling;
+using Microsoft.ML.Lorenza.Text;
+using Microsoft.ML.Lorenza.Torch;
+
+namespace Microsoft.ML.Lorenza.Training;
+
+/// <summary>
+/// A trained classifier: RoBERTa model, its tokenizer and label names. Saved as a folder that Hugging
+/// Face can load too (config.json with id2label, model.safetensors, vocab.json, merges.txt) plus
+/// lorenza.json (labels, training options, metrics).
+/// </summary>
+public sealed class TextClassifier : IDisposable
+{
+    public const string MetadataFile = "lorenza.json";
+
+    public TextClassifier(RobertaForSequenceClassification model, RobertaTokenizer tokenizer, int maxSequenceLength, Device device)
+    {
+        Model = model;
+        Tokenizer = tokenizer;
+        MaxSequenceLength = Math.Min(maxSequenceLength, model.Config.MaxSequenceLength);
+        Device = device;
+    }
+
+    public RobertaForSequenceClassification Model { get; }
+    public RobertaTokenizer Tokenizer { get; }
+    public int MaxSequenceLength { get; }
+    public Device Device { get; }
+    public IReadOnlyList<string> Labels => Model.Config.Labels;
+
+    /// <summary>Extra facts saved in lorenza.json (training options, metrics).</summary>
+    public JsonObject Metadata { get; set; } = new();
+
+    /// <summary>Class probabilities (in label order) for each text (and optional second text).</summary>
+    public float[][] PredictProbabilities(IReadOnlyList<string> texts, IReadOnlyList<string?>? pairs = null, int batchSize = 64)
+    {
+        var results = new float[texts.Count][];
+        Model.eval();
+        using var noGrad = torch.no_grad();
+        for (var start = 0; start < texts.Count; start += batchSize)
+        {
+            var count = Math.Min(batchSize, texts.Count - start);
+            using var scope = torch.NewDisposeScope();
+            var batch = Tokenizer.EncodeBatch(texts.Skip(start).Take(count).ToList(), pairs?.Skip(start).Take(count).ToList(), MaxSequenceLength);
+            var (ids, mask) = ToTensors(batch, Device);
+            using var output = Model.forward(ids, mask);
+            var probabilities = output.Logits.softmax(-1).cpu().ToArray<float>();
+            var k = Labels.Count;
+            for (var i = 0; i < count; i++) results[start + i] = probabilities.AsSpan(i * k, k).ToArray();
+        }
+        return results;
+    }
+
+    /// <summary>The most probable label of one text.</summary>
+    public (string Label, float[] Probabilities) Predict(string text, string? pair = null)
+    {
+        var p = PredictProbabilities([text], pair is null ? null : [pair])[0];
+        return (Labels[Array.IndexOf(p, p.Max())], p);
+    }
+
+    internal static (Tensor Ids, Tensor Mask) ToTensors(EncodedBatch batch, Device device)
+    {
+        var ids = torch.tensor(batch.InputIds, [batch.BatchSize, batch.SequenceLength], device);
+        var mask = torch.tensor(batch.AttentionMask, [batch.BatchSize, batch.SequenceLength], device);
+        return (ids, mask);
+    }
+
+    public void Save(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        ModelFolder.Save(Model, folder);
+        Tokenizer.SaveTo(folder);
+        var metadata = (JsonObject)Metadata.DeepClone();
+        metadata["format"] = "lorenza-text-classifier/1";
+        metadata["labels"] = new JsonArray(Labels.Select(l => (JsonNode?)l).ToArray());
+        metadata["max_sequence_length"] = MaxSequenceLength;
+        AtomicFile.WriteAllText(Path.Combine(folder, MetadataFile), metadata.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+
+    /// <summary>Loads a folder written by <see cref="Save"/> (or any HF RoBERTa classifier folder with tokenizer files).</summary>
+    public static TextClassifier Load(string folder, Device? device = null)
+    {
+        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Model folder not found: {folder}");
+        var tokenizer = RobertaTokenizer.FromFolder(folder);
+        var (model, _) = ModelFolder.Load(folder);
+        var target = device ?? Device.Cpu;
+        model.to(target);
+        var metadataPath = Path.Combine(folder, MetadataFile);
+        var metadata = File.Exists(metadataPath) ? JsonNode.Parse(File.ReadAllText(metadataPath))!.AsObject() : new JsonObject();
+        var maxLength = metadata["max_sequence_length"]?.GetValue<int>() ?? model.Config.MaxSequenceLength;
+        return new TextClassifier(model, tokenizer, maxLength, target) { Metadata = metadata };
+    }
+
+    public void Dispose() => Model.Dispose();
+}

@@ -1,0 +1,185 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.ML.Lorenza.Modeling;
+using Microsoft.ML.Lorenza.Optimizers;
+using Microsoft.ML.Lorenza.Text;
+using Microsoft.ML.Lorenza.Torch;
+
+namespace Microsoft.ML.Lorenza.Training;
+
+/// <summary>
+/// Fine-tunes (or trains from scratch) a RoBERTa classifier on labelled texts with any of the
+/// optimizers. Deterministic on CPU for a fixed seed: the data order, dropout, initialization and the
+/// optimizer's probes all derive from <see cref="TrainingOptions.Seed"/>.
+/// </summary>
+public static class TextClassifierTrainer
+{
+    public static (TextClassifier Classifier, TrainingReport Report) Train(
+        TextDataset train, TextDataset? validation, TrainingOptions options,
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        options.Validate();
+        var device = ResolveDevice(options.Device);
+        var labels = LabelMap.FromTraining(train);
+        var trainIds = labels.IdsOf(train);
+        var (trainSet, trainLabels, validationSet, validationLabels) = Split(train, trainIds, validation, labels, options);
+
+        torch.manual_seed(options.Seed);
+        var tokenizer = options.PretrainedModelPath is { } path
+            ? RobertaTokenizer.FromFolder(path)
+            : BpeTrainer.Train(trainSet.Select(e => e.TextPair is null ? e.Text : e.Text + " " + e.TextPair), options.TokenizerMerges);
+        var model = options.PretrainedModelPath is { } pretrained
+            ? ModelFolder.Load(pretrained, labels.Names, options.Seed).Model
+            : RobertaForSequenceClassification.Create(WithLabels(RobertaConfig.Preset(options.Preset, tokenizer.VocabSize, labels.Count, options.MaxSequenceLength), labels), options.Seed);
+        model.to(device);
+        var classifier = new TextClassifier(model, tokenizer, options.MaxSequenceLength, device);
+        try
+        {
+            var report = Run(classifier, trainSet, trainLabels, validationSet, validationLabels, options, progress, cancellation);
+            report.SkippedEmptyTexts = train.SkippedEmpty + (validation?.SkippedEmpty ?? 0);
+            classifier.Metadata = Metadata(options, report);
+            return (classifier, report);
+        }
+        catch
+        {
+            classifier.Dispose();
+            throw;
+        }
+    }
+
+    private static RobertaConfig WithLabels(RobertaConfig config, LabelMap labels)
+    {
+        config.Labels = [.. labels.Names];
+        return config;
+    }
+
+    public static Device ResolveDevice(string device) =>
+        device.Equals("auto", StringComparison.OrdinalIgnoreCase) ? (TorchRuntime.CudaAvailable ? Device.Cuda : Device.Cpu) : Device.Parse(device);
+
+    private static (List<TextExample>, int[], List<TextExample>, int[]) Split(TextDataset train, int[] ids, TextDataset? validation, LabelMap labels, TrainingOptions options)
+    {
+        if (validation is not null) return ([.. train.Examples], ids, [.. validation.Examples], labels.IdsOf(validation));
+        var order = Enumerable.Range(0, ids.Length).ToArray();
+        new Random(unchecked((int)options.Seed)).Shuffle(order);
+        var held = (int)Math.Round(ids.Length * options.ValidationFraction);
+        var validationIdx = order.Take(held).ToArray();
+        var trainIdx = order.Skip(held).ToArray();
+        return (trainIdx.Select(i => train.Examples[i]).ToList(), trainIdx.Select(i => ids[i]).ToArray(),
+                validationIdx.Select(i => train.Examples[i]).ToList(), validationIdx.Select(i => ids[i]).ToArray());
+    }
+
+    private static TrainingReport Run(TextClassifier classifier, List<TextExample> train, int[] trainLabels,
+        List<TextExample> validation, int[] validationLabels, TrainingOptions options,
+        IProgress<TrainingProgress>? progress, CancellationToken cancellation)
+    {
+        var model = classifier.Model;
+        var tokenizer = classifier.Tokenizer;
+        var maxLength = classifier.MaxSequenceLength;
+        var encoded = train.Select(e => e.TextPair is null ? tokenizer.Encode(e.Text, maxLength) : tokenizer.EncodePair(e.Text, e.TextPair, maxLength)).ToArray();
+        var batchesPerEpoch = (encoded.Length + options.BatchSize - 1) / options.BatchSize;
+        var totalSteps = Math.Min(options.MaxSteps ?? int.MaxValue, batchesPerEpoch * options.Epochs);
+        var schedule = LearningRateSchedule.Create(options.LearningRateSchedule, options.OptimizerOptions.LearningRate, totalSteps, options.WarmupFraction);
+        var optimizerOptions = options.OptimizerOptions.Clone();
+        optimizerOptions.Seed = options.Seed;
+        var parameters = new ManagedParameterRule().Apply(model);
+        using var optimizer = OptimizerFactory.Create(options.Optimizer, parameters, optimizerOptions, schedule);
+
+        var report = new TrainingReport { TrainExamples = train.Count, ValidationExamples = validation.Count, Optimizer = options.Optimizer };
+        var watch = Stopwatch.StartNew();
+        var step = 0;
+        for (var epoch = 1; epoch <= options.Epochs && step < totalSteps; epoch++)
+        {
+            var epochLosses = new List<double>();
+            var diagnosticSums = new Dictionary<string, (double Sum, int Count)>();
+            var epochWatch = Stopwatch.StartNew();
+            var epochSteps = 0;
+            foreach (var batch in BatchPlan(encoded.Select(e => e.Length).ToArray(), options.BatchSize, options.Seed, epoch))
+            {
+                if (step >= totalSteps) break;
+                cancellation.ThrowIfCancellationRequested();
+                using var scope = torch.NewDisposeScope();
+                var padded = EncodedBatch.Pad(batch.Select(i => encoded[i]).ToList(), tokenizer.PadId);
+                var (ids, mask) = TextClassifier.ToTensors(padded, classifier.Device);
+                var labels = torch.tensor(batch.Select(i => (long)trainLabels[i]).ToArray(), device: classifier.Device);
+                double Closure(LossMode mode)
+                {
+                    if (mode == LossMode.Eval)
+                    {
+                        model.eval();
+                        using var noGrad = torch.no_grad();
+                        using var evalOutput = model.forward(ids, mask, labels);
+                        return evalOutput.Loss!.item<float>();
+                    }
+                    model.train();
+                    using var output = model.forward(ids, mask, labels);
+                    output.Loss!.backward();
+                    return output.Loss.item<float>();
+                }
+                var result = optimizer.Step(Closure);
+                step++;
+                epochSteps++;
+                report.StepLosses.Add(result.Loss);
+                if (!result.Skipped) epochLosses.Add(result.Loss);
+                foreach (var (key, value) in optimizer.LastDiagnostics)
+                    if (double.IsFinite(value)) diagnosticSums[key] = (diagnosticSums.GetValueOrDefault(key).Sum + value, diagnosticSums.GetValueOrDefault(key).Count + 1);
+                var rate = step / watch.Elapsed.TotalSeconds;
+                progress?.Report(new TrainingProgress(epoch, options.Epochs, step, totalSteps, result.Loss, rate,
+                    TimeSpan.FromSeconds((totalSteps - step) / Math.Max(rate, 1e-9)), result.LearningRate));
+            }
+
+            var trainEval = Evaluate(classifier, train.Take(Math.Max(validation.Count, 256)).ToList(), trainLabels.Take(Math.Max(validation.Count, 256)).ToArray());
+            var validationEval = validation.Count > 0 ? Evaluate(classifier, validation, validationLabels) : trainEval;
+            report.Validation = validationEval;
+            report.Epochs.Add(new EpochResult(epoch, step, epochLosses.Count > 0 ? epochLosses.Average() : double.NaN,
+                trainEval.Accuracy, validationEval.Accuracy, validationEval.MacroF1, validationEval.LogLoss,
+                trainEval.Accuracy - validationEval.Accuracy, schedule.At(Math.Max(0, step - 1)), epochSteps / epochWatch.Elapsed.TotalSeconds,
+                diagnosticSums.ToDictionary(kv => kv.Key, kv => kv.Value.Sum / kv.Value.Count)));
+        }
+        report.SkippedSteps = optimizer.SkippedSteps;
+        report.OptimizerStateBytes = optimizer.StateBytes;
+        report.SecondsPerStep = watch.Elapsed.TotalSeconds / Math.Max(1, step);
+        return report;
+    }
+
+    /// <summary>Metrics of the classifier on labelled examples.</summary>
+    public static ClassificationMetrics Evaluate(TextClassifier classifier, IReadOnlyList<TextExample> examples, int[] labels)
+    {
+        var probabilities = classifier.PredictProbabilities(examples.Select(e => e.Text).ToList(), examples.Select(e => e.TextPair).ToList());
+        return ClassificationMetrics.Compute(labels, probabilities, classifier.Labels);
+    }
+
+    /// <summary>
+    /// Length bucketing: shuffle (seeded by seed and epoch), sort chunks of 50 batches by token length so
+    /// each batch pads little, then shuffle the batch order. A pure function of its arguments, so a
+    /// resumed run can recompute the data order.
+    /// </summary>
+    public static List<int[]> BatchPlan(int[] lengths, int batchSize, ulong seed, int epoch)
+    {
+        var random = new Random(unchecked((int)(seed * 1_000_003 + (ulong)epoch)));
+        var order = Enumerable.Range(0, lengths.Length).ToArray();
+        random.Shuffle(order);
+        var batches = new List<int[]>();
+        foreach (var chunk in order.Chunk(batchSize * 50))
+            batches.AddRange(chunk.OrderBy(i => lengths[i]).ThenBy(i => i).Chunk(batchSize));
+        var shuffled = batches.ToArray();
+        random.Shuffle(shuffled);
+        return [.. shuffled];
+    }
+
+    private static JsonObject Metadata(TrainingOptions options, TrainingReport report) => new()
+    {
+        ["optimizer"] = options.Optimizer,
+        ["options"] = JsonSerializer.SerializeToNode(options.OptimizerOptions),
+        ["training"] = new JsonObject
+        {
+            ["epochs"] = options.Epochs, ["batch_size"] = options.BatchSize, ["max_sequence_length"] = options.MaxSequenceLength,
+            ["learning_rate_schedule"] = options.LearningRateSchedule, ["seed"] = options.Seed, ["preset"] = options.Preset,
+            ["pretrained"] = options.PretrainedModelPath,
+        },
+        ["metrics"] = report.Validation is { } v ? new JsonObject { ["validation_accuracy"] = v.Accuracy, ["validation_macro_f1"] = v.MacroF1, ["validation_log_loss"] = v.LogLoss } : null,
+        ["history"] = JsonSerializer.SerializeToNode(report.Epochs),
+        ["skipped_steps"] = report.SkippedSteps,
+        ["skipped_empty_texts"] = report.SkippedEmptyTexts,
+    };
+}

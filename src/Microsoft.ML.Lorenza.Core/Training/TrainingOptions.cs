@@ -1,0 +1,46 @@
+using Microsoft.ML.Lorenza.Optimizers;
+
+namespace Microsoft.ML.Lorenza.Training;
+
+/// <summary>Everything a training run needs besides the data. Defaults suit fine-tuning a small model.</summary>
+public sealed class TrainingOptions
+{
+    /// <summary>A Hugging Face RoBERTa folder to fine-tune (config.json, weights, vocab.json, merges.txt); null: random init of <see cref="Preset"/>.</summary>
+    public string? PretrainedModelPath { get; set; }
+    /// <summary>Architecture for random initialization: tiny, small or base.</summary>
+    public string Preset { get; set; } = "tiny";
+    /// <summary>Merges of the byte-level BPE learned from the training texts when no pretrained vocabulary is given.</summary>
+    public int TokenizerMerges { get; set; } = 2000;
+
+    public string Optimizer { get; set; } = "lorenza";
+    public OptimizerOptions OptimizerOptions { get; set; } = new() { LearningRate = 1e-3 };
+    public string LearningRateSchedule { get; set; } = "linear";
+    public double WarmupFraction { get; set; } = 0.06;
+
+    public int Epochs { get; set; } = 3;
+    public int BatchSize { get; set; } = 32;
+    public int MaxSequenceLength { get; set; } = 128;
+    /// <summary>Fraction of the training data held out for validation when no validation set is given.</summary>
+    public double ValidationFraction { get; set; } = 0.1;
+    /// <summary>Stop training after this many optimizer steps (null: all epochs).</summary>
+    public int? MaxSteps { get; set; }
+    public ulong Seed { get; set; }
+    public string Device { get; set; } = "auto";
+
+    public void Validate()
+    {
+        static void Check(bool ok, string name, object value, string range)
+        {
+            if (!ok) throw new ArgumentOutOfRangeException(name, value, $"{name} = {value} is invalid: it must be {range}.");
+        }
+        Check(Epochs >= 1, nameof(Epochs), Epochs, ">= 1");
+        Check(BatchSize >= 1, nameof(BatchSize), BatchSize, ">= 1");
+        Check(MaxSequenceLength >= 8, nameof(MaxSequenceLength), MaxSequenceLength, ">= 8");
+        Check(ValidationFraction is >= 0 and < 1, nameof(ValidationFraction), ValidationFraction, "in [0, 1)");
+        Check(MaxSteps is null or >= 1, nameof(MaxSteps), MaxSteps ?? 0, ">= 1 or null");
+        Check(TokenizerMerges >= 0, nameof(TokenizerMerges), TokenizerMerges, ">= 0");
+        if (!OptimizerFactory.Names.Contains(Optimizer.ToLowerInvariant()))
+            throw new ArgumentException($"Optimizer = '{Optimizer}' is unknown: use one of {string.Join(", ", OptimizerFactory.Names)}.");
+        OptimizerOptions.Validate();
+    }
+}

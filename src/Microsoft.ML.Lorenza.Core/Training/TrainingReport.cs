@@ -1,0 +1,25 @@
+namespace Microsoft.ML.Lorenza.Training;
+
+/// <summary>Progress of a running training, for progress bars and logs.</summary>
+public sealed record TrainingProgress(int Epoch, int Epochs, int Step, int TotalSteps, double Loss, double StepsPerSecond, TimeSpan Eta, double LearningRate);
+
+/// <summary>One epoch's results.</summary>
+public sealed record EpochResult(
+    int Epoch, int Step, double TrainLoss, double TrainAccuracy, double ValidationAccuracy, double ValidationMacroF1,
+    double ValidationLogLoss, double GeneralizationGap, double LearningRate, double StepsPerSecond,
+    IReadOnlyDictionary<string, double> OptimizerDiagnostics);
+
+/// <summary>What a training run did: per-epoch history, final validation metrics, per-step losses.</summary>
+public sealed class TrainingReport
+{
+    public List<EpochResult> Epochs { get; } = new();
+    public List<double> StepLosses { get; } = new();
+    public ClassificationMetrics? Validation { get; set; }
+    public int SkippedSteps { get; set; }
+    public int SkippedEmptyTexts { get; set; }
+    public int TrainExamples { get; set; }
+    public int ValidationExamples { get; set; }
+    public string Optimizer { get; set; } = "";
+    public long OptimizerStateBytes { get; set; }
+    public double SecondsPerStep { get; set; }
+}

@@ -1,0 +1,72 @@
+using Microsoft.ML.Lorenza.Tests.Support;
+using Microsoft.ML.Lorenza.Training;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+
+namespace Microsoft.ML.Lorenza.Tests.Training;
+
+[TestClass]
+public sealed class DataAndMetricsTests
+{
+    [TestMethod]
+    public void MetricsMatchHandWorkedValues()
+    {
+        // truth:      A A B B C      predictions (argmax): A B B B A
+        int[] truth = [0, 0, 1, 1, 2];
+        float[][] p = [[0.7f, 0.2f, 0.1f], [0.3f, 0.6f, 0.1f], [0.1f, 0.8f, 0.1f], [0.2f, 0.5f, 0.3f], [0.5f, 0.3f, 0.2f]];
+        var m = ClassificationMetrics.Compute(truth, p, ["A", "B", "C"]);
+        Assert.AreEqual(0.6, m.Accuracy, 1e-12);
+        // A: P 1/2 R 1/2 F1 1/2; B: P 2/3 R 1 F1 0.8; C: P 0 R 0 F1 0 → macro 1.3/3
+        Assert.AreEqual(1.3 / 3, m.MacroF1, 1e-12);
+        Assert.AreEqual(2.0 / 3, m.PerClass[1].Precision, 1e-12);
+        var logLoss = -(Math.Log(0.7) + Math.Log(0.3) + Math.Log(0.8) + Math.Log(0.5) + Math.Log(0.2)) / 5;
+        Assert.AreEqual(logLoss, m.LogLoss, 1e-6);
+        CollectionAssert.AreEqual(new[] { 1, 1, 0 }, m.ConfusionMatrix[0]);
+        CollectionAssert.AreEqual(new[] { 1, 0, 0 }, m.ConfusionMatrix[2]);
+    }
+
+    [TestMethod]
+    public void EverySharedDataSetLoads()
+    {
+        var cases = new (string File, ColumnSpec Columns, int Classes)[]
+        {
+            ("sst2/train.tsv", new("sentence", "label"), 2),
+            ("sst2/dev.tsv", new("sentence", "label"), 2),
+            ("ag-news/train_subset.tsv", new("text", "label"), 4),
+            ("rte/dev.tsv", new("sentence1", "label", "sentence2"), 2),
+        };
+        foreach (var (file, columns, classes) in cases)
+        {
+            var data = TextDataset.Load(SharedData.RequirePath("data", file), columns);
+            Assert.IsTrue(data.Examples.Count > 200, $"{file}: {data.Examples.Count} examples");
+            Assert.AreEqual(classes, LabelMap.FromTraining(data).Count, file);
+            Assert.AreEqual(columns.TextPair is not null, data.HasPairs, file);
+        }
+    }
+
+    [TestMethod]
+    public void CsvQuotingAndBatchPlans()
+    {
+        var file = Path.GetTempFileName();
+        try
+        {
+            File.WriteAllText(file, "label,text\npos,\"great, really \"\"great\"\"\"\nneg,bad\n");
+            var data = TextDataset.Load(file, new ColumnSpec("text", "label"));
+            Assert.AreEqual("great, really \"great\"", data.Examples[0].Text);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+        var lengths = Enumerable.Range(0, 100).Select(i => i % 17 + 3).ToArray();
+        var plan = TextClassifierTrainer.BatchPlan(lengths, 8, seed: 1, epoch: 2);
+        CollectionAssert.AreEquivalent(Enumerable.Range(0, 100).ToArray(), plan.SelectMany(b => b).ToArray(), "every example once");
+        Assert.IsTrue(plan.SequenceEqual(TextClassifierTrainer.BatchPlan(lengths, 8, 1, 2), new ArrayComparer()), "a pure function of its arguments");
+        Assert.IsFalse(plan.SequenceEqual(TextClassifierTrainer.BatchPlan(lengths, 8, 1, 3), new ArrayComparer()), "epochs differ");
+    }
+
+    private sealed class ArrayComparer : IEqualityComparer<int[]>
+    {
+        public bool Equals(int[]? a, int[]? b) => a!.SequenceEqual(b!);
+        public int GetHashCode(int[] a) => a.Length;
+    }
+}
