@@ -62,7 +62,7 @@ public sealed class BenchmarkContext(string name, string[] args)
             machine = new { cores = Environment.ProcessorCount, os = Environment.OSVersion.ToString() },
             results,
         };
-        File.WriteAllText(path, JsonSerializer.Serialize(envelope, new JsonSerializerOptions { WriteIndented = true }));
+        File.WriteAllText(path, JsonSerializer.Serialize(envelope, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
         Console.WriteLine($"results written to {path}");
         return path;
     }
@@ -77,6 +77,10 @@ public sealed class BenchmarkContext(string name, string[] args)
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        // The reference runs under the same process settings the library applies to itself (see
+        // ProcessTuning), so ratios compare the code, not the OpenMP wait policy or the allocator.
+        info.Environment["OMP_WAIT_POLICY"] = "PASSIVE";
+        info.Environment["GLIBC_TUNABLES"] = "glibc.malloc.trim_threshold=1073741824:glibc.malloc.mmap_threshold=33554432";
         using var process = Process.Start(info) ?? throw new InvalidOperationException("cannot start " + fileName);
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

@@ -167,18 +167,21 @@ public static class TextClassifierTrainer
         return [.. shuffled];
     }
 
+    // NaN can appear (an epoch whose steps were all skipped); JSON has no NaN, so it is written as "NaN".
+    private static readonly JsonSerializerOptions Json = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
     private static JsonObject Metadata(TrainingOptions options, TrainingReport report) => new()
     {
         ["optimizer"] = options.Optimizer,
-        ["options"] = JsonSerializer.SerializeToNode(options.OptimizerOptions),
+        ["options"] = JsonSerializer.SerializeToNode(options.OptimizerOptions, Json),
         ["training"] = new JsonObject
         {
             ["epochs"] = options.Epochs, ["batch_size"] = options.BatchSize, ["max_sequence_length"] = options.MaxSequenceLength,
             ["learning_rate_schedule"] = options.LearningRateSchedule, ["seed"] = options.Seed, ["preset"] = options.Preset,
             ["pretrained"] = options.PretrainedModelPath,
         },
-        ["metrics"] = report.Validation is { } v ? new JsonObject { ["validation_accuracy"] = v.Accuracy, ["validation_macro_f1"] = v.MacroF1, ["validation_log_loss"] = v.LogLoss } : null,
-        ["history"] = JsonSerializer.SerializeToNode(report.Epochs),
+        ["metrics"] = report.Validation is { } v ? (JsonNode?)JsonSerializer.SerializeToNode(new { validation_accuracy = v.Accuracy, validation_macro_f1 = v.MacroF1, validation_log_loss = v.LogLoss }, Json) : null,
+        ["history"] = JsonSerializer.SerializeToNode(report.Epochs, Json),
         ["skipped_steps"] = report.SkippedSteps,
         ["skipped_empty_texts"] = report.SkippedEmptyTexts,
     };
