@@ -83,7 +83,7 @@ public sealed class HuggingFaceParityTests
         }
         finally
         {
-            Directory.Delete(scratch, true);
+            if (Directory.Exists(scratch)) Directory.Delete(scratch, true);
         }
     }
 
@@ -124,7 +124,7 @@ public sealed class HuggingFaceParityTests
         }
         finally
         {
-            Directory.Delete(scratch, true);
+            if (Directory.Exists(scratch)) Directory.Delete(scratch, true);
         }
     }
 }
