@@ -16,6 +16,7 @@ internal static class GptPreTokenizer
     private enum Kind { Letter, Number, Space, Other }
 
     private static readonly string[] Contractions = ["'s", "'t", "'re", "'ve", "'m", "'ll", "'d"];
+    private static readonly Kind[] WordClasses = [Kind.Letter, Kind.Number, Kind.Other];
 
     private static Kind Classify(Rune r)
     {
@@ -32,12 +33,19 @@ internal static class GptPreTokenizer
     // A lone surrogate decodes as U+FFFD (class Other), one UTF-16 unit wide.
     private static Kind KindAt(string s, int i)
     {
+        var c = s[i];
+        if (c < 128)
+            return c is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') ? Kind.Letter
+                : c is >= '0' and <= '9' ? Kind.Number
+                : c is ' ' or (>= '\t' and <= '\r') ? Kind.Space
+                : Kind.Other;
         Rune.DecodeFromUtf16(s.AsSpan(i), out var rune, out _);
         return Classify(rune);
     }
 
     private static int Width(string s, int i)
     {
+        if (!char.IsSurrogate(s[i])) return 1;
         Rune.DecodeFromUtf16(s.AsSpan(i), out _, out var consumed);
         return Math.Max(1, consumed);
     }
@@ -56,13 +64,14 @@ internal static class GptPreTokenizer
 
     private static int Match(string s, int i)
     {
-        foreach (var c in Contractions)
-            if (string.CompareOrdinal(s, i, c, 0, c.Length) == 0) return c.Length;
+        if (s[i] == '\'')
+            foreach (var c in Contractions)
+                if (string.CompareOrdinal(s, i, c, 0, c.Length) == 0) return c.Length;
 
         // " ?\p{L}+", " ?\p{N}+", " ?[^\s\p{L}\p{N}]+" (without the space the class could not match
         // at a space anyway, so only the with-space form needs trying when s[i] is a space)
         var afterSpace = s[i] == ' ' && i + 1 < s.Length ? i + 1 : i;
-        foreach (var wanted in new[] { Kind.Letter, Kind.Number, Kind.Other })
+        foreach (var wanted in WordClasses)
         {
             var j = afterSpace;
             while (j < s.Length && KindAt(s, j) == wanted) j += Width(s, j);

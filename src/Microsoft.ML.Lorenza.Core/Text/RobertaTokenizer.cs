@@ -22,20 +22,30 @@ public sealed class RobertaTokenizer
 
     private readonly Dictionary<string, int> vocab;
     private readonly string[] idToToken;
-    private readonly Dictionary<(string, string), int> mergeRanks;
+    // (left id, right id) packed in a long → (rank, id of the merged token).
+    private readonly Dictionary<long, (int Rank, int Merged)> mergeRanks;
+    private readonly int[] byteIds;
     private readonly List<(string Left, string Right)> merges;
     private readonly HashSet<int> specialIds;
     private readonly ConcurrentDictionary<string, int[]> cache = new();
+    private int cacheSize;
 
     private RobertaTokenizer(Dictionary<string, int> vocab, List<(string, string)> merges, string source)
     {
         this.vocab = vocab;
         this.merges = merges;
-        mergeRanks = new Dictionary<(string, string), int>(merges.Count);
-        for (var rank = 0; rank < merges.Count; rank++) mergeRanks.TryAdd(merges[rank], rank);
+        mergeRanks = new Dictionary<long, (int, int)>(merges.Count);
+        for (var rank = 0; rank < merges.Count; rank++)
+        {
+            var (left, right) = merges[rank];
+            if (!vocab.TryGetValue(left, out var l) || !vocab.TryGetValue(right, out var r))
+                throw new InvalidDataException($"{source}: merge {rank + 1} '{left} {right}' uses a token that is not in the vocabulary.");
+            mergeRanks.TryAdd(Pack(l, r), (rank, vocab[left + right]));
+        }
         var missing = SpecialTokens.Where(t => !vocab.ContainsKey(t)).ToList();
         if (missing.Count > 0)
             throw new InvalidDataException($"{source}: the vocabulary lacks the special token(s) {string.Join(" ", missing)} that RoBERTa needs.");
+        byteIds = ByteUnicodeMap.ByteToChar.Select(c => vocab.TryGetValue(c.ToString(), out var id) ? id : -1).ToArray();
         idToToken = new string[vocab.Values.Max() + 1];
         foreach (var (token, id) in vocab) idToToken[id] = token;
         BosId = vocab["<s>"];
@@ -115,12 +125,17 @@ public sealed class RobertaTokenizer
 
     // ---- encoding ----
 
-    /// <summary>Plain BPE ids of <paramref name="text"/>, no &lt;s&gt;/&lt;/s&gt; added (special-token literals still map to their ids).</summary>
-    public int[] Tokenize(string text)
+    /// <summary>
+    /// BPE ids of <paramref name="text"/>, no &lt;s&gt;/&lt;/s&gt; added. Special-token literals in the text
+    /// ("&lt;unk&gt;", "&lt;mask&gt;", …) map to their ids as in Hugging Face, unless
+    /// <paramref name="splitSpecialTokens"/> is false: then they are ordinary text (plain GPT-2 BPE).
+    /// </summary>
+    public int[] Tokenize(string text, bool splitSpecialTokens = true)
     {
         ArgumentNullException.ThrowIfNull(text);
         var ids = new List<int>();
-        foreach (var (chunk, specialId) in SplitOnSpecialTokens(text))
+        var chunks = splitSpecialTokens ? SplitOnSpecialTokens(text) : [(text, -1)];
+        foreach (var (chunk, specialId) in chunks)
         {
             if (specialId >= 0) { ids.Add(specialId); continue; }
             foreach (var (start, length) in GptPreTokenizer.Split(chunk))
@@ -204,47 +219,53 @@ public sealed class RobertaTokenizer
     private static readonly char[] PythonWhitespace =
         Enumerable.Range(0, 0x3001).Select(c => (char)c).Where(c => char.IsWhiteSpace(c) || c is >= '\u001c' and <= '\u001f').ToArray();
 
+    private static long Pack(int left, int right) => ((long)left << 32) | (uint)right;
+
     private int[] EncodeWord(string word)
     {
         if (cache.TryGetValue(word, out var cached)) return cached;
         var bytes = Utf8.UTF8.GetBytes(word);
-        var symbols = new List<string>(bytes.Length);
-        foreach (var b in bytes) symbols.Add(ByteUnicodeMap.ByteToChar[b].ToString());
+        var symbols = new List<int>(bytes.Length);
+        foreach (var b in bytes) symbols.Add(byteIds[b] >= 0 ? byteIds[b] : UnkId);
         ApplyMerges(symbols);
-        var ids = symbols.Select(s => vocab.TryGetValue(s, out var id) ? id : UnkId).ToArray();
-        if (cache.Count < CacheLimit) cache.TryAdd(word, ids);
+        var ids = symbols.ToArray();
+        // ConcurrentDictionary.Count takes every lock, so the size is tracked separately.
+        if (Volatile.Read(ref cacheSize) < CacheLimit && cache.TryAdd(word, ids)) Interlocked.Increment(ref cacheSize);
         return ids;
     }
 
-    // Repeatedly merges every occurrence of the lowest-ranked adjacent pair (Hugging Face's order).
-    private void ApplyMerges(List<string> symbols)
+    // Repeatedly merges every occurrence of the lowest-ranked adjacent pair (Hugging Face's order),
+    // on token ids rather than strings.
+    private void ApplyMerges(List<int> symbols)
     {
         while (symbols.Count > 1)
         {
-            var bestRank = int.MaxValue;
-            (string, string) best = default;
+            var best = (Rank: int.MaxValue, Merged: -1);
+            long bestPair = 0;
             for (var k = 0; k + 1 < symbols.Count; k++)
-                if (mergeRanks.TryGetValue((symbols[k], symbols[k + 1]), out var rank) && rank < bestRank)
+            {
+                var pair = Pack(symbols[k], symbols[k + 1]);
+                if (mergeRanks.TryGetValue(pair, out var merge) && merge.Rank < best.Rank)
                 {
-                    bestRank = rank;
-                    best = (symbols[k], symbols[k + 1]);
+                    best = merge;
+                    bestPair = pair;
                 }
-            if (bestRank == int.MaxValue) return;
-            var merged = new List<string>(symbols.Count);
+            }
+            if (best.Merged < 0) return;
+            var write = 0;
             for (var k = 0; k < symbols.Count; k++)
             {
-                if (k + 1 < symbols.Count && symbols[k] == best.Item1 && symbols[k + 1] == best.Item2)
+                if (k + 1 < symbols.Count && Pack(symbols[k], symbols[k + 1]) == bestPair)
                 {
-                    merged.Add(best.Item1 + best.Item2);
+                    symbols[write++] = best.Merged;
                     k++;
                 }
                 else
                 {
-                    merged.Add(symbols[k]);
+                    symbols[write++] = symbols[k];
                 }
             }
-            symbols.Clear();
-            symbols.AddRange(merged);
+            symbols.RemoveRange(write, symbols.Count - write);
         }
     }
 
