@@ -9,9 +9,11 @@ internal static class CommandErrors
         {
             return body();
         }
-        catch (Exception e) when (e is ArgumentException)
+        catch (ArgumentException e)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            // .NET appends "(Parameter 'x')" and "Actual value was …" to the sentence: print only the sentence.
+            var message = System.Text.RegularExpressions.Regex.Replace(e.Message.Split('\n')[0], @"\s*\(Parameter '[^']*'\)$", "");
+            Console.Error.WriteLine($"error: {message}");
             return 2;
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or InvalidDataException or IOException

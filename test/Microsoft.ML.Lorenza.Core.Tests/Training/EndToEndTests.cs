@@ -46,6 +46,12 @@ public sealed class EndToEndTests
                     Assert.AreEqual(before[i][k], double.Parse(rows[i][1 + k], CultureInfo.InvariantCulture), 1e-4, $"text {i}, class {k}");
             }
 
+            var onnx = Path.Combine(folder, "onnx", "sst2.onnx");
+            (code, stdout, stderr) = Cli.Run($"export --model \"{modelDir}\" --onnx \"{onnx}\"");
+            Assert.AreEqual(0, code, stderr);
+            foreach (var file in new[] { "sst2.onnx", "labels.json", "vocab.json", "merges.txt" })
+                Assert.IsTrue(File.Exists(Path.Combine(folder, "onnx", file)), file);
+
             var dev = Path.Combine(sst2, "dev.tsv");
             (code, stdout, stderr) = Cli.Run($"evaluate \"{dev}\" --model \"{modelDir}\" --text-col sentence --label-col label");
             Assert.AreEqual(0, code, stderr);

@@ -1,0 +1,140 @@
+using System.Text.Json;
+using Google.Protobuf;
+using Microsoft.ML.Lorenza.Modeling;
+using Microsoft.ML.Lorenza.Onnx.Proto;
+using Microsoft.ML.Lorenza.Torch;
+using static Microsoft.ML.Lorenza.Onnx.OnnxGraphBuilder;
+using DataType = Microsoft.ML.Lorenza.Onnx.Proto.TensorProto.Types.DataType;
+
+namespace Microsoft.ML.Lorenza.Onnx;
+
+/// <summary>Export settings.</summary>
+public sealed class OnnxExportOptions
+{
+    /// <summary>ONNX opset; 17 or later (LayerNormalization is one node from 17).</summary>
+    public int Opset { get; init; } = 17;
+
+    /// <summary>Store weights as float16 (half the file; a Cast to float32 follows each). Computation and outputs stay float32.</summary>
+    public bool Float16Weights { get; init; }
+}
+
+/// <summary>
+/// Writes a RoBERTa classifier as an ONNX model: inputs <c>input_ids</c> and <c>attention_mask</c> (int64,
+/// dynamic batch and sequence), outputs <c>logits</c> and <c>probabilities</c>; weights as initializers
+/// under their Hugging Face names. The graph computes what <see cref="RobertaForSequenceClassification"/>
+/// computes in eval mode, including RoBERTa's position ids from the padding offset and exact (erf) GELU.
+/// </summary>
+public static class RobertaOnnxExporter
+{
+    public const int MinimumOpset = 17;
+
+    /// <summary>Exports to <paramref name="path"/> atomically (no partial file on failure).</summary>
+    public static void Export(RobertaForSequenceClassification model, string path, OnnxExportOptions? options = null)
+    {
+        var bytes = Build(model, options ?? new OnnxExportOptions()).ToByteArray();
+        AtomicFile.WriteAllBytes(path, bytes);
+    }
+
+    /// <summary>
+    /// Exports the model and writes what a consumer needs beside it: labels.json (class names in logit
+    /// order), and the tokenizer files when given.
+    /// </summary>
+    public static void ExportFolder(RobertaForSequenceClassification model, string onnxPath, Text.RobertaTokenizer? tokenizer = null, OnnxExportOptions? options = null)
+    {
+        Export(model, onnxPath, options);
+        var dir = Path.GetDirectoryName(Path.GetFullPath(onnxPath))!;
+        AtomicFile.WriteAllText(Path.Combine(dir, "labels.json"), JsonSerializer.Serialize(model.Config.Labels));
+        tokenizer?.SaveTo(dir);
+    }
+
+    internal static ModelProto Build(RobertaForSequenceClassification model, OnnxExportOptions options)
+    {
+        if (options.Opset < MinimumOpset)
+            throw new ArgumentOutOfRangeException(nameof(options), options.Opset, $"Opset {options.Opset} is not supported: use {MinimumOpset} or later (LayerNormalization needs 17).");
+        var config = model.Config;
+        var weights = model.state_dict();
+        var nonFinite = weights.Where(kv => !kv.Value.isfinite().all().item<bool>()).Select(kv => kv.Key).ToList();
+        if (nonFinite.Count > 0)
+            throw new InvalidOperationException($"The model has NaN or infinite weights in {string.Join(", ", nonFinite)}; it cannot be exported (was training diverging?).");
+
+        var graph = new GraphProto { Name = "roberta_for_sequence_classification" };
+        var g = new OnnxGraphBuilder(graph);
+        graph.Input.Add(TensorValue("input_ids", DataType.Int64, "batch", "sequence"));
+        graph.Input.Add(TensorValue("attention_mask", DataType.Int64, "batch", "sequence"));
+
+        string W(string name)
+        {
+            var t = weights[name];
+            return g.Float32Initializer(name, t.detach().cpu().to(ScalarType.Float32).ToArray<float>(), t.shape, options.Float16Weights);
+        }
+        string Linear(string prefix, string x)
+        {
+            var transposed = g.Node("Transpose", prefix + ".weight", [W(prefix + ".weight")], Ints("perm", 1, 0));
+            return g.Node("Add", prefix, [g.Node("MatMul", prefix, [x, transposed]), W(prefix + ".bias")]);
+        }
+        string LayerNorm(string prefix, string x) =>
+            g.Node("LayerNormalization", prefix, [x, W(prefix + ".weight"), W(prefix + ".bias")], Int("axis", -1), Float("epsilon", (float)config.LayerNormEps));
+
+        // Embeddings, with RoBERTa's positions: cumsum of the non-pad mask × mask + pad.
+        var pad = g.Int64Constant("const.pad_token_id", [config.PadTokenId], []);
+        var notPad = g.Node("Cast", "embeddings.not_pad", [g.Node("Not", "embeddings.not_pad", [g.Node("Equal", "embeddings.not_pad", ["input_ids", pad])])], Int("to", (long)DataType.Int64));
+        var cumsum = g.Node("CumSum", "embeddings.position_ids", [notPad, g.Int64Constant("const.axis1", [1], [])]);
+        var positions = g.Node("Add", "embeddings.position_ids", [g.Node("Mul", "embeddings.position_ids", [cumsum, notPad]), pad]);
+        var words = g.Node("Gather", "embeddings.word", [W("roberta.embeddings.word_embeddings.weight"), "input_ids"]);
+        var positional = g.Node("Gather", "embeddings.position", [W("roberta.embeddings.position_embeddings.weight"), positions]);
+        var tokenType = g.Node("Gather", "embeddings.token_type", [W("roberta.embeddings.token_type_embeddings.weight"), g.Int64Constant("const.zero", [0], [])]);
+        var x = LayerNorm("roberta.embeddings.LayerNorm", g.Node("Add", "embeddings.sum", [g.Node("Add", "embeddings.sum", [words, positional]), tokenType]));
+
+        // Additive attention mask: (1 − mask) · float32.min, shaped [batch, 1, 1, sequence].
+        var maskFloat = g.Node("Cast", "attention.mask", ["attention_mask"], Int("to", (long)DataType.Float));
+        var inverted = g.Node("Sub", "attention.mask", [g.FloatConstant("const.one", 1f), maskFloat]);
+        var additive = g.Node("Unsqueeze", "attention.mask", [g.Node("Mul", "attention.mask", [inverted, g.FloatConstant("const.float_min", float.MinValue)]), g.Int64Constant("const.axes12", [1, 2])]);
+
+        var heads = config.NumAttentionHeads;
+        var headDim = config.HeadDim;
+        var splitHeads = g.Int64Constant("const.split_heads_shape", [0, 0, heads, headDim]);
+        var mergeHeads = g.Int64Constant("const.merge_heads_shape", [0, 0, config.HiddenSize]);
+        var scale = g.FloatConstant("const.attention_scale", (float)(1.0 / Math.Sqrt(headDim)));
+        var sqrtHalf = g.FloatConstant("const.inv_sqrt2", (float)(1.0 / Math.Sqrt(2.0)));
+        var half = g.FloatConstant("const.half", 0.5f);
+        var one = "const.one";
+        for (var l = 0; l < config.NumHiddenLayers; l++)
+        {
+            var p = $"roberta.encoder.layer.{l}";
+            string Heads(string name, long[] perm) =>
+                g.Node("Transpose", $"{p}.attention.self.{name}", [g.Node("Reshape", $"{p}.attention.self.{name}", [Linear($"{p}.attention.self.{name}", x), splitHeads])], Ints("perm", perm));
+            var q = Heads("query", [0, 2, 1, 3]);
+            var kT = Heads("key", [0, 2, 3, 1]);
+            var v = Heads("value", [0, 2, 1, 3]);
+            var scores = g.Node("Add", $"{p}.attention.scores", [g.Node("Mul", $"{p}.attention.scores", [g.Node("MatMul", $"{p}.attention.scores", [q, kT]), scale]), additive]);
+            var probabilities = g.Node("Softmax", $"{p}.attention.probs", [scores], Int("axis", -1));
+            var context = g.Node("Reshape", $"{p}.attention.context", [g.Node("Transpose", $"{p}.attention.context", [g.Node("MatMul", $"{p}.attention.context", [probabilities, v])], Ints("perm", 0, 2, 1, 3)), mergeHeads]);
+            var h = LayerNorm($"{p}.attention.output.LayerNorm", g.Node("Add", $"{p}.attention.residual", [Linear($"{p}.attention.output.dense", context), x]));
+            // Exact GELU: 0.5·u·(1 + erf(u/√2)).
+            var u = Linear($"{p}.intermediate.dense", h);
+            var erf = g.Node("Erf", $"{p}.intermediate.gelu", [g.Node("Mul", $"{p}.intermediate.gelu", [u, sqrtHalf])]);
+            var gelu = g.Node("Mul", $"{p}.intermediate.gelu", [g.Node("Mul", $"{p}.intermediate.gelu", [u, half]), g.Node("Add", $"{p}.intermediate.gelu", [erf, one])]);
+            x = LayerNorm($"{p}.output.LayerNorm", g.Node("Add", $"{p}.output.residual", [Linear($"{p}.output.dense", gelu), h]));
+        }
+
+        var first = g.Node("Gather", "classifier.first_token", [x, g.Int64Constant("const.zero_index", [0], [])], Int("axis", 1));
+        var hidden = g.Node("Tanh", "classifier.dense", [Linear("classifier.dense", first)]);
+        var logits = Linear("classifier.out_proj", hidden);
+        graph.Node.Add(new NodeProto { OpType = "Identity", Name = "logits/Identity", Input = { logits }, Output = { "logits" } });
+        graph.Node.Add(new NodeProto { OpType = "Softmax", Name = "probabilities/Softmax", Input = { logits }, Output = { "probabilities" }, Attribute = { Int("axis", -1) } });
+        graph.Output.Add(TensorValue("logits", DataType.Float, "batch", config.NumLabels));
+        graph.Output.Add(TensorValue("probabilities", DataType.Float, "batch", config.NumLabels));
+
+        var modelProto = new ModelProto
+        {
+            IrVersion = 8,
+            ProducerName = "Microsoft.ML.Lorenza",
+            ProducerVersion = typeof(RobertaOnnxExporter).Assembly.GetName().Version?.ToString() ?? "",
+            Graph = graph,
+            DocString = "RoBERTa sequence classifier exported by Microsoft.ML.Lorenza. Inputs: input_ids and attention_mask (int64, [batch, sequence]); outputs: logits and probabilities ([batch, labels]).",
+        };
+        modelProto.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = options.Opset });
+        modelProto.MetadataProps.Add(new StringStringEntryProto { Key = "labels", Value = JsonSerializer.Serialize(config.Labels) });
+        return modelProto;
+    }
+}

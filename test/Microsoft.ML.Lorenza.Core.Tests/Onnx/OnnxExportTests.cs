@@ -1,0 +1,128 @@
+using System.Text.Json;
+using Microsoft.ML.Lorenza.Modeling;
+using Microsoft.ML.Lorenza.Onnx;
+using Microsoft.ML.Lorenza.Tests.Support;
+using Microsoft.ML.Lorenza.Torch;
+using Microsoft.ML.Lorenza.Training;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+
+namespace Microsoft.ML.Lorenza.Tests.Onnx;
+
+/// <summary>
+/// Exported models run in the real ONNX Runtime (npm onnxruntime-node) and give the C# forward's logits
+/// (max abs difference ≤ 1e-4 in float32) at two batch sizes and two sequence lengths with padding;
+/// Debian's onnx.checker (full_check) accepts the files.
+/// </summary>
+[TestClass]
+public sealed class OnnxExportTests
+{
+    private static long[][] Batch(int batch, int length, int vocab, int seed, int pad)
+    {
+        var random = new Random(seed);
+        return Enumerable.Range(0, batch).Select(b =>
+        {
+            var real = Math.Max(2, length - b * 3); // later rows padded more
+            return Enumerable.Range(0, length).Select(t => t == 0 ? 0L : t == real - 1 ? 2L : t < real ? random.Next(3, vocab) : pad).ToArray();
+        }).ToArray();
+    }
+
+    private static void CheckAgainstOnnxRuntime(RobertaForSequenceClassification model, string onnxPath, double tolerance)
+    {
+        model.eval();
+        foreach (var (batch, length) in new[] { (1, 7), (3, 7), (1, 19), (3, 19) })
+        {
+            using var scope = torch.NewDisposeScope();
+            var ids = Batch(batch, length, model.Config.VocabSize, batch * 31 + length, model.Config.PadTokenId);
+            var mask = ids.Select(r => r.Select(v => v == model.Config.PadTokenId ? 0L : 1L).ToArray()).ToArray();
+            float[] ours;
+            using (torch.no_grad())
+            using (var output = model.forward(torch.tensor(ids.SelectMany(r => r).ToArray(), [batch, length]), torch.tensor(mask.SelectMany(r => r).ToArray(), [batch, length])))
+                ours = output.Logits.ToArray<float>();
+            var reply = JsonDocument.Parse(NodeReference.Run("onnxruntime", "run.js", JsonSerializer.Serialize(new { model = onnxPath, input_ids = ids, attention_mask = mask }))).RootElement;
+            var theirs = reply.GetProperty("logits").EnumerateArray().SelectMany(r => r.EnumerateArray().Select(v => v.GetDouble())).ToArray();
+            Assert.AreEqual(ours.Length, theirs.Length);
+            var worst = ours.Select((v, i) => Math.Abs(v - theirs[i])).Max();
+            Console.WriteLine($"{Path.GetFileName(onnxPath)} batch {batch}, length {length}: max abs logit difference {worst:E2}");
+            Assert.IsTrue(worst <= tolerance, $"batch {batch}, length {length}: max |logit difference| {worst:E2} > {tolerance:E0}");
+            var probabilities = reply.GetProperty("probabilities").EnumerateArray().Select(r => r.EnumerateArray().Sum(v => v.GetDouble())).ToArray();
+            foreach (var sum in probabilities) Assert.AreEqual(1.0, sum, 1e-5, "probabilities sum to 1");
+        }
+        using var check = PythonReference.RunScript("onnx_check.py", new { model = onnxPath });
+        Assert.IsTrue(check.RootElement.GetProperty("ok").GetBoolean(), check.RootElement.ToString());
+    }
+
+    [TestMethod]
+    [DataRow("roberta-tiny")]
+    [DataRow("roberta-tiny-wide")]
+    public void FixtureModelsRunInOnnxRuntimeWithTheSameLogits(string fixture)
+    {
+        var (model, _) = ModelFolder.Load(SharedData.RequirePath("fixtures", fixture));
+        using var _ = model;
+        var dir = Directory.CreateTempSubdirectory("lorenza-onnx-").FullName;
+        try
+        {
+            var path = Path.Combine(dir, "model.onnx");
+            RobertaOnnxExporter.Export(model, path);
+            CheckAgainstOnnxRuntime(model, path, 1e-4);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [TestMethod]
+    public void FreshlyTrainedModelExportsWithTokenizerAndLabels()
+    {
+        var examples = Enumerable.Range(0, 64).Select(i => new TextExample(i % 2 == 0 ? $"good great fine {i}" : $"bad awful poor {i}", null, i % 2 == 0 ? "pos" : "neg"));
+        var (classifier, _) = TextClassifierTrainer.Train(TextDataset.FromExamples(examples), null,
+            new TrainingOptions { Epochs = 1, MaxSteps = 4, BatchSize = 16, TokenizerMerges = 50, Device = "cpu", OptimizerOptions = new() { LearningRate = 1e-3, Rank = 4 } });
+        using var _ = classifier;
+        var dir = Directory.CreateTempSubdirectory("lorenza-onnx-").FullName;
+        try
+        {
+            var path = Path.Combine(dir, "classifier.onnx");
+            RobertaOnnxExporter.ExportFolder(classifier.Model, path, classifier.Tokenizer);
+            CollectionAssert.AreEqual(new[] { "neg", "pos" }, JsonSerializer.Deserialize<string[]>(File.ReadAllText(Path.Combine(dir, "labels.json"))));
+            Assert.IsTrue(File.Exists(Path.Combine(dir, "vocab.json")) && File.Exists(Path.Combine(dir, "merges.txt")), "tokenizer files beside the model");
+            CheckAgainstOnnxRuntime(classifier.Model, path, 1e-4);
+
+            var half = Path.Combine(dir, "classifier-f16.onnx");
+            RobertaOnnxExporter.Export(classifier.Model, half, new OnnxExportOptions { Float16Weights = true });
+            Assert.IsTrue(new FileInfo(half).Length < 0.6 * new FileInfo(path).Length, "float16 weights halve the file");
+            CheckAgainstOnnxRuntime(classifier.Model, half, 1e-3); // weights rounded to 11-bit mantissas (this small model: ~1e-5 seen)
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [TestMethod]
+    public void BadExportsFailClearlyAndLeaveNoFile()
+    {
+        using var model = RobertaForSequenceClassification.Create(RobertaConfig.Tiny(100, 2), 1);
+        var dir = Directory.CreateTempSubdirectory("lorenza-onnx-").FullName;
+        try
+        {
+            var path = Path.Combine(dir, "m.onnx");
+            var opset = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => RobertaOnnxExporter.Export(model, path, new OnnxExportOptions { Opset = 13 }));
+            StringAssert.Contains(opset.Message, "Opset 13");
+
+            using (torch.no_grad()) model.classifier.dense.weight.fill_(double.NaN);
+            StringAssert.Contains(Assert.ThrowsExactly<InvalidOperationException>(() => RobertaOnnxExporter.Export(model, path)).Message, "classifier.dense.weight");
+
+            using var fine = RobertaForSequenceClassification.Create(RobertaConfig.Tiny(100, 2), 1);
+            var notAFolder = Path.Combine(dir, "file");
+            File.WriteAllText(notAFolder, "x");
+            var unwritable = Assert.Throws<IOException>(() => RobertaOnnxExporter.Export(fine, Path.Combine(notAFolder, "m.onnx")));
+            StringAssert.Contains(unwritable.Message, notAFolder);
+            File.Delete(notAFolder);
+            Assert.AreEqual(0, Directory.GetFiles(dir, "*", SearchOption.AllDirectories).Length, "no partial or temporary file left");
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+}
