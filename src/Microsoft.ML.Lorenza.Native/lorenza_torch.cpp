@@ -6,6 +6,7 @@
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
+#include <ATen/autocast_mode.h>
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <torch/csrc/api/include/torch/cuda.h>
 #include <torch/csrc/api/include/torch/version.h>
@@ -239,6 +240,21 @@ LT_API int lt_cuda_reset_peak(int32_t device_index) {
   (void)device_index;
   throw std::runtime_error("liblorenza_torch was built without CUDA; rebuild it against a CUDA libtorch");
 #endif
+  LT_CATCH
+}
+
+LT_API int lt_cuda_autocast(int32_t enabled, int32_t dtype, int32_t* was_enabled) {
+  LT_TRY
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 4)
+  *was_enabled = at::autocast::is_autocast_enabled(at::kCUDA) ? 1 : 0;
+  if (enabled) at::autocast::set_autocast_dtype(at::kCUDA, static_cast<at::ScalarType>(dtype));
+  at::autocast::set_autocast_enabled(at::kCUDA, enabled != 0);
+#else
+  *was_enabled = at::autocast::is_enabled() ? 1 : 0;
+  if (enabled) at::autocast::set_autocast_gpu_dtype(static_cast<at::ScalarType>(dtype));
+  at::autocast::set_enabled(enabled != 0);
+#endif
+  if (!enabled && *was_enabled) at::autocast::clear_cache();
   LT_CATCH
 }
 

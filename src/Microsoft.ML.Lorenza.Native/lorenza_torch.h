@@ -61,6 +61,11 @@ LT_API int lt_cuda_memory_stats(int32_t device_index, int64_t* allocated, int64_
                                 int64_t* reserved);
 LT_API int lt_cuda_reset_peak(int32_t device_index);
 
+// CUDA autocast (mixed precision) on this thread: enabled with a reduced dtype (bf16/f16), or disabled.
+// Returns the previous state in *was_enabled so callers can restore it. Leaves the autocast cache
+// cleared when the outermost region ends, as torch.autocast does.
+LT_API int lt_cuda_autocast(int32_t enabled, int32_t dtype, int32_t* was_enabled);
+
 // ---- tensors ----
 LT_API void lt_tensor_free(lt_tensor t);
 // A fresh contiguous CPU tensor holding a copy of `data` (nbytes must equal numel * element size).

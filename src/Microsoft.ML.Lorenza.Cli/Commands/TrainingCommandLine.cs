@@ -32,13 +32,14 @@ internal sealed class TrainingCommandLine(double learningRate = 1e-3, int epochs
     public Option<string> Preset { get; } = new("--preset") { Description = "random-init architecture when no --model: tiny | small | base", DefaultValueFactory = _ => "tiny" };
     public Option<ulong> Seed { get; } = new("--seed") { DefaultValueFactory = _ => 0UL };
     public Option<string> Device { get; } = new("--device") { Description = "auto | cpu | cuda | cuda:N", DefaultValueFactory = _ => "auto" };
+    public Option<string> Precision { get; } = new("--precision") { Description = "CUDA mixed precision: none | bf16 | fp16 (CPU always float32)", DefaultValueFactory = _ => "none" };
     public Option<double> ValidationFraction { get; } = new("--validation-fraction") { Description = "held-out fraction when no --validation file", DefaultValueFactory = _ => 0.1 };
 
     public void AddTo(Command command)
     {
         foreach (var option in new Option[] { Optimizer, Rank, Rho, RhoMin, RefreshInterval, RefreshTolerance, Scale, ZoSmoothing, ZoQueries,
                      Oversampling, PowerIterations, Ascent, LearningRate, Schedule, Warmup, WeightDecay, GradClip, Epochs, BatchSize,
-                     MaxLength, MaxSteps, Model, Preset, Seed, Device, ValidationFraction })
+                     MaxLength, MaxSteps, Model, Preset, Seed, Device, Precision, ValidationFraction })
             command.Options.Add(option);
     }
 
@@ -77,6 +78,7 @@ internal sealed class TrainingCommandLine(double learningRate = 1e-3, int epochs
         Preset = r.GetValue(Preset)!,
         Seed = r.GetValue(Seed),
         Device = r.GetValue(Device)!,
+        Precision = r.GetValue(Precision)!,
         ValidationFraction = r.GetValue(ValidationFraction),
     };
 }

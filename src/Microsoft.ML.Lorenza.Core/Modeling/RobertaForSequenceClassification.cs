@@ -59,6 +59,13 @@ public sealed class RobertaForSequenceClassification : Module
     }
 
     public RobertaConfig Config { get; }
+
+    /// <summary>
+    /// Mixed precision for CUDA: with <see cref="ScalarType.BFloat16"/> (or Float16) the forward runs under
+    /// CUDA autocast (matmuls in the reduced type, float32 master weights, softmax/LayerNorm/loss in
+    /// float32). Ignored on CPU, which always computes in float32. Default: float32 everywhere.
+    /// </summary>
+    public ScalarType? MixedPrecision { get; set; }
     public RobertaModel roberta { get; }
     public RobertaClassificationHead classifier { get; }
 
@@ -112,13 +119,14 @@ public sealed class RobertaForSequenceClassification : Module
     public RobertaOutput forward(Tensor inputIds, Tensor attentionMask, Tensor? labels = null, bool returnHiddenStates = false)
     {
         CheckInputs(inputIds, attentionMask);
+        using var autocast = MixedPrecision is { } reduced && inputIds.device.IsCuda ? torch.cuda.autocast(reduced) : null;
         using var scope = torch.NewDisposeScope();
         var embedded = roberta.embeddings.forward(inputIds);
         // (1 − mask) · float32.min on padded keys, broadcast over heads and query rows, as HF does.
         var additiveMask = (1.0 - attentionMask.to(embedded.dtype)).mul(float.MinValue).view(inputIds.size(0), 1, 1, inputIds.size(1));
         var hidden = embedded;
         foreach (var block in roberta.encoder.layer.Items) hidden = block.forward(hidden, additiveMask);
-        var logits = classifier.forward(hidden);
+        var logits = classifier.forward(hidden).to(ScalarType.Float32);
         var loss = labels is null ? null : F.cross_entropy(logits, labels);
         return new RobertaOutput
         {

@@ -94,6 +94,7 @@ internal static unsafe partial class Native
     [LibraryImport(Library)] internal static partial int lt_cuda_synchronize(int deviceIndex);
     [LibraryImport(Library)] internal static partial int lt_cuda_memory_stats(int deviceIndex, out long allocated, out long peakAllocated, out long reserved);
     [LibraryImport(Library)] internal static partial int lt_cuda_reset_peak(int deviceIndex);
+    [LibraryImport(Library)] internal static partial int lt_cuda_autocast(int enabled, int dtype, out int wasEnabled);
 
     [LibraryImport(Library)] internal static partial void lt_tensor_free(IntPtr tensor);
     [LibraryImport(Library)] internal static partial int lt_tensor_from_data(void* data, long nbytes, long* shape, int ndim, int dtype, out IntPtr tensor);

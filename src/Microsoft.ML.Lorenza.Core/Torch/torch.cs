@@ -181,6 +181,31 @@ public static unsafe class torch
             return (a, p, r);
         }
 
+        /// <summary>
+        /// Mixed precision on CUDA until disposed (like <c>with torch.autocast("cuda", dtype)</c>): matmuls and
+        /// other eligible ops run in <paramref name="dtype"/> while weights stay float32.
+        /// </summary>
+        public static IDisposable autocast(ScalarType dtype = ScalarType.BFloat16)
+        {
+            if (dtype is not (ScalarType.BFloat16 or ScalarType.Float16))
+                throw new ArgumentException($"Autocast runs in bfloat16 or float16, not {dtype}.", nameof(dtype));
+            Native.EnsureLoaded();
+            Native.Check(Native.lt_cuda_autocast(1, (int)dtype, out var was));
+            return new AutocastScope(was != 0);
+        }
+
+        private sealed class AutocastScope(bool restoreEnabled) : IDisposable
+        {
+            private bool disposed;
+
+            public void Dispose()
+            {
+                if (disposed) return;
+                disposed = true;
+                Native.Check(Native.lt_cuda_autocast(restoreEnabled ? 1 : 0, (int)ScalarType.BFloat16, out _));
+            }
+        }
+
         public static void reset_peak_memory_stats(int device = 0)
         {
             Native.EnsureLoaded();

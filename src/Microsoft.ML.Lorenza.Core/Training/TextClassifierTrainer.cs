@@ -33,6 +33,7 @@ public static class TextClassifierTrainer
             ? ModelFolder.Load(pretrained, labels.Names, options.Seed).Model
             : RobertaForSequenceClassification.Create(WithLabels(RobertaConfig.Preset(options.Preset, tokenizer.VocabSize, labels.Count, options.MaxSequenceLength), labels), options.Seed);
         model.to(device);
+        model.MixedPrecision = options.Precision switch { "bf16" => ScalarType.BFloat16, "fp16" => ScalarType.Float16, _ => null };
         var classifier = new TextClassifier(model, tokenizer, options.MaxSequenceLength, device);
         try
         {

@@ -26,6 +26,8 @@ public sealed class TrainingOptions
     public int? MaxSteps { get; set; }
     public ulong Seed { get; set; }
     public string Device { get; set; } = "auto";
+    /// <summary>CUDA mixed precision: "bf16" (autocast in bfloat16, float32 master weights) or "none". CPU always uses float32.</summary>
+    public string Precision { get; set; } = "none";
 
     public void Validate()
     {
@@ -38,6 +40,7 @@ public sealed class TrainingOptions
         Check(MaxSequenceLength >= 8, nameof(MaxSequenceLength), MaxSequenceLength, ">= 8");
         Check(ValidationFraction is >= 0 and < 1, nameof(ValidationFraction), ValidationFraction, "in [0, 1)");
         Check(MaxSteps is null or >= 1, nameof(MaxSteps), MaxSteps ?? 0, ">= 1 or null");
+        Check(Precision is "none" or "bf16" or "fp16", nameof(Precision), Precision, "none, bf16 or fp16");
         Check(TokenizerMerges >= 0, nameof(TokenizerMerges), TokenizerMerges, ">= 0");
         if (!OptimizerFactory.Names.Contains(Optimizer.ToLowerInvariant()))
             throw new ArgumentException($"Optimizer = '{Optimizer}' is unknown: use one of {string.Join(", ", OptimizerFactory.Names)}.");

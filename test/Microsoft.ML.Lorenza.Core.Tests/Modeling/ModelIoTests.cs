@@ -76,6 +76,24 @@ public sealed class ModelIoTests
         Assert.IsTrue(state["roberta.encoder.layer.1.output.LayerNorm.weight"].eq(1).all().item<bool>());
     }
 
+    [TestMethod]
+    public void MixedPrecisionIsAnOptionThatCpuIgnores()
+    {
+        using var model = RobertaForSequenceClassification.Create(RobertaConfig.Tiny(300, 2), 5);
+        model.eval();
+        using var scope = torch.NewDisposeScope();
+        var ids = torch.tensor(new long[] { 0, 10, 20, 2, 1, 1 }, [1, 6]);
+        var mask = torch.tensor(new long[] { 1, 1, 1, 1, 0, 0 }, [1, 6]);
+        using var noGrad = torch.no_grad();
+        using var plain = model.forward(ids, mask);
+        model.MixedPrecision = ScalarType.BFloat16;
+        using var mixed = model.forward(ids, mask);
+        Assert.AreEqual(ScalarType.Float32, mixed.Logits.dtype);
+        Assert.IsTrue(plain.Logits.equal(mixed.Logits), "CPU computes in float32 whatever the option");
+        using (torch.cuda.autocast()) { } // entering and leaving the CUDA autocast region works on a CPU-only libtorch
+        Assert.ThrowsExactly<ArgumentException>(() => torch.cuda.autocast(ScalarType.Float64));
+    }
+
     private static string WriteFile(byte[] bytes)
     {
         var path = Path.GetTempFileName();
