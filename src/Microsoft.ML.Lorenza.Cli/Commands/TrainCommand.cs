@@ -17,17 +17,23 @@ internal static class TrainCommand
         var dataset = new Argument<string>("dataset") { Description = "training data: a TSV or CSV file" };
         var validation = new Option<string?>("--validation") { Description = "a validation file with the same columns (default: hold out --validation-fraction)" };
         var output = new Option<string>("--output", "-o") { Description = "model folder to write", DefaultValueFactory = _ => "lorenza-model" };
+        var checkpointEvery = new Option<int?>("--checkpoint-every") { Description = "write <output>/checkpoint.safetensors every N steps (atomic)" };
+        var resume = new Option<bool>("--resume") { Description = "continue from <output>/checkpoint.safetensors (same command and data): ends bit-identical to an uninterrupted run" };
         var shared = new TrainingCommandLine();
         var command = new Command("train", "Fine-tune a RoBERTa text classifier with LORENZA (or another optimizer) and save it.");
         command.Arguments.Add(dataset);
-        foreach (var option in new Option[] { validation, output, TextColumn, Text2Column, LabelColumn, HasHeader, Separator }) command.Options.Add(option);
+        foreach (var option in new Option[] { validation, output, checkpointEvery, resume, TextColumn, Text2Column, LabelColumn, HasHeader, Separator }) command.Options.Add(option);
         shared.AddTo(command);
         command.SetAction(r => CommandErrors.Run(() =>
         {
             var columns = Columns(r);
             var train = TextDataset.Load(r.GetValue(dataset)!, columns);
             var valid = r.GetValue(validation) is { } v ? TextDataset.Load(v, columns) : null;
-            return TrainAndSave(train, valid, shared.Read(r), r.GetValue(output)!);
+            var options = shared.Read(r);
+            options.CheckpointEvery = r.GetValue(checkpointEvery);
+            options.Resume = r.GetValue(resume);
+            if (options.CheckpointEvery is not null || options.Resume) options.CheckpointDirectory = r.GetValue(output);
+            return TrainAndSave(train, valid, options, r.GetValue(output)!);
         }));
         return command;
     }
@@ -49,7 +55,8 @@ internal static class TrainCommand
     {
         Console.WriteLine($"training on {train.Examples.Count} examples from {train.Source}" +
                           (train.SkippedEmpty > 0 ? $" ({train.SkippedEmpty} rows with empty text skipped)" : "") +
-                          $"; optimizer {options.Optimizer}, device {TextClassifierTrainer.ResolveDevice(options.Device)}");
+                          $"; optimizer {options.Optimizer}, device {TextClassifierTrainer.ResolveDevice(options.Device)}" +
+                          (options.Resume ? $"; resuming from {Path.Combine(output, TrainingCheckpoint.FileName)}" : ""));
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
         Console.CancelKeyPress += onCancel;

@@ -23,6 +23,20 @@ public static class SafeTensors
 
     private static string Name(ScalarType type) => DTypes.First(kv => kv.Value == type).Key;
 
+    /// <summary>The "__metadata__" strings of a .safetensors file (without reading its tensors).</summary>
+    public static Dictionary<string, string> ReadMetadata(string path)
+    {
+        using var file = File.OpenRead(path);
+        Span<byte> length = stackalloc byte[8];
+        file.ReadExactly(length);
+        var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(length);
+        if (headerLength > (ulong)(file.Length - 8)) throw new InvalidDataException($"{path}: header length {headerLength} runs past the end of the file.");
+        var header = new byte[headerLength];
+        file.ReadExactly(header);
+        var meta = JsonNode.Parse(header)?["__metadata__"] as JsonObject;
+        return meta?.ToDictionary(kv => kv.Key, kv => kv.Value?.GetValue<string>() ?? "") ?? new Dictionary<string, string>();
+    }
+
     /// <summary>Reads every tensor of a .safetensors file into CPU tensors (outside any dispose scope).</summary>
     public static Dictionary<string, Tensor> Load(string path)
     {
@@ -104,10 +118,12 @@ public static class SafeTensors
     /// Writes tensors (any device) as safetensors, names sorted, "__metadata__" {"format":"pt"} first
     /// and the header padded with spaces to a multiple of 8, as Hugging Face writes them. Atomic.
     /// </summary>
-    public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors)
+    public static void Save(string path, IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string>? metadata = null)
     {
         var names = tensors.Keys.OrderBy(n => n, StringComparer.Ordinal).ToList();
-        var header = new StringBuilder("{\"__metadata__\":{\"format\":\"pt\"}");
+        var meta = new SortedDictionary<string, string>(StringComparer.Ordinal) { ["format"] = "pt" };
+        if (metadata is not null) foreach (var (key, value) in metadata) meta[key] = value;
+        var header = new StringBuilder("{\"__metadata__\":").Append(JsonSerializer.Serialize(meta));
         var blobs = new List<byte[]>();
         long offset = 0;
         foreach (var name in names)

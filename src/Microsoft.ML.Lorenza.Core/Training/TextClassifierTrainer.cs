@@ -87,16 +87,24 @@ public static class TextClassifierTrainer
         using var optimizer = OptimizerFactory.Create(options.Optimizer, parameters, optimizerOptions, schedule);
 
         var report = new TrainingReport { TrainExamples = train.Count, ValidationExamples = validation.Count, Optimizer = options.Optimizer };
+        var checkpointPath = options.CheckpointDirectory is { } dir ? Path.Combine(dir, TrainingCheckpoint.FileName) : null;
+        var fingerprint = Fingerprint(options, encoded, trainLabels);
+        var start = options.Resume
+            ? TrainingCheckpoint.Load(checkpointPath!, model, optimizer, report, fingerprint)
+            : new TrainingPosition(1, 0, 0);
         var watch = Stopwatch.StartNew();
-        var step = 0;
-        for (var epoch = 1; epoch <= options.Epochs && step < totalSteps; epoch++)
+        var step = start.Step;
+        for (var epoch = start.Epoch; epoch <= options.Epochs && step < totalSteps; epoch++)
         {
-            var epochLosses = new List<double>();
             var diagnosticSums = new Dictionary<string, (double Sum, int Count)>();
             var epochWatch = Stopwatch.StartNew();
             var epochSteps = 0;
-            foreach (var batch in BatchPlan(encoded.Select(e => e.Length).ToArray(), options.BatchSize, options.Seed, epoch))
+            var plan = BatchPlan(encoded.Select(e => e.Length).ToArray(), options.BatchSize, options.Seed, epoch);
+            var firstBatch = epoch == start.Epoch ? start.BatchInEpoch : 0;
+            var epochFirstStep = step - firstBatch; // the global step of this epoch's first batch (also when resumed mid-epoch)
+            for (var batchIndex = firstBatch; batchIndex < plan.Count; batchIndex++)
             {
+                var batch = plan[batchIndex];
                 if (step >= totalSteps) break;
                 cancellation.ThrowIfCancellationRequested();
                 using var scope = torch.NewDisposeScope();
@@ -121,10 +129,11 @@ public static class TextClassifierTrainer
                 step++;
                 epochSteps++;
                 report.StepLosses.Add(result.Loss);
-                if (!result.Skipped) epochLosses.Add(result.Loss);
                 foreach (var (key, value) in optimizer.LastDiagnostics)
                     if (double.IsFinite(value)) diagnosticSums[key] = (diagnosticSums.GetValueOrDefault(key).Sum + value, diagnosticSums.GetValueOrDefault(key).Count + 1);
-                var rate = step / watch.Elapsed.TotalSeconds;
+                if (options.CheckpointEvery is { } every && step % every == 0 && checkpointPath is not null)
+                    TrainingCheckpoint.Save(checkpointPath, model, optimizer, new TrainingPosition(epoch, batchIndex + 1, step), report, fingerprint);
+                var rate = (step - start.Step) / watch.Elapsed.TotalSeconds;
                 progress?.Report(new TrainingProgress(epoch, options.Epochs, step, totalSteps, result.Loss, rate,
                     TimeSpan.FromSeconds((totalSteps - step) / Math.Max(rate, 1e-9)), result.LearningRate));
             }
@@ -132,7 +141,8 @@ public static class TextClassifierTrainer
             var trainEval = Evaluate(classifier, train.Take(Math.Max(validation.Count, 256)).ToList(), trainLabels.Take(Math.Max(validation.Count, 256)).ToArray());
             var validationEval = validation.Count > 0 ? Evaluate(classifier, validation, validationLabels) : trainEval;
             report.Validation = validationEval;
-            report.Epochs.Add(new EpochResult(epoch, step, epochLosses.Count > 0 ? epochLosses.Average() : double.NaN,
+            var epochLoss = report.StepLosses.Skip(epochFirstStep).Take(step - epochFirstStep).Where(double.IsFinite).DefaultIfEmpty(double.NaN).Average();
+            report.Epochs.Add(new EpochResult(epoch, step, epochLoss,
                 trainEval.Accuracy, validationEval.Accuracy, validationEval.MacroF1, validationEval.LogLoss,
                 trainEval.Accuracy - validationEval.Accuracy, schedule.At(Math.Max(0, step - 1)), epochSteps / epochWatch.Elapsed.TotalSeconds,
                 diagnosticSums.ToDictionary(kv => kv.Key, kv => kv.Value.Sum / kv.Value.Count)));
@@ -141,6 +151,20 @@ public static class TextClassifierTrainer
         report.OptimizerStateBytes = optimizer.StateBytes;
         report.SecondsPerStep = watch.Elapsed.TotalSeconds / Math.Max(1, step);
         return report;
+    }
+
+    // Identifies the data and options a checkpoint belongs to, so --resume refuses another run's checkpoint.
+    private static string Fingerprint(TrainingOptions options, int[][] encoded, int[] labels)
+    {
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        hash.AppendData(System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new
+        {
+            options.Optimizer, options.OptimizerOptions, options.LearningRateSchedule, options.WarmupFraction, options.Epochs,
+            options.BatchSize, options.MaxSequenceLength, options.MaxSteps, options.Seed, options.Preset, options.PretrainedModelPath,
+        }, Json)));
+        foreach (var row in encoded) hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(row.AsSpan()));
+        hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(labels.AsSpan()));
+        return Convert.ToHexString(hash.GetHashAndReset());
     }
 
     /// <summary>Metrics of the classifier on labelled examples.</summary>

@@ -26,6 +26,12 @@ public sealed class TrainingOptions
     public int? MaxSteps { get; set; }
     public ulong Seed { get; set; }
     public string Device { get; set; } = "auto";
+    /// <summary>Write a checkpoint every this many optimizer steps (null: never).</summary>
+    public int? CheckpointEvery { get; set; }
+    /// <summary>Folder of the checkpoint file (the CLI uses the output folder).</summary>
+    public string? CheckpointDirectory { get; set; }
+    /// <summary>Continue from the checkpoint in <see cref="CheckpointDirectory"/>.</summary>
+    public bool Resume { get; set; }
     /// <summary>CUDA mixed precision: "bf16" (autocast in bfloat16, float32 master weights) or "none". CPU always uses float32.</summary>
     public string Precision { get; set; } = "none";
 
@@ -39,6 +45,9 @@ public sealed class TrainingOptions
         Check(BatchSize >= 1, nameof(BatchSize), BatchSize, ">= 1");
         Check(MaxSequenceLength >= 8, nameof(MaxSequenceLength), MaxSequenceLength, ">= 8");
         Check(ValidationFraction is >= 0 and < 1, nameof(ValidationFraction), ValidationFraction, "in [0, 1)");
+        Check(CheckpointEvery is null or >= 1, nameof(CheckpointEvery), CheckpointEvery ?? 0, ">= 1 or null");
+        if ((CheckpointEvery is not null || Resume) && string.IsNullOrEmpty(CheckpointDirectory))
+            throw new ArgumentException("Checkpoints need a CheckpointDirectory (the CLI uses --output).");
         Check(MaxSteps is null or >= 1, nameof(MaxSteps), MaxSteps ?? 0, ">= 1 or null");
         Check(Precision is "none" or "bf16" or "fp16", nameof(Precision), Precision, "none, bf16 or fp16");
         Check(TokenizerMerges >= 0, nameof(TokenizerMerges), TokenizerMerges, ">= 0");

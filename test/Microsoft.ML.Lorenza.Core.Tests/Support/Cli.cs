@@ -5,6 +5,8 @@ namespace Microsoft.ML.Lorenza.Tests.Support;
 /// <summary>Runs the `lorenza` CLI (built with the tests, same configuration) in a fresh process.</summary>
 public static class Cli
 {
+    public static string DllPath => Dll;
+
     private static string Dll
     {
         get

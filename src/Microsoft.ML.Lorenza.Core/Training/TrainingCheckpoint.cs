@@ -1,0 +1,78 @@
+using System.Text.Json;
+using Microsoft.ML.Lorenza.Modeling;
+using Microsoft.ML.Lorenza.Optimizers;
+using Microsoft.ML.Lorenza.Torch;
+
+namespace Microsoft.ML.Lorenza.Training;
+
+/// <summary>Where training stands: the next batch to run is batch <see cref="BatchInEpoch"/> of epoch <see cref="Epoch"/>.</summary>
+public sealed record TrainingPosition(int Epoch, int BatchInEpoch, int Step);
+
+/// <summary>
+/// Everything needed to continue a run bit-identically, in ONE safetensors file written atomically
+/// (temp file + rename: a failed write — disk full, permission denied — leaves the previous checkpoint
+/// intact): the model ("model.*"), the optimizer's state ("optimizer.*": moments, LORENZA's bases, step
+/// counters, probe generator), the default CPU generator that drives dropout ("rng.cpu"), the data
+/// position and the report so far (metadata). The data order itself is recomputed: it is a pure
+/// function of the seed and the epoch (<see cref="TextClassifierTrainer.BatchPlan"/>).
+/// </summary>
+public static class TrainingCheckpoint
+{
+    public const string FileName = "checkpoint.safetensors";
+    private static readonly JsonSerializerOptions Json = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    public static void Save(string path, RobertaForSequenceClassification model, IOptimizer optimizer, TrainingPosition position, TrainingReport report, string fingerprint)
+    {
+        var tensors = new Dictionary<string, Tensor>();
+        try
+        {
+            foreach (var (name, p) in model.named_parameters()) tensors["model." + name] = p.detach().cpu().DetachFromDisposeScope();
+            optimizer.SaveState(tensors);
+            using (var generator = Generator.Default(Device.Cpu)) tensors["rng.cpu"] = generator.get_state().DetachFromDisposeScope();
+            tensors["report.step_losses"] = torch.tensor(report.StepLosses.ToArray()).DetachFromDisposeScope();
+            var metadata = new Dictionary<string, string>
+            {
+                ["lorenza.position"] = JsonSerializer.Serialize(position),
+                ["lorenza.epochs"] = JsonSerializer.Serialize(report.Epochs, Json),
+                ["lorenza.fingerprint"] = fingerprint,
+            };
+            SafeTensors.Save(path, tensors, metadata);
+        }
+        finally
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+        }
+    }
+
+    /// <summary>Restores model, optimizer, generator and report; returns where to continue.</summary>
+    public static TrainingPosition Load(string path, RobertaForSequenceClassification model, IOptimizer optimizer, TrainingReport report, string fingerprint)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"No checkpoint to resume from at {path}.", path);
+        var metadata = SafeTensors.ReadMetadata(path);
+        if (!metadata.TryGetValue("lorenza.position", out var positionJson))
+            throw new InvalidDataException($"{path} is not a training checkpoint written by lorenza.");
+        if (metadata.GetValueOrDefault("lorenza.fingerprint") != fingerprint)
+            throw new InvalidDataException($"{path} was written by a run with different data or options; resume with the same command, or start afresh without --resume.");
+        var tensors = SafeTensors.Load(path);
+        try
+        {
+            using (torch.no_grad())
+                foreach (var (name, p) in model.named_parameters())
+                {
+                    using var value = tensors["model." + name].to(p.device);
+                    p.copy_(value);
+                }
+            optimizer.LoadState(tensors);
+            using (var generator = Generator.Default(Device.Cpu)) generator.set_state(tensors["rng.cpu"]);
+            report.StepLosses.Clear();
+            report.StepLosses.AddRange(tensors["report.step_losses"].ToArray<double>());
+            report.Epochs.Clear();
+            report.Epochs.AddRange(JsonSerializer.Deserialize<List<EpochResult>>(metadata["lorenza.epochs"], Json) ?? []);
+            return JsonSerializer.Deserialize<TrainingPosition>(positionJson)!;
+        }
+        finally
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+        }
+    }
+}
