@@ -22,6 +22,18 @@ def median_seconds(fn, repeats, warmup=2):
     return times[len(times) // 2]
 
 
+def best_seconds(fn, repeats, warmup=2):
+    # Peak throughput: OpenBLAS's thread scheduling on a shared 2-core machine makes single runs bimodal.
+    for _ in range(warmup):
+        fn()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
 def main():
     req = json.load(sys.stdin)
     torch.set_num_threads(req["threads"])
@@ -29,7 +41,7 @@ def main():
     matmul = {}
     for n in req["sizes"]:
         a, b = torch.randn(n, n), torch.randn(n, n)
-        matmul[str(n)] = 2 * n**3 / median_seconds(lambda: torch.matmul(a, b), req["repeats"]) / 1e9
+        matmul[str(n)] = 2 * n**3 / best_seconds(lambda: torch.matmul(a, b), req["repeats"]) / 1e9
     x, y = torch.ones(1), torch.ones(1)
     calls = req["calls"]
 
