@@ -1,4 +1,3 @@
-using System.Diagnostics;
 
 namespace Microsoft.ML.Lorenza.Tests.Support;
 
@@ -16,25 +15,6 @@ public static class Cli
         }
     }
 
-    public static (int ExitCode, string Stdout, string Stderr) Run(string arguments, string? stdin = null, int timeoutSeconds = 300)
-    {
-        var info = new ProcessStartInfo("dotnet", $"\"{Dll}\" {arguments}")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (stdin is not null) process.StandardInput.Write(stdin);
-        process.StandardInput.Close();
-        if (!process.WaitForExit(timeoutSeconds * 1000))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"lorenza {arguments} ran longer than {timeoutSeconds} s");
-        }
-        return (process.ExitCode, stdout.Result, stderr.Result);
-    }
+    public static (int ExitCode, string Stdout, string Stderr) Run(string arguments, string? stdin = null, int timeoutSeconds = 300) =>
+        ProcessRunner.Run("dotnet", $"\"{Dll}\" {arguments}", stdin, TimeSpan.FromSeconds(timeoutSeconds));
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 
 namespace Microsoft.ML.Lorenza.Tests.Support;
@@ -24,25 +23,14 @@ public static class NodeReference
 
     private static (int, string, string) Execute(string file, string arguments, string dir, string? stdin, TimeSpan timeout)
     {
-        var info = new ProcessStartInfo(file, arguments)
+        try
         {
-            WorkingDirectory = dir,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        Process process;
-        try { process = Process.Start(info)!; }
-        catch (System.ComponentModel.Win32Exception) { Assert.Inconclusive($"{file} is not installed; ./build.sh installs Node.js and npm."); throw; }
-        using (process)
+            return ProcessRunner.Run(file, arguments, stdin, timeout, dir);
+        }
+        catch (System.ComponentModel.Win32Exception)
         {
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            if (stdin is not null) process.StandardInput.Write(stdin);
-            process.StandardInput.Close();
-            if (!process.WaitForExit(timeout)) { process.Kill(true); throw new TimeoutException($"{file} {arguments}"); }
-            return (process.ExitCode, stdout.Result, stderr.Result);
+            Assert.Inconclusive($"{file} is not installed; ./build.sh installs Node.js and npm.");
+            throw;
         }
     }
 }

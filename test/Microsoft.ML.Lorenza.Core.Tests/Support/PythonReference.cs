@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 
@@ -44,26 +43,6 @@ public static class PythonReference
         return JsonDocument.Parse(stdout);
     }
 
-    private static (int code, string stdout, string stderr) Run(string arguments, string? stdin, TimeSpan timeout)
-    {
-        var info = new ProcessStartInfo(Interpreter, arguments)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.Environment["OMP_NUM_THREADS"] = Environment.ProcessorCount.ToString();
-        using var process = Process.Start(info) ?? throw new InvalidOperationException("Cannot start " + Interpreter);
-        var stdoutTask = process.StandardOutput.ReadToEndAsync();
-        var stderrTask = process.StandardError.ReadToEndAsync();
-        if (stdin != null) process.StandardInput.Write(stdin);
-        process.StandardInput.Close();
-        if (!process.WaitForExit(timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{Interpreter} {arguments} ran longer than {timeout}.");
-        }
-        return (process.ExitCode, stdoutTask.Result, stderrTask.Result);
-    }
+    private static (int code, string stdout, string stderr) Run(string arguments, string? stdin, TimeSpan timeout) =>
+        ProcessRunner.Run(Interpreter, arguments, stdin, timeout, environment: new Dictionary<string, string> { ["OMP_NUM_THREADS"] = Environment.ProcessorCount.ToString() });
 }
