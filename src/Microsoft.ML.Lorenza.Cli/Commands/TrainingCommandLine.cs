@@ -33,13 +33,16 @@ internal sealed class TrainingCommandLine(double learningRate = 1e-3, int epochs
     public Option<ulong> Seed { get; } = new("--seed") { DefaultValueFactory = _ => 0UL };
     public Option<string> Device { get; } = new("--device") { Description = "auto | cpu | cuda | cuda:N", DefaultValueFactory = _ => "auto" };
     public Option<string> Precision { get; } = new("--precision") { Description = "CUDA mixed precision: none | bf16 | fp16 (CPU always float32)", DefaultValueFactory = _ => "none" };
+    public Option<int> GradAccumulation { get; } = new("--grad-accumulation") { Description = "micro-batches per step (gradients accumulate)", DefaultValueFactory = _ => 1 };
+    public Option<string?> EarlyStopping { get; } = new("--early-stopping-metric") { Description = "stop when this validation metric stops improving: accuracy | macro_f1 | log_loss" };
+    public Option<int> Patience { get; } = new("--patience") { Description = "epochs without improvement before early stopping", DefaultValueFactory = _ => 2 };
     public Option<double> ValidationFraction { get; } = new("--validation-fraction") { Description = "held-out fraction when no --validation file", DefaultValueFactory = _ => 0.1 };
 
     public void AddTo(Command command)
     {
         foreach (var option in new Option[] { Optimizer, Rank, Rho, RhoMin, RefreshInterval, RefreshTolerance, Scale, ZoSmoothing, ZoQueries,
                      Oversampling, PowerIterations, Ascent, LearningRate, Schedule, Warmup, WeightDecay, GradClip, Epochs, BatchSize,
-                     MaxLength, MaxSteps, Model, Preset, Seed, Device, Precision, ValidationFraction })
+                     MaxLength, MaxSteps, Model, Preset, Seed, Device, Precision, GradAccumulation, EarlyStopping, Patience, ValidationFraction })
             command.Options.Add(option);
     }
 
@@ -79,6 +82,9 @@ internal sealed class TrainingCommandLine(double learningRate = 1e-3, int epochs
         Seed = r.GetValue(Seed),
         Device = r.GetValue(Device)!,
         Precision = r.GetValue(Precision)!,
+        GradientAccumulation = r.GetValue(GradAccumulation),
+        EarlyStoppingMetric = r.GetValue(EarlyStopping),
+        Patience = r.GetValue(Patience),
         ValidationFraction = r.GetValue(ValidationFraction),
     };
 }

@@ -85,11 +85,11 @@ public sealed class RobertaSelfAttention : Module
 /// <summary>A dense layer, dropout, and a residual LayerNorm (HF's RobertaSelfOutput / RobertaOutput).</summary>
 public sealed class RobertaResidualOutput : Module
 {
-    private readonly double dropout;
+    private readonly RobertaConfig config; // dropout is read at forward time, so changing the config takes effect
 
     public RobertaResidualOutput(long inFeatures, RobertaConfig config)
     {
-        dropout = config.HiddenDropoutProb;
+        this.config = config;
         dense = register_module("dense", new Linear(inFeatures, config.HiddenSize));
         LayerNorm = register_module("LayerNorm", new LayerNorm(config.HiddenSize, config.LayerNormEps));
     }
@@ -100,7 +100,7 @@ public sealed class RobertaResidualOutput : Module
     public Tensor forward(Tensor hidden, Tensor residual)
     {
         using var scope = torch.NewDisposeScope();
-        var projected = F.dropout(dense.forward(hidden), dropout, training);
+        var projected = F.dropout(dense.forward(hidden), config.HiddenDropoutProb, training);
         return LayerNorm.forward(projected + residual).MoveToOuterDisposeScope();
     }
 }
@@ -164,11 +164,11 @@ public sealed class RobertaLayer : Module
 /// <summary>The classification head on the first token (&lt;s&gt;): dropout, dense, tanh, dropout, out_proj.</summary>
 public sealed class RobertaClassificationHead : Module
 {
-    private readonly double dropout;
+    private readonly RobertaConfig config;
 
     public RobertaClassificationHead(RobertaConfig config)
     {
-        dropout = config.ClassifierDropout ?? config.HiddenDropoutProb;
+        this.config = config;
         dense = register_module("dense", new Linear(config.HiddenSize, config.HiddenSize));
         out_proj = register_module("out_proj", new Linear(config.HiddenSize, config.NumLabels));
     }
@@ -179,6 +179,7 @@ public sealed class RobertaClassificationHead : Module
     public Tensor forward(Tensor lastHiddenState)
     {
         using var scope = torch.NewDisposeScope();
+        var dropout = config.ClassifierDropout ?? config.HiddenDropoutProb;
         var first = F.dropout(lastHiddenState.select(1, 0), dropout, training);
         var hidden = F.dropout(dense.forward(first).tanh(), dropout, training);
         return out_proj.forward(hidden).MoveToOuterDisposeScope();

@@ -32,6 +32,8 @@ public static class TextClassifierTrainer
         var model = options.PretrainedModelPath is { } pretrained
             ? ModelFolder.Load(pretrained, labels.Names, options.Seed).Model
             : RobertaForSequenceClassification.Create(WithLabels(RobertaConfig.Preset(options.Preset, tokenizer.VocabSize, labels.Count, options.MaxSequenceLength), labels), options.Seed);
+        if (options.Dropout is { } dropout)
+            (model.Config.HiddenDropoutProb, model.Config.AttentionProbsDropoutProb, model.Config.ClassifierDropout) = (dropout, dropout, dropout);
         model.to(device);
         model.MixedPrecision = options.Precision switch { "bf16" => ScalarType.BFloat16, "fp16" => ScalarType.Float16, _ => null };
         var classifier = new TextClassifier(model, tokenizer, options.MaxSequenceLength, device);
@@ -94,6 +96,8 @@ public static class TextClassifierTrainer
             : new TrainingPosition(1, 0, 0);
         var watch = Stopwatch.StartNew();
         var step = start.Step;
+        double bestMetric = double.NegativeInfinity;
+        var bestEpoch = 0;
         for (var epoch = start.Epoch; epoch <= options.Epochs && step < totalSteps; epoch++)
         {
             var diagnosticSums = new Dictionary<string, (double Sum, int Count)>();
@@ -121,9 +125,26 @@ public static class TextClassifierTrainer
                         return evalOutput.Loss!.item<float>();
                     }
                     model.train();
-                    using var output = model.forward(ids, mask, labels);
-                    output.Loss!.backward();
-                    return output.Loss.item<float>();
+                    if (options.GradientAccumulation == 1)
+                    {
+                        using var output = model.forward(ids, mask, labels);
+                        output.Loss!.backward();
+                        return output.Loss.item<float>();
+                    }
+                    // Micro-batches: each loss weighted by its share of the batch, so the summed gradient is the batch mean's.
+                    double total = 0;
+                    var rows = ids.size(0);
+                    var size = (rows + options.GradientAccumulation - 1) / options.GradientAccumulation;
+                    for (long first = 0; first < rows; first += size)
+                    {
+                        using var micro = torch.NewDisposeScope();
+                        var count = Math.Min(size, rows - first);
+                        using var output = model.forward(ids.narrow(0, first, count), mask.narrow(0, first, count), labels.narrow(0, first, count));
+                        var weighted = output.Loss! * ((double)count / rows);
+                        weighted.backward();
+                        total += weighted.item<float>();
+                    }
+                    return total;
                 }
                 var result = optimizer.Step(Closure);
                 step++;
@@ -141,11 +162,22 @@ public static class TextClassifierTrainer
             var trainEval = Evaluate(classifier, train.Take(Math.Max(validation.Count, 256)).ToList(), trainLabels.Take(Math.Max(validation.Count, 256)).ToArray());
             var validationEval = validation.Count > 0 ? Evaluate(classifier, validation, validationLabels) : trainEval;
             report.Validation = validationEval;
+            if (options.EarlyStoppingMetric is { } metric)
+            {
+                var value = metric switch { "accuracy" => validationEval.Accuracy, "macro_f1" => validationEval.MacroF1, _ => -validationEval.LogLoss };
+                if (value > bestMetric) (bestMetric, bestEpoch) = (value, epoch);
+                report.BestEpoch = bestEpoch;
+            }
             var epochLoss = report.StepLosses.Skip(epochFirstStep).Take(step - epochFirstStep).Where(double.IsFinite).DefaultIfEmpty(double.NaN).Average();
             report.Epochs.Add(new EpochResult(epoch, step, epochLoss,
                 trainEval.Accuracy, validationEval.Accuracy, validationEval.MacroF1, validationEval.LogLoss,
                 trainEval.Accuracy - validationEval.Accuracy, schedule.At(Math.Max(0, step - 1)), epochSteps / epochWatch.Elapsed.TotalSeconds,
                 diagnosticSums.ToDictionary(kv => kv.Key, kv => kv.Value.Sum / kv.Value.Count)));
+            if (options.EarlyStoppingMetric is not null && epoch - bestEpoch >= options.Patience)
+            {
+                report.StoppedEarly = true;
+                break;
+            }
         }
         report.SkippedSteps = optimizer.SkippedSteps;
         report.OptimizerStateBytes = optimizer.StateBytes;

@@ -25,6 +25,13 @@ public sealed class TrainingOptions
     /// <summary>Stop training after this many optimizer steps (null: all epochs).</summary>
     public int? MaxSteps { get; set; }
     public ulong Seed { get; set; }
+    /// <summary>Overrides the model's hidden, attention and classifier dropout (null: the config's, 0.1 for presets).</summary>
+    public double? Dropout { get; set; }
+    /// <summary>Micro-batches per optimizer step (each batch is split; gradients accumulate). 1: none.</summary>
+    public int GradientAccumulation { get; set; } = 1;
+    /// <summary>Stop when this validation metric has not improved for <see cref="Patience"/> epochs: accuracy, macro_f1 or log_loss (null: off).</summary>
+    public string? EarlyStoppingMetric { get; set; }
+    public int Patience { get; set; } = 2;
     public string Device { get; set; } = "auto";
     /// <summary>Write a checkpoint every this many optimizer steps (null: never).</summary>
     public int? CheckpointEvery { get; set; }
@@ -50,6 +57,10 @@ public sealed class TrainingOptions
             throw new ArgumentException("Checkpoints need a CheckpointDirectory (the CLI uses --output).");
         Check(MaxSteps is null or >= 1, nameof(MaxSteps), MaxSteps ?? 0, ">= 1 or null");
         Check(Precision is "none" or "bf16" or "fp16", nameof(Precision), Precision, "none, bf16 or fp16");
+        Check(GradientAccumulation >= 1 && GradientAccumulation <= BatchSize, nameof(GradientAccumulation), GradientAccumulation, $"in [1, BatchSize = {BatchSize}]");
+        Check(EarlyStoppingMetric is null or "accuracy" or "macro_f1" or "log_loss", nameof(EarlyStoppingMetric), EarlyStoppingMetric ?? "", "accuracy, macro_f1, log_loss or null");
+        Check(Dropout is null or (>= 0 and < 1), nameof(Dropout), Dropout ?? 0, "in [0, 1)");
+        Check(Patience >= 1, nameof(Patience), Patience, ">= 1");
         Check(TokenizerMerges >= 0, nameof(TokenizerMerges), TokenizerMerges, ">= 0");
         if (!OptimizerFactory.Names.Contains(Optimizer.ToLowerInvariant()))
             throw new ArgumentException($"Optimizer = '{Optimizer}' is unknown: use one of {string.Join(", ", OptimizerFactory.Names)}.");

@@ -22,4 +22,7 @@ public sealed class TrainingReport
     public string Optimizer { get; set; } = "";
     public long OptimizerStateBytes { get; set; }
     public double SecondsPerStep { get; set; }
+    /// <summary>The epoch with the best early-stopping metric (0 when early stopping is off).</summary>
+    public int BestEpoch { get; set; }
+    public bool StoppedEarly { get; set; }
 }

@@ -64,6 +64,38 @@ public sealed class DataAndMetricsTests
         Assert.IsFalse(plan.SequenceEqual(TextClassifierTrainer.BatchPlan(lengths, 8, 1, 3), new ArrayComparer()), "epochs differ");
     }
 
+    private static TextDataset Toy() => TextDataset.FromExamples(Enumerable.Range(0, 96).Select(i =>
+        new TextExample(i % 2 == 0 ? $"good great fine {i % 7}" : $"bad awful poor {i % 5}", null, i % 2 == 0 ? "pos" : "neg")));
+
+    [TestMethod]
+    public void GradientAccumulationEqualsTheWholeBatch()
+    {
+        float[] Run(int micro)
+        {
+            var options = new TrainingOptions { Epochs = 1, MaxSteps = 2, BatchSize = 16, TokenizerMerges = 30, Device = "cpu", Dropout = 0, GradientAccumulation = micro,
+                Optimizer = "adamw", OptimizerOptions = new() { LearningRate = 1e-2 } };
+            var (classifier, _) = TextClassifierTrainer.Train(Toy(), null, options);
+            using (classifier) return classifier.Model.named_parameters().SelectMany(p => p.parameter.ToArray<float>()).ToArray();
+        }
+        var whole = Run(1);
+        var accumulated = Run(4);
+        var worst = whole.Zip(accumulated).Max(p => Math.Abs(p.First - p.Second));
+        Assert.IsTrue(worst < 1e-5, $"max weight difference {worst}");
+    }
+
+    [TestMethod]
+    public void EarlyStoppingStopsWhenTheMetricStalls()
+    {
+        // A vanishing learning rate keeps validation accuracy constant: no improvement after epoch 1.
+        var options = new TrainingOptions { Epochs = 6, BatchSize = 32, TokenizerMerges = 30, Device = "cpu", EarlyStoppingMetric = "accuracy", Patience = 2,
+            LearningRateSchedule = "constant", OptimizerOptions = new() { LearningRate = 1e-12 } };
+        var (classifier, report) = TextClassifierTrainer.Train(Toy(), null, options);
+        classifier.Dispose();
+        Assert.IsTrue(report.StoppedEarly);
+        Assert.AreEqual(3, report.Epochs.Count, "epoch 1 best, epochs 2 and 3 without improvement");
+        Assert.AreEqual(1, report.BestEpoch);
+    }
+
     private sealed class ArrayComparer : IEqualityComparer<int[]>
     {
         public bool Equals(int[]? a, int[]? b) => a!.SequenceEqual(b!);
