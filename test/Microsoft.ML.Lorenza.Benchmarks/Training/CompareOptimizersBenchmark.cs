@@ -12,7 +12,8 @@ namespace Microsoft.ML.Lorenza.Benchmarks.Training;
 /// sharpness of the final weights, step time relative to AdamW and peak resident memory. A tiny RoBERTa
 /// is trained from scratch (no pretrained weights can be downloaded here), so absolute accuracies are
 /// those of a small model; the comparison between optimizers is what this measures.
-/// Options: --seeds N (default 2), --train N examples (default 3000), --epochs N (default 3).
+/// Options: --seeds N (default 2), --train N examples (default 3000), --epochs N (default 3),
+/// --sharpness-percent P (radius of the sharpness probes as a percentage of ‖θ‖, default 1).
 /// </summary>
 public sealed class CompareOptimizersBenchmark : IBenchmark
 {
@@ -38,6 +39,7 @@ public sealed class CompareOptimizersBenchmark : IBenchmark
         var seeds = Arg("--seeds", context.Quick ? 1 : 2);
         var trainSize = Arg("--train", context.Quick ? 600 : 3000);
         var epochs = Arg("--epochs", context.Quick ? 1 : 3);
+        var radius = Arg("--sharpness-percent", 1) / 100.0;
 
         var datasets = new[]
         {
@@ -64,7 +66,7 @@ public sealed class CompareOptimizersBenchmark : IBenchmark
                     {
                         var validation = report.Validation!;
                         var last = report.Epochs[^1];
-                        var sharpness = Sharpness(classifier, dev, (ulong)seed);
+                        var sharpness = Sharpness(classifier, dev, (ulong)seed, radius);
                         var alignment = last.OptimizerDiagnostics.GetValueOrDefault("ascent_alignment", double.NaN);
                         rows.Add(new Row(name, label, seed, validation.Accuracy, validation.MacroF1, last.GeneralizationGap, sharpness,
                             report.SecondsPerStep, PeakRss(), report.OptimizerStateBytes, alignment));
@@ -95,7 +97,7 @@ public sealed class CompareOptimizersBenchmark : IBenchmark
                 peak_rss_bytes = group.Max(r => r.PeakRssBytes), state_bytes = group.Average(r => r.StateBytes), ascent_alignment = alignment,
             });
         }
-        Console.WriteLine($"{seeds} seed(s), {trainSize} training examples, {epochs} epoch(s), tiny RoBERTa from scratch, lr 3e-3 linear, rank 8, T = 50");
+        Console.WriteLine($"{seeds} seed(s), {trainSize} training examples, {epochs} epoch(s), tiny RoBERTa from scratch, lr 3e-3 linear, rank 8, T = 50, sharpness radius {radius:P0} of ‖θ‖");
         BenchmarkContext.PrintTable(table);
         var json = context.Save(new { seeds, train_examples = trainSize, epochs, summary, runs = rows });
         var svg = Path.ChangeExtension(json, ".svg");
@@ -108,9 +110,9 @@ public sealed class CompareOptimizersBenchmark : IBenchmark
 
     /// <summary>
     /// Mean increase of the validation loss (on up to 256 examples) when all weights move along a random
-    /// Gaussian direction scaled to 1 % of the weights' norm, over 8 directions: a flatness measure.
+    /// Gaussian direction scaled to <paramref name="radius"/> × the weights' norm, over 8 directions: a flatness measure.
     /// </summary>
-    private static double Sharpness(TextClassifier classifier, TextDataset dev, ulong seed)
+    private static double Sharpness(TextClassifier classifier, TextDataset dev, ulong seed, double radius)
     {
         var examples = dev.Examples.Take(256).ToList();
         var labels = new LabelMap(classifier.Labels).IdsOf(TextDataset.FromExamples(examples));
@@ -128,7 +130,7 @@ public sealed class CompareOptimizersBenchmark : IBenchmark
             using var scope = torch.NewDisposeScope();
             var noise = parameters.Select(p => torch.randn(p.shape, generator)).ToList();
             var noiseNorm = Math.Sqrt(noise.Sum(n => Math.Pow(n.norm().item<float>(), 2)));
-            for (var i = 0; i < parameters.Count; i++) parameters[i].add_(noise[i], 0.01 * weightNorm / noiseNorm);
+            for (var i = 0; i < parameters.Count; i++) parameters[i].add_(noise[i], radius * weightNorm / noiseNorm);
             total += Loss() - baseline;
             for (var i = 0; i < parameters.Count; i++) parameters[i].copy_(originals[i]);
         }
