@@ -115,38 +115,8 @@ public static class TextClassifierTrainer
                 var padded = EncodedBatch.Pad(batch.Select(i => encoded[i]).ToList(), tokenizer.PadId);
                 var (ids, mask) = TextClassifier.ToTensors(padded, classifier.Device);
                 var labels = torch.tensor(batch.Select(i => (long)trainLabels[i]).ToArray(), device: classifier.Device);
-                double Closure(LossMode mode)
-                {
-                    if (mode == LossMode.Eval)
-                    {
-                        model.eval();
-                        using var noGrad = torch.no_grad();
-                        using var evalOutput = model.forward(ids, mask, labels);
-                        return evalOutput.Loss!.item<float>();
-                    }
-                    model.train();
-                    if (options.GradientAccumulation == 1)
-                    {
-                        using var output = model.forward(ids, mask, labels);
-                        output.Loss!.backward();
-                        return output.Loss.item<float>();
-                    }
-                    // Micro-batches: each loss weighted by its share of the batch, so the summed gradient is the batch mean's.
-                    double total = 0;
-                    var rows = ids.size(0);
-                    var size = (rows + options.GradientAccumulation - 1) / options.GradientAccumulation;
-                    for (long first = 0; first < rows; first += size)
-                    {
-                        using var micro = torch.NewDisposeScope();
-                        var count = Math.Min(size, rows - first);
-                        using var output = model.forward(ids.narrow(0, first, count), mask.narrow(0, first, count), labels.narrow(0, first, count));
-                        var weighted = output.Loss! * ((double)count / rows);
-                        weighted.backward();
-                        total += weighted.item<float>();
-                    }
-                    return total;
-                }
-                var result = optimizer.Step(Closure);
+                var closure = ClassifierLoss.Closure(model, ids, mask, labels, options.GradientAccumulation);
+                var result = optimizer.Step(closure);
                 step++;
                 epochSteps++;
                 report.StepLosses.Add(result.Loss);

@@ -94,21 +94,7 @@ public sealed class OptimizerBenchmark : IBenchmark
             var ids = ((torch.rand([32, 64], g) * 997).to(ScalarType.Int64) + 3).DetachFromDisposeScope();
             var mask = torch.ones([32, 64], ScalarType.Int64).DetachFromDisposeScope();
             var labels = (torch.rand([32], g) * 2).to(ScalarType.Int64).DetachFromDisposeScope();
-            double Closure(LossMode mode)
-            {
-                if (mode == LossMode.Eval)
-                {
-                    model.eval();
-                    using var noGrad = torch.no_grad();
-                    using var e = model.forward(ids, mask, labels);
-                    return e.Loss!.item<float>();
-                }
-                model.train();
-                using var o = model.forward(ids, mask, labels);
-                o.Loss!.backward();
-                return o.Loss.item<float>();
-            }
-            return (model, Closure, new ManagedParameterRule());
+            return (model, Microsoft.ML.Lorenza.Training.ClassifierLoss.Closure(model, ids, mask, labels), new ManagedParameterRule());
         }
         var block = new BaseBlock();
         var x = torch.randn([8 * 128, 768], g).DetachFromDisposeScope();

@@ -1,0 +1,45 @@
+using Microsoft.ML.Lorenza.Modeling;
+using Microsoft.ML.Lorenza.Optimizers;
+using Microsoft.ML.Lorenza.Torch;
+
+namespace Microsoft.ML.Lorenza.Training;
+
+/// <summary>The optimizers' loss closure for one batch of a RoBERTa classifier.</summary>
+public static class ClassifierLoss
+{
+    /// <summary>
+    /// Eval: the mean cross-entropy in eval mode without autograd (for zeroth-order probes). Train: forward
+    /// and backward in train mode over <paramref name="microBatches"/> slices of the batch, each loss weighted
+    /// by its share, so the accumulated gradient is the whole batch's.
+    /// </summary>
+    public static LossClosure Closure(RobertaForSequenceClassification model, Tensor ids, Tensor mask, Tensor labels, int microBatches = 1) => mode =>
+    {
+        if (mode == LossMode.Eval)
+        {
+            model.eval();
+            using var noGrad = torch.no_grad();
+            using var evalOutput = model.forward(ids, mask, labels);
+            return evalOutput.Loss!.item<float>();
+        }
+        model.train();
+        if (microBatches == 1)
+        {
+            using var output = model.forward(ids, mask, labels);
+            output.Loss!.backward();
+            return output.Loss.item<float>();
+        }
+        double total = 0;
+        var rows = ids.size(0);
+        var size = (rows + microBatches - 1) / microBatches;
+        for (long first = 0; first < rows; first += size)
+        {
+            using var micro = torch.NewDisposeScope();
+            var count = Math.Min(size, rows - first);
+            using var output = model.forward(ids.narrow(0, first, count), mask.narrow(0, first, count), labels.narrow(0, first, count));
+            var weighted = output.Loss! * ((double)count / rows);
+            weighted.backward();
+            total += weighted.item<float>();
+        }
+        return total;
+    };
+}
