@@ -11,12 +11,14 @@ internal static class PredictCommand
     {
         var input = new Argument<string?>("input") { Description = "a text file, one text per line (omit or '-' for stdin)", Arity = ArgumentArity.ZeroOrOne };
         var model = new Option<string>("--model", "-m") { Description = "model folder written by `lorenza train`", Required = true };
+        var device = new Option<string>("--device") { Description = "auto | cpu | cuda | cuda:N", DefaultValueFactory = _ => "auto" };
         var command = new Command("predict", "Print the predicted label and the probability of every class, one line per input text (tab-separated).");
         command.Arguments.Add(input);
         command.Options.Add(model);
+        command.Options.Add(device);
         command.SetAction(r => CommandErrors.Run(() =>
         {
-            using var classifier = TextClassifier.Load(r.GetValue(model)!);
+            using var classifier = TextClassifier.Load(r.GetValue(model)!, TextClassifierTrainer.ResolveDevice(r.GetValue(device)!));
             var path = r.GetValue(input);
             var texts = (path is null or "-" ? ReadAll(Console.In) : File.Exists(path) ? File.ReadAllLines(path) : throw new FileNotFoundException($"Input file not found: {path}", path))
                 .Where(t => !string.IsNullOrWhiteSpace(t)).ToList();
