@@ -35,6 +35,14 @@ public static class RobertaOnnxExporter
         AtomicFile.WriteAllBytes(path, bytes);
     }
 
+    /// <summary>Writes the ONNX model to <paramref name="stream"/> (left open).</summary>
+    public static void Export(RobertaForSequenceClassification model, Stream stream, OnnxExportOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        var bytes = Build(model, options ?? new OnnxExportOptions()).ToByteArray();
+        stream.Write(bytes);
+    }
+
     /// <summary>
     /// Exports the model and writes what a consumer needs beside it: labels.json (class names in logit
     /// order), and the tokenizer files when given.

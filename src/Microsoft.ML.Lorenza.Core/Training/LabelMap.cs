@@ -23,6 +23,20 @@ public sealed class LabelMap
         return new LabelMap(names);
     }
 
+    /// <summary>
+    /// A class list fixed by the caller (e.g. an ML.NET key type: every key value is a class, in key order,
+    /// whether or not the training data has examples of it). Names must be distinct; at least two.
+    /// </summary>
+    public static LabelMap Fixed(IReadOnlyList<string> names)
+    {
+        if (names.Count < 2)
+            throw new ArgumentException($"A classifier needs at least two classes; the label list has {names.Count}.", nameof(names));
+        var duplicate = names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+            throw new ArgumentException($"The label list names '{duplicate.Key}' more than once; class names must be distinct.", nameof(names));
+        return new LabelMap(names);
+    }
+
     public int IdOf(string label) => ids.TryGetValue(label, out var id) ? id
         : throw new InvalidDataException($"Label '{label}' was not seen in training. Known labels: {string.Join(", ", Names)}.");
 

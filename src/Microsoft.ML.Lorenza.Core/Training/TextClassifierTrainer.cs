@@ -21,7 +21,7 @@ public static class TextClassifierTrainer
     {
         options.Validate();
         var device = ResolveDevice(options.Device);
-        var labels = LabelMap.FromTraining(train);
+        var labels = options.Labels is { } fixedLabels ? LabelMap.Fixed(fixedLabels) : LabelMap.FromTraining(train);
         var trainIds = labels.IdsOf(train);
         var (trainSet, trainLabels, validationSet, validationLabels) = Split(train, trainIds, validation, labels, options);
 
@@ -162,7 +162,7 @@ public static class TextClassifierTrainer
         hash.AppendData(System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new
         {
             options.Optimizer, options.OptimizerOptions, options.LearningRateSchedule, options.WarmupFraction, options.Epochs,
-            options.BatchSize, options.MaxSequenceLength, options.MaxSteps, options.Seed, options.Preset, options.PretrainedModelPath,
+            options.BatchSize, options.MaxSequenceLength, options.MaxSteps, options.Seed, options.Preset, options.PretrainedModelPath, options.Labels,
         }, Json)));
         foreach (var row in encoded) hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(row.AsSpan()));
         hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(labels.AsSpan()));

@@ -12,6 +12,12 @@ public sealed class TrainingOptions
     /// <summary>Merges of the byte-level BPE learned from the training texts when no pretrained vocabulary is given.</summary>
     public int TokenizerMerges { get; set; } = 2000;
 
+    /// <summary>
+    /// The classes in output order (null: the distinct training labels in ordinal order). Set it when the
+    /// class list is known beforehand, so that labels without training examples still get an output.
+    /// </summary>
+    public IReadOnlyList<string>? Labels { get; set; }
+
     public string Optimizer { get; set; } = "lorenza";
     public OptimizerOptions OptimizerOptions { get; set; } = new() { LearningRate = 1e-3 };
     public string LearningRateSchedule { get; set; } = "linear";

@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using Microsoft.ML.Data;
+using Microsoft.ML.Lorenza.Training;
+
+namespace Microsoft.ML.Lorenza;
+
+/// <summary>
+/// Fine-tunes a RoBERTa text classifier with LORENZA (or another optimizer of <see cref="LorenzaOptimizer"/>).
+/// Input: a key-typed label (<c>MapValueToKey</c>) and one or two text columns. Output: see <see cref="LorenzaTransformer"/>.
+/// Create it with <c>mlContext.MulticlassClassification.Trainers.Lorenza(...)</c>.
+/// </summary>
+public sealed partial class LorenzaTrainer : IEstimator<LorenzaTransformer>
+{
+    private readonly Options options;
+
+    internal LorenzaTrainer(Options options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        this.options = options;
+        ToTrainingOptions(options, labels: ["a", "b"]).Validate(); // bad numbers fail here, not after reading the data
+    }
+
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        var label = InputColumns.Label(inputSchema, options.LabelColumnName);
+        InputColumns.Text(inputSchema, options.Sentence1ColumnName, nameof(Options.Sentence1ColumnName));
+        if (options.Sentence2ColumnName is { } pair) InputColumns.Text(inputSchema, pair, nameof(Options.Sentence2ColumnName));
+        return OutputColumns.Shape(inputSchema, label, options.ScoreColumnName, options.PredictedLabelColumnName);
+    }
+
+    public LorenzaTransformer Fit(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var (labelColumn, keyType) = InputColumns.Label(input.Schema, options.LabelColumnName, "training data");
+        var keys = LabelKeys.FromColumn(labelColumn, keyType);
+        var train = ReadExamples(input, keys, "training data");
+        var validation = options.ValidationSet is { } validationSet ? ReadExamples(validationSet, keys, "validation set") : null;
+        var trainingOptions = ToTrainingOptions(options, keys.Names);
+        if (validation is not null) trainingOptions.ValidationFraction = 0;
+
+        Log($"LORENZA: training {options.Optimizer} on {train.Examples.Count} rows ({keys.Count} classes), " +
+            $"{options.MaxEpochs} epoch(s), batch {options.BatchSize}, device {trainingOptions.Device}.");
+        var (classifier, report) = TextClassifierTrainer.Train(train, validation, trainingOptions, Progress(), options.CancellationToken);
+        foreach (var epoch in report.Epochs)
+            Log($"epoch {epoch.Epoch}: train loss {epoch.TrainLoss:F4}, train accuracy {epoch.TrainAccuracy:P1}, validation accuracy {epoch.ValidationAccuracy:P1}");
+        var columns = new ColumnNames(options.Sentence1ColumnName, options.Sentence2ColumnName, options.ScoreColumnName, options.PredictedLabelColumnName);
+        return new LorenzaTransformer(classifier, columns, keys, report);
+    }
+
+    private TextDataset ReadExamples(IDataView data, LabelKeys keys, string source)
+    {
+        var (label, keyType) = InputColumns.Label(data.Schema, options.LabelColumnName, source);
+        if (keyType.Count != (ulong)keys.Count)
+            throw new ArgumentOutOfRangeException(nameof(Options.ValidationSet),
+                $"The {source}'s label has {keyType.Count} keys but the training data's has {keys.Count}: map both with the same fitted MapValueToKey.");
+        var text = InputColumns.Text(data.Schema, options.Sentence1ColumnName, nameof(Options.Sentence1ColumnName), source);
+        var pair = options.Sentence2ColumnName is { } name ? InputColumns.Text(data.Schema, name, nameof(Options.Sentence2ColumnName), source) : (DataViewSchema.Column?)null;
+
+        var examples = new List<TextExample>();
+        var missingLabels = 0;
+        var needed = pair is { } p ? new[] { label, text, p } : [label, text];
+        using (var cursor = data.GetRowCursor(needed))
+        {
+            var getLabel = cursor.GetGetter<uint>(label);
+            var getText = cursor.GetGetter<ReadOnlyMemory<char>>(text);
+            var getPair = pair is { } pc ? cursor.GetGetter<ReadOnlyMemory<char>>(pc) : null;
+            uint key = 0;
+            ReadOnlyMemory<char> first = default, second = default;
+            while (cursor.MoveNext())
+            {
+                getLabel(ref key);
+                if (key == 0) { missingLabels++; continue; } // key 0: a value MapValueToKey did not know (as ML.NET trainers, skip)
+                getText(ref first);
+                getPair?.Invoke(ref second);
+                examples.Add(new TextExample(first.ToString(), getPair is null ? null : second.ToString(), keys.Names[(int)key - 1]));
+            }
+        }
+        if (missingLabels > 0) Log($"{source}: skipped {missingLabels} row(s) with a missing label (key 0).");
+        if (examples.Count == 0)
+            throw new InvalidOperationException($"The {source} has no rows with a label: nothing to train on.");
+        return TextDataset.FromExamples(examples, source);
+    }
+
+    private static TrainingOptions ToTrainingOptions(Options o, IReadOnlyList<string> labels)
+    {
+        var optimizer = o.Optimizer switch
+        {
+            LorenzaOptimizer.Lorenza => "lorenza",
+            LorenzaOptimizer.AdaZoSam => "adazosam",
+            LorenzaOptimizer.GaLore => "galore",
+            LorenzaOptimizer.Sam => "sam",
+            LorenzaOptimizer.AdamW => "adamw",
+            _ => throw new ArgumentOutOfRangeException(nameof(Options.Optimizer), o.Optimizer, $"Optimizer = {o.Optimizer} is not a LorenzaOptimizer value."),
+        };
+        return new TrainingOptions
+        {
+            Labels = labels,
+            PretrainedModelPath = o.PretrainedModelPath,
+            Preset = o.Architecture.ToString().ToLowerInvariant(),
+            Optimizer = optimizer,
+            OptimizerOptions = new()
+            {
+                LearningRate = o.LearningRate ?? (o.PretrainedModelPath is null ? 1e-3 : 2e-5),
+                Rank = o.Rank,
+                Rho = o.Rho,
+                RefreshInterval = o.RefreshInterval,
+                ZoSmoothing = o.ZoSmoothing,
+                ZoQueries = o.ZoQueries,
+                Scale = o.Scale,
+                WeightDecay = o.WeightDecay,
+            },
+            Epochs = o.MaxEpochs,
+            BatchSize = o.BatchSize,
+            MaxSequenceLength = o.MaxSequenceLength,
+            ValidationFraction = o.ValidationFraction,
+            Seed = unchecked((ulong)o.Seed),
+            Device = o.Device,
+            Precision = o.Precision,
+        };
+    }
+
+    private void Log(string line) => options.Log?.Invoke(line);
+
+    // A line about every 10 % of the steps (and the last), so long runs show life without flooding the log.
+    private IProgress<TrainingProgress>? Progress()
+    {
+        if (options.Log is null) return null;
+        var lastDecile = -1;
+        var watch = Stopwatch.StartNew();
+        return new SynchronousProgress(p =>
+        {
+            var decile = p.Step * 10 / Math.Max(1, p.TotalSteps);
+            if (decile == lastDecile && p.Step != p.TotalSteps) return;
+            lastDecile = decile;
+            Log($"epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.TotalSteps} loss {p.Loss:F4} lr {p.LearningRate:G3} " +
+                $"{p.StepsPerSecond:F1} steps/s, elapsed {watch.Elapsed:mm\\:ss}, left ~{p.Eta:mm\\:ss}");
+        });
+    }
+
+    // Progress<T> posts to the thread pool; training runs on the caller's thread, so report in order, inline.
+    private sealed class SynchronousProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+}

@@ -1,0 +1,113 @@
+using Microsoft.ML.Data;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+
+namespace Microsoft.ML.Lorenza.MLNet.Tests;
+
+[TestClass]
+public sealed class MulticlassTests
+{
+    private sealed class LabelValue { public string Label { get; set; } = ""; }
+
+    private sealed class Scored
+    {
+        public float[] Score { get; set; } = [];
+        public string PredictedLabel { get; set; } = "";
+    }
+
+    [TestMethod]
+    public void LoadFromEnumerable_ThreeTopics_PlusAKeyWithoutRows_ScoresEveryKey()
+    {
+        var ml = new MLContext(seed: 1);
+        var train = ml.Data.LoadFromEnumerable(TopicData.Rows(300, seed: 1));
+        var test = ml.Data.LoadFromEnumerable(TopicData.Rows(60, seed: 2));
+        // The key type has a fourth value, "weather", with no training rows: it still gets a Score slot.
+        var keyData = ml.Data.LoadFromEnumerable(new[] { "food", "sports", "tech", "weather" }.Select(l => new LabelValue { Label = l }));
+        var pipeline = ml.Transforms.Conversion.MapValueToKey("Label", keyData: keyData)
+            .Append(ml.MulticlassClassification.Trainers.Lorenza(TopicData.Options()))
+            .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
+        var model = pipeline.Fit(train);
+        try
+        {
+            var scored = model.Transform(test);
+            Assert.AreEqual(new VectorDataViewType(NumberDataViewType.Single, 4), scored.Schema["Score"].Type);
+            VBuffer<ReadOnlyMemory<char>> slots = default;
+            scored.Schema["Score"].GetSlotNames(ref slots);
+            CollectionAssert.AreEqual(new[] { "food", "sports", "tech", "weather" }, slots.DenseValues().Select(s => s.ToString()).ToArray());
+
+            var metrics = ml.MulticlassClassification.Evaluate(scored);
+            Console.WriteLine($"3 topics: accuracy {metrics.MicroAccuracy:F3}, log-loss {metrics.LogLoss:F3}");
+            Assert.IsTrue(metrics.MicroAccuracy >= 0.9, $"accuracy {metrics.MicroAccuracy:F3} on easy topic sentences");
+            var rows = ml.Data.CreateEnumerable<Scored>(scored, false).ToList();
+            Assert.IsTrue(rows.All(r => Math.Abs(r.Score.Sum() - 1) < 1e-5), "Score is a probability vector");
+            Assert.IsTrue(rows.All(r => r.PredictedLabel != "weather"), "a class without training rows is never the best guess here");
+        }
+        finally
+        {
+            Dispose(model);
+        }
+    }
+
+    [TestMethod]
+    public void IntegerLabels_SurviveSaveAndLoad_AsIntegers()
+    {
+        var ml = new MLContext(seed: 1);
+        var train = ml.Data.LoadFromEnumerable(TopicData.Rows(150, seed: 4));
+        var options = TopicData.Options(epochs: 1);
+        options.LabelColumnName = "LabelNumber";
+        var model = ml.Transforms.Conversion.MapValueToKey("LabelNumber")
+            .Append(ml.MulticlassClassification.Trainers.Lorenza(options))
+            .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel")).Fit(train);
+        var path = Path.Combine(Path.GetTempPath(), $"lorenza-int-labels-{Guid.NewGuid():N}.zip");
+        try
+        {
+            ml.Model.SaveLorenzaModel(model, train.Schema, path);
+            var loaded = ml.Model.LoadLorenzaModel(path, out _, device: "cpu");
+            var scored = loaded.Transform(train);
+            Assert.AreEqual(NumberDataViewType.Int32, scored.Schema["PredictedLabel"].Type, "MapKeyToValue gives back the label's own type");
+            var predicted = scored.GetColumn<int>("PredictedLabel").ToList();
+            Assert.IsTrue(predicted.All(p => p is 10 or 11 or 12), string.Join(",", predicted.Distinct()));
+            CollectionAssert.AreEqual(model.Transform(train).GetColumn<int>("PredictedLabel").ToList(), predicted);
+            Dispose(loaded);
+        }
+        finally
+        {
+            File.Delete(path);
+            Dispose(model);
+        }
+    }
+
+    [TestMethod]
+    public void SentencePairs_AndTheSameSeed_GiveIdenticalScoresOnCpu()
+    {
+        float[][] FitAndScore()
+        {
+            var ml = new MLContext(seed: 1);
+            var data = ml.Data.LoadFromEnumerable(TopicData.Rows(96, seed: 5));
+            var options = TopicData.Options(epochs: 1);
+            options.Sentence2ColumnName = "Sentence2";
+            var model = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.MulticlassClassification.Trainers.Lorenza(options)).Fit(data);
+            try
+            {
+                return ml.Data.CreateEnumerable<Scored2>(model.Transform(data), false).Select(r => r.Score).ToArray();
+            }
+            finally
+            {
+                Dispose(model);
+            }
+        }
+        var first = FitAndScore();
+        var second = FitAndScore();
+        Assert.AreEqual(96, first.Length);
+        for (var i = 0; i < first.Length; i++) CollectionAssert.AreEqual(first[i], second[i], $"row {i}");
+    }
+
+    private sealed class Scored2
+    {
+        public float[] Score { get; set; } = [];
+    }
+
+    internal static void Dispose(ITransformer model)
+    {
+        foreach (var t in ((IEnumerable<ITransformer>)model).OfType<IDisposable>()) t.Dispose();
+    }
+}
