@@ -17,6 +17,8 @@ public sealed partial class LorenzaTrainer : IEstimator<LorenzaTransformer>
     {
         ArgumentNullException.ThrowIfNull(options);
         this.options = options;
+        if (options.MaxEpochs < 1)
+            throw new ArgumentOutOfRangeException(nameof(Options.MaxEpochs), options.MaxEpochs, $"MaxEpochs = {options.MaxEpochs} is invalid: it must be >= 1.");
         ToTrainingOptions(options, labels: ["a", "b"]).Validate(); // bad numbers fail here, not after reading the data
     }
 
@@ -43,7 +45,8 @@ public sealed partial class LorenzaTrainer : IEstimator<LorenzaTransformer>
             $"{options.MaxEpochs} epoch(s), batch {options.BatchSize}, device {trainingOptions.Device}.");
         var (classifier, report) = TextClassifierTrainer.Train(train, validation, trainingOptions, Progress(), options.CancellationToken);
         foreach (var epoch in report.Epochs)
-            Log($"epoch {epoch.Epoch}: train loss {epoch.TrainLoss:F4}, train accuracy {epoch.TrainAccuracy:P1}, validation accuracy {epoch.ValidationAccuracy:P1}");
+            Log($"epoch {epoch.Epoch}: train loss {epoch.TrainLoss:F4}, train accuracy {epoch.TrainAccuracy:P1}" +
+                (report.ValidationExamples > 0 ? $", validation accuracy {epoch.ValidationAccuracy:P1}, macro-F1 {epoch.ValidationMacroF1:F3}" : ""));
         var columns = new ColumnNames(options.Sentence1ColumnName, options.Sentence2ColumnName, options.ScoreColumnName, options.PredictedLabelColumnName);
         return new LorenzaTransformer(classifier, columns, keys, report);
     }
@@ -134,9 +137,11 @@ public sealed partial class LorenzaTrainer : IEstimator<LorenzaTransformer>
             if (decile == lastDecile && p.Step != p.TotalSteps) return;
             lastDecile = decile;
             Log($"epoch {p.Epoch}/{p.Epochs} step {p.Step}/{p.TotalSteps} loss {p.Loss:F4} lr {p.LearningRate:G3} " +
-                $"{p.StepsPerSecond:F1} steps/s, elapsed {watch.Elapsed:mm\\:ss}, left ~{p.Eta:mm\\:ss}");
+                $"{p.StepsPerSecond:F1} steps/s, elapsed {Minutes(watch.Elapsed)}, left ~{Minutes(p.Eta)}");
         });
     }
+
+    private static string Minutes(TimeSpan t) => $"{(int)t.TotalMinutes}:{t.Seconds:00}";
 
     // Progress<T> posts to the thread pool; training runs on the caller's thread, so report in order, inline.
     private sealed class SynchronousProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>

@@ -99,6 +99,27 @@ public sealed class OnnxExportTests
     }
 
     [TestMethod]
+    public void ExportToAStream_WritesTheSameBytesAsToAFile()
+    {
+        using var model = RobertaForSequenceClassification.Create(RobertaConfig.Tiny(100, 3), 2);
+        var path = Path.Combine(Path.GetTempPath(), $"lorenza-stream-{Guid.NewGuid():N}.onnx");
+        try
+        {
+            RobertaOnnxExporter.Export(model, path);
+            using var stream = new MemoryStream();
+            stream.Write([1, 2, 3]); // written at the stream's position, the stream stays open
+            RobertaOnnxExporter.Export(model, stream);
+            var file = File.ReadAllBytes(path);
+            Assert.IsTrue(file.Length > 10_000);
+            CollectionAssert.AreEqual(new byte[] { 1, 2, 3 }.Concat(file).ToArray(), stream.ToArray());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [TestMethod]
     public void BadExportsFailClearlyAndLeaveNoFile()
     {
         using var model = RobertaForSequenceClassification.Create(RobertaConfig.Tiny(100, 2), 1);

@@ -68,6 +68,30 @@ public sealed class DataAndMetricsTests
         new TextExample(i % 2 == 0 ? $"good great fine {i % 7}" : $"bad awful poor {i % 5}", null, i % 2 == 0 ? "pos" : "neg")));
 
     [TestMethod]
+    public void AFixedLabelList_SetsTheOutputOrder_EvenForClassesWithoutExamples()
+    {
+        // As the ML.NET layer uses it: classes in key order, one ("meh") without any training row.
+        var options = new TrainingOptions { Epochs = 1, MaxSteps = 3, BatchSize = 16, TokenizerMerges = 30, Device = "cpu", Labels = ["pos", "meh", "neg"] };
+        var (classifier, report) = TextClassifierTrainer.Train(Toy(), null, options);
+        using (classifier)
+        {
+            CollectionAssert.AreEqual(new[] { "pos", "meh", "neg" }, classifier.Labels.ToArray());
+            var p = classifier.PredictProbabilities(["good great fine 1", "bad awful poor 2"]);
+            Assert.IsTrue(p.All(row => row.Length == 3 && Math.Abs(row.Sum() - 1) < 1e-5));
+            Assert.AreEqual(96 - 10, report.TrainExamples);
+        }
+        // Without the list: ordinal order of the training labels.
+        var (sorted, _) = TextClassifierTrainer.Train(Toy(), null, new TrainingOptions { Epochs = 1, MaxSteps = 1, TokenizerMerges = 30, Device = "cpu" });
+        using (sorted) CollectionAssert.AreEqual(new[] { "neg", "pos" }, sorted.Labels.ToArray());
+
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => LabelMap.Fixed(["a", "b", "a"])).Message, "'a' more than once");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => LabelMap.Fixed(["a"])).Message, "at least two");
+        var missing = Assert.ThrowsExactly<InvalidDataException>(() => TextClassifierTrainer.Train(Toy(), null,
+            new TrainingOptions { Epochs = 1, MaxSteps = 1, TokenizerMerges = 30, Device = "cpu", Labels = ["pos", "other"] }));
+        StringAssert.Contains(missing.Message, "neg");
+    }
+
+    [TestMethod]
     public void GradientAccumulationEqualsTheWholeBatch()
     {
         float[] Run(int micro)

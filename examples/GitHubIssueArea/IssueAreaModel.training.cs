@@ -1,0 +1,66 @@
+using Microsoft.ML;
+using Microsoft.ML.Lorenza;
+
+namespace GitHubIssueArea;
+
+public partial class IssueAreaModel
+{
+    public const string RetrainFilePath = "Data/issues.tsv";
+    public const char RetrainSeparatorChar = '\t';
+    public const bool RetrainHasHeader = true;
+
+    /// <summary>Trains on the data file (80 % train, 20 % test), prints per-area metrics, saves the model and its ONNX export.</summary>
+    public static void Train(string outputModelPath, string inputDataFilePath = RetrainFilePath, int maxEpochs = 10)
+    {
+        var mlContext = new MLContext(seed: 1);
+        var data = LoadIDataViewFromFile(mlContext, inputDataFilePath, RetrainSeparatorChar, RetrainHasHeader);
+        var split = mlContext.Data.TrainTestSplit(data, testFraction: 0.2, seed: 1);
+        var model = RetrainModel(mlContext, split.TrainSet, split.TestSet, maxEpochs);
+
+        var metrics = mlContext.MulticlassClassification.Evaluate(model.Transform(split.TestSet), labelColumnName: "Area");
+        Console.WriteLine($"test micro-accuracy {metrics.MicroAccuracy:P1}, macro-accuracy {metrics.MacroAccuracy:P1}");
+        Console.WriteLine(metrics.ConfusionMatrix.GetFormattedConfusionTable());
+
+        SaveModel(mlContext, model, data, outputModelPath);
+        ExportToOnnx(model, Path.ChangeExtension(outputModelPath, ".onnx"));
+    }
+
+    public static IDataView LoadIDataViewFromFile(MLContext mlContext, string inputDataFilePath, char separatorChar, bool hasHeader) =>
+        mlContext.Data.LoadFromTextFile<ModelInput>(inputDataFilePath, separatorChar, hasHeader, allowQuoting: true);
+
+    /// <summary>Saves the whole pipeline; mlContext.Model.Save cannot store a third-party trainer's model (see the README).</summary>
+    public static void SaveModel(MLContext mlContext, ITransformer model, IDataView data, string modelSavePath) =>
+        mlContext.Model.SaveLorenzaModel(model, data.Schema, modelSavePath);
+
+    /// <summary>The validation set's metrics are reported after each epoch.</summary>
+    public static ITransformer RetrainModel(MLContext mlContext, IDataView trainData, IDataView validationData, int maxEpochs = 10)
+    {
+        var keys = mlContext.Transforms.Conversion.MapValueToKey("Area").Fit(trainData);
+        return BuildPipeline(mlContext, keys.Transform(validationData), maxEpochs).Fit(trainData);
+    }
+
+    /// <summary>Area → key, LORENZA on (Title, Description) pairs with a tiny RoBERTa from scratch, key → area.</summary>
+    public static IEstimator<ITransformer> BuildPipeline(MLContext mlContext, IDataView validationSet = null, int maxEpochs = 10) =>
+        mlContext.Transforms.Conversion.MapValueToKey(outputColumnName: "Area", inputColumnName: "Area")
+            .Append(mlContext.MulticlassClassification.Trainers.Lorenza(new LorenzaTrainer.Options
+            {
+                LabelColumnName = "Area",
+                Sentence1ColumnName = "Title",
+                Sentence2ColumnName = "Description",
+                MaxEpochs = maxEpochs,
+                LearningRate = 3e-3,
+                RefreshInterval = 50,
+                MaxSequenceLength = 96,
+                ValidationSet = validationSet,
+                Log = Console.WriteLine,
+            }))
+            .Append(mlContext.Transforms.Conversion.MapKeyToValue(outputColumnName: "PredictedLabel", inputColumnName: "PredictedLabel"));
+
+    /// <summary>Writes model.onnx with labels.json, vocab.json and merges.txt beside it (ML.NET's ConvertToOnnx cannot see this trainer).</summary>
+    public static void ExportToOnnx(ITransformer model, string onnxPath)
+    {
+        var lorenza = ((IEnumerable<ITransformer>)model).OfType<LorenzaTransformer>().Single();
+        lorenza.ExportToOnnx(onnxPath);
+        Console.WriteLine($"ONNX model: {onnxPath}");
+    }
+}

@@ -1,0 +1,59 @@
+using Microsoft.ML;
+using Microsoft.ML.Lorenza;
+
+namespace SentimentAnalysis;
+
+public partial class SentimentModel
+{
+    public const string RetrainFilePath = "Data/sentiment.tsv";
+    public const char RetrainSeparatorChar = '\t';
+    public const bool RetrainHasHeader = true;
+
+    /// <summary>Trains on the data file (80 % train, 20 % test), prints test metrics, saves the model and its ONNX export.</summary>
+    public static void Train(string outputModelPath, string inputDataFilePath = RetrainFilePath, int maxEpochs = 10)
+    {
+        var mlContext = new MLContext(seed: 1);
+        var data = LoadIDataViewFromFile(mlContext, inputDataFilePath, RetrainSeparatorChar, RetrainHasHeader);
+        var split = mlContext.Data.TrainTestSplit(data, testFraction: 0.2, seed: 1);
+        var model = RetrainModel(mlContext, split.TrainSet, maxEpochs);
+
+        var metrics = mlContext.MulticlassClassification.Evaluate(model.Transform(split.TestSet));
+        Console.WriteLine($"test accuracy {metrics.MicroAccuracy:P1}, log-loss {metrics.LogLoss:F3}");
+
+        SaveModel(mlContext, model, data, outputModelPath);
+        ExportToOnnx(model, Path.ChangeExtension(outputModelPath, ".onnx"));
+    }
+
+    public static IDataView LoadIDataViewFromFile(MLContext mlContext, string inputDataFilePath, char separatorChar, bool hasHeader) =>
+        mlContext.Data.LoadFromTextFile<ModelInput>(inputDataFilePath, separatorChar, hasHeader, allowQuoting: true);
+
+    /// <summary>Saves the whole pipeline; mlContext.Model.Save cannot store a third-party trainer's model (see the README).</summary>
+    public static void SaveModel(MLContext mlContext, ITransformer model, IDataView data, string modelSavePath) =>
+        mlContext.Model.SaveLorenzaModel(model, data.Schema, modelSavePath);
+
+    public static ITransformer RetrainModel(MLContext mlContext, IDataView trainData, int maxEpochs = 10) =>
+        BuildPipeline(mlContext, maxEpochs).Fit(trainData);
+
+    /// <summary>Label → key, LORENZA fine-tuning of a tiny RoBERTa from scratch, key → label.</summary>
+    public static IEstimator<ITransformer> BuildPipeline(MLContext mlContext, int maxEpochs = 10) =>
+        mlContext.Transforms.Conversion.MapValueToKey(outputColumnName: "Label", inputColumnName: "Label")
+            .Append(mlContext.MulticlassClassification.Trainers.Lorenza(new LorenzaTrainer.Options
+            {
+                LabelColumnName = "Label",
+                Sentence1ColumnName = "Sentence",
+                MaxEpochs = maxEpochs,
+                LearningRate = 3e-3,
+                RefreshInterval = 50,
+                MaxSequenceLength = 64,
+                Log = Console.WriteLine,
+            }))
+            .Append(mlContext.Transforms.Conversion.MapKeyToValue(outputColumnName: "PredictedLabel", inputColumnName: "PredictedLabel"));
+
+    /// <summary>Writes model.onnx with labels.json, vocab.json and merges.txt beside it (ML.NET's ConvertToOnnx cannot see this trainer).</summary>
+    public static void ExportToOnnx(ITransformer model, string onnxPath)
+    {
+        var lorenza = ((IEnumerable<ITransformer>)model).OfType<LorenzaTransformer>().Single();
+        lorenza.ExportToOnnx(onnxPath);
+        Console.WriteLine($"ONNX model: {onnxPath}");
+    }
+}
