@@ -84,6 +84,12 @@ public sealed class LorenzaTransformer : ITransformer, IDisposable
         return Model.PredictProbabilities([text], pair is null ? null : [pair])[0];
     }
 
+    internal float[][] PredictBatch(IReadOnlyList<string> texts, IReadOnlyList<string?>? pairs)
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        return Model.PredictProbabilities(texts, pairs, texts.Count);
+    }
+
     /// <summary>Writes this transformer (model, tokenizer, labels, column names) to one zip file, atomically.</summary>
     public void Save(string path)
     {

@@ -2,45 +2,13 @@ using Microsoft.ML.Data;
 
 namespace Microsoft.ML.Lorenza;
 
-/// <summary>
-/// Computes the prediction of the input row's current position once, on the first getter call, and serves
-/// Score and PredictedLabel from it. Lazy: rows whose outputs are never read are never run through the model.
-/// </summary>
-internal sealed class RowPrediction
+/// <summary>Serves Score and PredictedLabel from the probabilities of the current row, computed on the first getter call.</summary>
+internal abstract class Prediction
 {
-    private readonly LorenzaTransformer transformer;
-    private readonly DataViewRow input;
-    private ValueGetter<ReadOnlyMemory<char>>? sentence1;
-    private ValueGetter<ReadOnlyMemory<char>>? sentence2;
-    private bool hasPair;
-    private long position = -1;
-    private float[] probabilities = [];
+    protected abstract float[] Current();
 
-    public RowPrediction(LorenzaTransformer transformer, DataViewRow input)
-    {
-        this.transformer = transformer;
-        this.input = input;
-    }
-
-    private float[] Current()
-    {
-        if (sentence1 is null)
-        {
-            // Made on first use: the text columns are active on the input only when a prediction is requested.
-            var (s1, s2) = transformer.TextColumns(input.Schema);
-            sentence1 = input.GetGetter<ReadOnlyMemory<char>>(s1);
-            if (s2 is { } pairColumn) (sentence2, hasPair) = (input.GetGetter<ReadOnlyMemory<char>>(pairColumn), true);
-        }
-        if (input.Position != position || position < 0)
-        {
-            ReadOnlyMemory<char> text = default, pair = default;
-            sentence1(ref text);
-            sentence2?.Invoke(ref pair);
-            probabilities = transformer.Predict(text.ToString(), hasPair ? pair.ToString() : null);
-            position = input.Position;
-        }
-        return probabilities;
-    }
+    /// <summary>Class probabilities of the current row, in key order.</summary>
+    public float[] Probabilities() => Current();
 
     public ValueGetter<VBuffer<float>> Score => (ref VBuffer<float> value) =>
     {
@@ -59,8 +27,51 @@ internal sealed class RowPrediction
     };
 }
 
+/// <summary>Reads the text (and optional pair) of a row; getters are made on first use, when the columns are active.</summary>
+internal sealed class RowTexts(LorenzaTransformer transformer, DataViewRow row)
+{
+    private ValueGetter<ReadOnlyMemory<char>>? sentence1;
+    private ValueGetter<ReadOnlyMemory<char>>? sentence2;
+
+    public (string Text, string? Pair) Read()
+    {
+        if (sentence1 is null)
+        {
+            var (s1, s2) = transformer.TextColumns(row.Schema);
+            sentence1 = row.GetGetter<ReadOnlyMemory<char>>(s1);
+            if (s2 is { } pairColumn) sentence2 = row.GetGetter<ReadOnlyMemory<char>>(pairColumn);
+        }
+        ReadOnlyMemory<char> text = default, pair = default;
+        sentence1(ref text);
+        sentence2?.Invoke(ref pair);
+        return (text.ToString(), sentence2 is null ? null : pair.ToString());
+    }
+}
+
+/// <summary>
+/// One row at a time: the model runs on the input row's current position, once. Lazy: rows whose outputs are
+/// never read are never run through the model. Used by PredictionEngine and shuffled cursors.
+/// </summary>
+internal sealed class RowPrediction(LorenzaTransformer transformer, DataViewRow input) : Prediction
+{
+    private readonly RowTexts texts = new(transformer, input);
+    private long position = -1;
+    private float[] probabilities = [];
+
+    protected override float[] Current()
+    {
+        if (input.Position != position || position < 0)
+        {
+            var (text, pair) = texts.Read();
+            probabilities = transformer.Predict(text, pair);
+            position = input.Position;
+        }
+        return probabilities;
+    }
+}
+
 /// <summary>Shared by the output row and the cursor: input columns pass through, the two added ones are predicted.</summary>
-internal sealed class OutputGetters(DataViewSchema outputSchema, DataViewRow input, RowPrediction prediction, bool[] active)
+internal sealed class OutputGetters(DataViewSchema outputSchema, DataViewRow input, Prediction prediction, bool[] active)
 {
     private int InputCount => input.Schema.Count;
 
@@ -163,15 +174,27 @@ internal sealed class PredictionDataView : IDataView
     {
         var requested = columnsNeeded.ToList();
         var inputCursor = input.GetRowCursor(OutputGetters.Dependencies(transformer, input.Schema, requested), rand);
-        return new Cursor(Schema, inputCursor, new OutputGetters(Schema, inputCursor, new RowPrediction(transformer, inputCursor),
+        var predicts = requested.Any(c => c.Index >= input.Schema.Count);
+        // In input order a second cursor reads ahead and the model scores whole batches; a shuffled order
+        // cannot be read twice alike, so that cursor scores row by row.
+        Prediction prediction = predicts && rand is null
+            ? new BatchedPrediction(transformer, inputCursor, input.GetRowCursor(TextColumnsOf(input.Schema)))
+            : new RowPrediction(transformer, inputCursor);
+        return new Cursor(Schema, inputCursor, prediction, new OutputGetters(Schema, inputCursor, prediction,
             OutputGetters.ActiveFlags(Schema, requested)));
+    }
+
+    private IEnumerable<DataViewSchema.Column> TextColumnsOf(DataViewSchema schema)
+    {
+        var (s1, s2) = transformer.TextColumns(schema);
+        return s2 is { } pair ? [s1, pair] : [s1];
     }
 
     // One cursor: the model's forward pass already uses every core, so parallel cursors would only contend.
     public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>
         [GetRowCursor(columnsNeeded, rand)];
 
-    private sealed class Cursor(DataViewSchema schema, DataViewRowCursor input, OutputGetters getters) : DataViewRowCursor
+    private sealed class Cursor(DataViewSchema schema, DataViewRowCursor input, Prediction prediction, OutputGetters getters) : DataViewRowCursor
     {
         public override DataViewSchema Schema => schema;
         public override long Position => input.Position;
@@ -183,7 +206,11 @@ internal sealed class PredictionDataView : IDataView
 
         protected override void Dispose(bool disposing)
         {
-            if (disposing) input.Dispose();
+            if (disposing)
+            {
+                (prediction as IDisposable)?.Dispose();
+                input.Dispose();
+            }
             base.Dispose(disposing);
         }
     }
