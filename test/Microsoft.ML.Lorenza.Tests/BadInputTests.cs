@@ -114,7 +114,33 @@ public sealed class BadInputTests
         Bad(o => o.ZoQueries = 0, "ZoQueries");
         Bad(o => o.Precision = "fp8", "Precision");
         Bad(o => o.Optimizer = (LorenzaOptimizer)42, "Optimizer");
+        Bad(o => o.Device = "tpu", "'cpu', 'cuda' or 'cuda:N'");
         Assert.ThrowsExactly<ArgumentNullException>(() => Ml.MulticlassClassification.Trainers.Lorenza((LorenzaTrainer.Options)null!));
+    }
+
+    [TestMethod]
+    public void CudaWithoutAGpu_FailsAtFit_SayingToUseCpu()
+    {
+        if (Torch.TorchRuntime.CudaAvailable) Assert.Inconclusive("this machine has CUDA; the check is for machines without it");
+        var options = TopicData.Options(epochs: 1);
+        options.Device = "cuda:1";
+        var keyed = Ml.Transforms.Conversion.MapValueToKey("Label").Fit(Topics).Transform(Topics);
+        var error = Assert.ThrowsExactly<InvalidOperationException>(() => Ml.MulticlassClassification.Trainers.Lorenza(options).Fit(keyed));
+        StringAssert.Contains(error.Message, "CUDA is not available");
+        StringAssert.Contains(error.Message, "'cpu'");
+    }
+
+    [TestMethod]
+    public void Cancellation_StopsFitBetweenSteps()
+    {
+        using var cancel = new CancellationTokenSource();
+        var options = TopicData.Options(epochs: 50);
+        var steps = 0;
+        options.Log = line => { if (line.Contains(" step ") && ++steps == 2) cancel.Cancel(); };
+        options.CancellationToken = cancel.Token;
+        var keyed = Ml.Transforms.Conversion.MapValueToKey("Label").Fit(Topics).Transform(Topics);
+        Assert.Throws<OperationCanceledException>(() => Ml.MulticlassClassification.Trainers.Lorenza(options).Fit(keyed));
+        Assert.AreEqual(2, steps, "no progress after the cancellation (a line comes every 10 % of 150 steps)");
     }
 
     [TestMethod]
