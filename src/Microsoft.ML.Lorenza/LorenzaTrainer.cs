@@ -46,6 +46,8 @@ public sealed partial class LorenzaTrainer : IEstimator<LorenzaTransformer>
         Log($"LORENZA: training {options.Optimizer} on {train.Examples.Count} rows ({keys.Count} classes), " +
             $"{options.MaxEpochs} epoch(s), batch {options.BatchSize}, device {trainingOptions.Device}.");
         var (classifier, report) = TextClassifierTrainer.Train(train, validation, trainingOptions, Progress(), options.CancellationToken);
+        if (report.FreshlyInitialized.Count > 0)
+            Log($"not in the pretrained folder, initialized afresh: {string.Join(", ", report.FreshlyInitialized)}");
         foreach (var epoch in report.Epochs)
             Log($"epoch {epoch.Epoch}: train loss {epoch.TrainLoss:F4}, train accuracy {epoch.TrainAccuracy:P1}" +
                 (report.ValidationExamples > 0 ? $", validation accuracy {epoch.ValidationAccuracy:P1}, macro-F1 {epoch.ValidationMacroF1:F3}" : ""));

@@ -48,6 +48,42 @@ public sealed class MulticlassTests
     }
 
     [TestMethod]
+    public void PretrainedModelPath_FineTunesAnotherModelsEncoder_WithANewHead()
+    {
+        // "Bring your own pretrained model": the sentiment model's folder (HF layout + tokenizer) becomes the
+        // starting point for a 3-topic classifier; its 2-class head cannot serve 3 classes and is re-initialized.
+        var folder = Directory.CreateTempSubdirectory("lorenza-pretrained-");
+        try
+        {
+            SentimentPipeline.Classifier.Model.Save(folder.FullName);
+            var ml = new MLContext(seed: 1);
+            var log = new List<string>();
+            var options = TopicData.Options(epochs: 10);
+            options.PretrainedModelPath = folder.FullName;
+            options.Log = log.Add;
+            var train = ml.Data.LoadFromEnumerable(TopicData.Rows(300, seed: 1));
+            var model = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.MulticlassClassification.Trainers.Lorenza(options)).Fit(train);
+            try
+            {
+                var lorenza = ((IEnumerable<ITransformer>)model).OfType<LorenzaTransformer>().Single();
+                Assert.AreEqual(SentimentPipeline.Classifier.Model.Tokenizer.VocabSize, lorenza.Model.Tokenizer.VocabSize, "the pretrained folder's tokenizer is used");
+                Assert.IsTrue(log.Any(l => l.Contains("initialized afresh: classifier.out_proj")), string.Join("\n", log));
+                var metrics = ml.MulticlassClassification.Evaluate(model.Transform(ml.Data.LoadFromEnumerable(TopicData.Rows(60, seed: 2))));
+                Console.WriteLine($"from the sentiment encoder, 10 epochs: topic accuracy {metrics.MicroAccuracy:F3}");
+                Assert.IsTrue(metrics.MicroAccuracy >= 0.8, $"accuracy {metrics.MicroAccuracy:F3}");
+            }
+            finally
+            {
+                Dispose(model);
+            }
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [TestMethod]
     public void IntegerLabels_SurviveSaveAndLoad_AsIntegers()
     {
         var ml = new MLContext(seed: 1);

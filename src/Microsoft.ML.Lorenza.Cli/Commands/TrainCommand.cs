@@ -71,6 +71,8 @@ internal static class TrainCommand
                 Console.WriteLine($"validation ({report.ValidationExamples} examples):");
                 Console.WriteLine(report.Validation!.Format());
                 if (report.SkippedSteps > 0) Console.WriteLine($"{report.SkippedSteps} steps skipped (non-finite loss or gradient)");
+                if (report.FreshlyInitialized.Count > 0)
+                    Console.WriteLine($"not in the pretrained folder, initialized afresh: {string.Join(", ", report.FreshlyInitialized)}");
                 classifier.Save(output);
                 var curves = Path.Combine(output, "learning-curves.svg");
                 AtomicFile.WriteAllText(curves, LearningCurves.ToSvg(report, $"{options.Optimizer} on {Path.GetFileName(train.Source)}"));

@@ -28,11 +28,13 @@ public static class ModelFolder
     {
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Model folder not found: {folder}");
         var config = RobertaConfig.Load(Path.Combine(folder, ConfigFile));
+        // New labels: a head saved for another class count cannot be reused; it is initialized afresh and reported.
+        var newHead = labels is not null && labels.Count != config.Labels.Count;
         if (labels is not null) config.Labels = [.. labels];
         var model = RobertaForSequenceClassification.Create(config, seed);
         try
         {
-            var report = LoadWeights(model, folder);
+            var report = LoadWeights(model, folder, reinitializeMismatchedHead: newHead);
             return (model, report);
         }
         catch
@@ -43,7 +45,7 @@ public static class ModelFolder
     }
 
     /// <summary>Copies the folder's weights into <paramref name="model"/>, validating names and shapes.</summary>
-    public static LoadReport LoadWeights(RobertaForSequenceClassification model, string folder)
+    public static LoadReport LoadWeights(RobertaForSequenceClassification model, string folder, bool reinitializeMismatchedHead = false)
     {
         var safetensors = Path.Combine(folder, SafeTensorsFile);
         var bin = Path.Combine(folder, PyTorchFile);
@@ -52,7 +54,7 @@ public static class ModelFolder
         var tensors = file == safetensors ? SafeTensors.Load(file) : torch.load_state_dict_file(file);
         try
         {
-            return LoadStateDict(model, tensors, file);
+            return LoadStateDict(model, tensors, file, reinitializeMismatchedHead);
         }
         finally
         {
@@ -60,8 +62,13 @@ public static class ModelFolder
         }
     }
 
-    /// <summary>Copies tensors by name; one exception lists every missing, unexpected and mis-shaped tensor.</summary>
-    public static LoadReport LoadStateDict(RobertaForSequenceClassification model, IReadOnlyDictionary<string, Tensor> tensors, string source)
+    /// <summary>
+    /// Copies tensors by name; one exception lists every missing, unexpected and mis-shaped tensor. With
+    /// reinitializeMismatchedHead, head tensors ("classifier.…") whose shape differs from the model's are skipped
+    /// and reported as freshly initialized instead (fine-tuning a classifier for another set of labels).
+    /// </summary>
+    public static LoadReport LoadStateDict(RobertaForSequenceClassification model, IReadOnlyDictionary<string, Tensor> tensors, string source,
+        bool reinitializeMismatchedHead = false)
     {
         // A bare RobertaModel checkpoint names "embeddings.…"; the classifier's encoder is "roberta.…".
         var named = tensors.Keys.Any(k => k.StartsWith("roberta.", StringComparison.Ordinal))
@@ -69,6 +76,10 @@ public static class ModelFolder
             : tensors.ToDictionary(kv => kv.Key.StartsWith("classifier.", StringComparison.Ordinal) ? kv.Key : "roberta." + kv.Key, kv => kv.Value);
 
         var parameters = model.state_dict();
+        if (reinitializeMismatchedHead)
+            foreach (var key in named.Keys.Where(k => k.StartsWith("classifier.", StringComparison.Ordinal)
+                         && parameters.TryGetValue(k, out var p) && !named[k].shape.SequenceEqual(p.shape)).ToList())
+                named.Remove(key);
         var ignored = named.Keys.Where(k => !parameters.ContainsKey(k) && IgnorablePrefixes.Any(p => k.StartsWith(p, StringComparison.Ordinal))).ToList();
         var unexpected = named.Keys.Where(k => !parameters.ContainsKey(k) && !ignored.Contains(k)).ToList();
         var missing = parameters.Keys.Where(k => !named.ContainsKey(k)).ToList();

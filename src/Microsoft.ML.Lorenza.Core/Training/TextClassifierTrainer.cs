@@ -29,9 +29,15 @@ public static class TextClassifierTrainer
         var tokenizer = options.PretrainedModelPath is { } path
             ? RobertaTokenizer.FromFolder(path)
             : BpeTrainer.Train(trainSet.Select(e => e.TextPair is null ? e.Text : e.Text + " " + e.TextPair), options.TokenizerMerges);
-        var model = options.PretrainedModelPath is { } pretrained
-            ? ModelFolder.Load(pretrained, labels.Names, options.Seed).Model
-            : RobertaForSequenceClassification.Create(WithLabels(RobertaConfig.Preset(options.Preset, tokenizer.VocabSize, labels.Count, options.MaxSequenceLength), labels), options.Seed);
+        RobertaForSequenceClassification model;
+        IReadOnlyList<string> freshlyInitialized = [];
+        if (options.PretrainedModelPath is { } pretrained)
+        {
+            var (loadedModel, loadReport) = ModelFolder.Load(pretrained, labels.Names, options.Seed);
+            (model, freshlyInitialized) = (loadedModel, loadReport.FreshlyInitialized);
+        }
+        else
+            model = RobertaForSequenceClassification.Create(WithLabels(RobertaConfig.Preset(options.Preset, tokenizer.VocabSize, labels.Count, options.MaxSequenceLength), labels), options.Seed);
         if (options.Dropout is { } dropout)
             (model.Config.HiddenDropoutProb, model.Config.AttentionProbsDropoutProb, model.Config.ClassifierDropout) = (dropout, dropout, dropout);
         model.to(device);
@@ -41,6 +47,7 @@ public static class TextClassifierTrainer
         {
             var report = Run(classifier, trainSet, trainLabels, validationSet, validationLabels, options, progress, cancellation);
             report.SkippedEmptyTexts = train.SkippedEmpty + (validation?.SkippedEmpty ?? 0);
+            report.FreshlyInitialized = freshlyInitialized;
             classifier.Metadata = Metadata(options, report);
             return (classifier, report);
         }

@@ -25,4 +25,6 @@ public sealed class TrainingReport
     /// <summary>The epoch with the best early-stopping metric (0 when early stopping is off).</summary>
     public int BestEpoch { get; set; }
     public bool StoppedEarly { get; set; }
+    /// <summary>Weights of a pretrained model that were not in its folder and start from a fresh initialization (e.g. a new head).</summary>
+    public IReadOnlyList<string> FreshlyInitialized { get; set; } = [];
 }

@@ -36,6 +36,37 @@ public sealed class ModelIoTests
     }
 
     [TestMethod]
+    public void NewLabels_GetAFreshHead_TheEncoderIsLoaded_AndOnlyThenAreMismatchesForgiven()
+    {
+        var dir = TempDir();
+        try
+        {
+            using var threeClasses = RobertaForSequenceClassification.Create(RobertaConfig.Tiny(300, 3), seed: 4);
+            ModelFolder.Save(threeClasses, dir);
+            var (twoClasses, report) = ModelFolder.Load(dir, ["neg", "pos"], seed: 9);
+            using var _ = twoClasses;
+            CollectionAssert.AreEquivalent(new[] { "classifier.out_proj.weight", "classifier.out_proj.bias" }, report.FreshlyInitialized.ToArray());
+            Assert.AreEqual(2, twoClasses.state_dict()["classifier.out_proj.weight"].shape[0]);
+            var saved = threeClasses.state_dict();
+            foreach (var (name, tensor) in twoClasses.state_dict().Where(kv => !kv.Key.StartsWith("classifier.out_proj.", StringComparison.Ordinal)))
+                CollectionAssert.AreEqual(saved[name].ToArray<float>(), tensor.ToArray<float>(), name);
+
+            // Without a new label list a mis-shaped head is still an error (the folder contradicts its config.json).
+            var config = Path.Combine(dir, ModelFolder.ConfigFile);
+            var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(config))!.AsObject();
+            json["id2label"]!.AsObject()["3"] = "LABEL_3";
+            json["label2id"]!.AsObject()["LABEL_3"] = 3;
+            File.WriteAllText(config, json.ToJsonString());
+            var error = Assert.ThrowsExactly<InvalidDataException>(() => ModelFolder.Load(dir));
+            StringAssert.Contains(error.Message, "classifier.out_proj.weight");
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [TestMethod]
     public void SavedFolderMatchesTheHuggingFaceFixtureLayout()
     {
         // Re-save the fixture model and compare with HF's own pytorch_model.bin: same names, shapes, values.
