@@ -48,9 +48,6 @@ public sealed partial class LorenzaTrainer : IEstimator<LorenzaTransformer>
         var (classifier, report) = TextClassifierTrainer.Train(train, validation, trainingOptions, Progress(), options.CancellationToken);
         if (report.FreshlyInitialized.Count > 0)
             Log($"not in the pretrained folder, initialized afresh: {string.Join(", ", report.FreshlyInitialized)}");
-        foreach (var epoch in report.Epochs)
-            Log($"epoch {epoch.Epoch}: train loss {epoch.TrainLoss:F4}, train accuracy {epoch.TrainAccuracy:P1}" +
-                (report.ValidationExamples > 0 ? $", validation accuracy {epoch.ValidationAccuracy:P1}, macro-F1 {epoch.ValidationMacroF1:F3}" : ""));
         var columns = new ColumnNames(options.Sentence1ColumnName, options.Sentence2ColumnName, options.ScoreColumnName, options.PredictedLabelColumnName);
         return new LorenzaTransformer(classifier, columns, keys, report);
     }
@@ -129,14 +126,21 @@ public sealed partial class LorenzaTrainer : IEstimator<LorenzaTransformer>
 
     private void Log(string line) => options.Log?.Invoke(line);
 
-    // A line about every 10 % of the steps (and the last), so long runs show life without flooding the log.
+    // A line about every 10 % of the steps (and the last), and one per finished epoch, as they happen.
     private IProgress<TrainingProgress>? Progress()
     {
         if (options.Log is null) return null;
         var lastDecile = -1;
         var watch = Stopwatch.StartNew();
+        var hasValidation = options.ValidationSet is not null || options.ValidationFraction > 0;
         return new SynchronousProgress(p =>
         {
+            if (p.CompletedEpoch is { } e)
+            {
+                Log($"epoch {e.Epoch}: train loss {e.TrainLoss:F4}, train accuracy {e.TrainAccuracy:P1}" +
+                    (hasValidation ? $", validation accuracy {e.ValidationAccuracy:P1}, macro-F1 {e.ValidationMacroF1:F3}" : ""));
+                return;
+            }
             var decile = p.Step * 10 / Math.Max(1, p.TotalSteps);
             if (decile == lastDecile && p.Step != p.TotalSteps) return;
             lastDecile = decile;

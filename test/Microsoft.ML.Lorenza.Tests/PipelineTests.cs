@@ -31,6 +31,7 @@ public sealed class PipelineTests
         Assert.IsTrue(metrics.MicroAccuracy >= 0.75 && metrics.MicroAccuracy >= majority + 0.2,
             $"accuracy {metrics.MicroAccuracy:F3} should clearly beat the majority class ({majority:F3})");
         Assert.IsTrue(Log.Any(l => l.StartsWith("epoch 8:")), "the Log option receives one line per epoch:\n" + string.Join("\n", Log));
+        Assert.IsTrue(Log.FindIndex(l => l.StartsWith("epoch 1:")) < Log.FindIndex(l => l.StartsWith("epoch 2/")), "epoch lines come as epochs end, not after training");
     }
 
     [TestMethod]

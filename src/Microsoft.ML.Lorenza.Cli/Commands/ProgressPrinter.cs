@@ -10,11 +10,12 @@ internal sealed class ProgressPrinter : IProgress<TrainingProgress>
 
     public void Report(TrainingProgress p)
     {
+        if (p.CompletedEpoch is not null) return; // the epochs are printed as a table when training ends
         var now = DateTime.UtcNow;
         var last = p.Step == p.TotalSteps;
         if (!last && now - lastPrint < TimeSpan.FromSeconds(interactive ? 0.2 : 5)) return;
         lastPrint = now;
-        var text = $"epoch {p.Epoch}/{p.Epochs}  step {p.Step}/{p.TotalSteps}  loss {p.Loss:F4}  lr {p.LearningRate:E2}  {p.StepsPerSecond:F1} steps/s  ETA {p.Eta:mm\\:ss}";
+        var text = $"epoch {p.Epoch}/{p.Epochs}  step {p.Step}/{p.TotalSteps}  loss {p.Loss:F4}  lr {p.LearningRate:E2}  {p.StepsPerSecond:F1} steps/s  ETA {(int)p.Eta.TotalMinutes}:{p.Eta.Seconds:00}";
         if (!interactive)
         {
             Console.WriteLine(text);

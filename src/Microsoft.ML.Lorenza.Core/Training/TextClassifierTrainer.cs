@@ -146,10 +146,14 @@ public static class TextClassifierTrainer
                 report.BestEpoch = bestEpoch;
             }
             var epochLoss = report.StepLosses.Skip(epochFirstStep).Take(step - epochFirstStep).Where(double.IsFinite).DefaultIfEmpty(double.NaN).Average();
-            report.Epochs.Add(new EpochResult(epoch, step, epochLoss,
+            var epochResult = new EpochResult(epoch, step, epochLoss,
                 trainEval.Accuracy, validationEval.Accuracy, validationEval.MacroF1, validationEval.LogLoss,
                 trainEval.Accuracy - validationEval.Accuracy, schedule.At(Math.Max(0, step - 1)), epochSteps / epochWatch.Elapsed.TotalSeconds,
-                diagnosticSums.ToDictionary(kv => kv.Key, kv => kv.Value.Sum / kv.Value.Count)));
+                diagnosticSums.ToDictionary(kv => kv.Key, kv => kv.Value.Sum / kv.Value.Count));
+            report.Epochs.Add(epochResult);
+            var stepsPerSecond = (step - start.Step) / watch.Elapsed.TotalSeconds;
+            progress?.Report(new TrainingProgress(epoch, options.Epochs, step, totalSteps, epochLoss, stepsPerSecond,
+                TimeSpan.FromSeconds((totalSteps - step) / Math.Max(stepsPerSecond, 1e-9)), schedule.At(Math.Max(0, step - 1))) { CompletedEpoch = epochResult });
             if (options.EarlyStoppingMetric is not null && epoch - bestEpoch >= options.Patience)
             {
                 report.StoppedEarly = true;

@@ -1,7 +1,11 @@
 namespace Microsoft.ML.Lorenza.Training;
 
 /// <summary>Progress of a running training, for progress bars and logs.</summary>
-public sealed record TrainingProgress(int Epoch, int Epochs, int Step, int TotalSteps, double Loss, double StepsPerSecond, TimeSpan Eta, double LearningRate);
+public sealed record TrainingProgress(int Epoch, int Epochs, int Step, int TotalSteps, double Loss, double StepsPerSecond, TimeSpan Eta, double LearningRate)
+{
+    /// <summary>Set on the one report made when an epoch ends (after its evaluation); null on per-step reports.</summary>
+    public EpochResult? CompletedEpoch { get; init; }
+}
 
 /// <summary>One epoch's results.</summary>
 public sealed record EpochResult(

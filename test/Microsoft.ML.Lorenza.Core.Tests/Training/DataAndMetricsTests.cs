@@ -92,6 +92,27 @@ public sealed class DataAndMetricsTests
     }
 
     [TestMethod]
+    public void ProgressReportsEveryStep_AndEachEpochAsItEnds()
+    {
+        var reports = new List<TrainingProgress>();
+        var options = new TrainingOptions { Epochs = 3, BatchSize = 32, TokenizerMerges = 30, Device = "cpu", ValidationFraction = 0 };
+        var (classifier, report) = TextClassifierTrainer.Train(Toy(), null, options, new InlineProgress(reports.Add));
+        classifier.Dispose();
+        var steps = reports.Where(r => r.CompletedEpoch is null).ToList();
+        var epochs = reports.Where(r => r.CompletedEpoch is not null).ToList();
+        CollectionAssert.AreEqual(Enumerable.Range(1, 9).ToArray(), steps.Select(r => r.Step).ToArray(), "one report per step (96 rows / 32 = 3 per epoch)");
+        CollectionAssert.AreEqual(new[] { 1, 2, 3 }, epochs.Select(r => r.CompletedEpoch!.Epoch).ToArray());
+        CollectionAssert.AreEqual(report.Epochs.ToArray(), epochs.Select(r => r.CompletedEpoch!).ToArray());
+        // Each epoch's report comes after its last step and before the next epoch's first.
+        CollectionAssert.AreEqual(new[] { 3, 7, 11 }, epochs.Select(e => reports.IndexOf(e)).ToArray());
+    }
+
+    private sealed class InlineProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+
+    [TestMethod]
     public void GradientAccumulationEqualsTheWholeBatch()
     {
         float[] Run(int micro)
