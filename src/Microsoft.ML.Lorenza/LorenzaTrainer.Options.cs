@@ -16,6 +16,8 @@ public enum LorenzaOptimizer
     Sam,
     /// <summary>Plain AdamW.</summary>
     AdamW,
+    /// <summary>LoRA: frozen weights with trainable low-rank adapters (Rank, Scale), folded into the weights at the end.</summary>
+    LoRA,
 }
 
 /// <summary>Model sizes for training from scratch (when no <see cref="LorenzaTrainer.Options.PretrainedModelPath"/> is given).</summary>

@@ -95,6 +95,7 @@ public sealed partial class LorenzaTrainer : IEstimator<LorenzaTransformer>
             LorenzaOptimizer.GaLore => "galore",
             LorenzaOptimizer.Sam => "sam",
             LorenzaOptimizer.AdamW => "adamw",
+            LorenzaOptimizer.LoRA => "lora",
             _ => throw new ArgumentOutOfRangeException(nameof(Options.Optimizer), o.Optimizer, $"Optimizer = {o.Optimizer} is not a LorenzaOptimizer value."),
         };
         return new TrainingOptions

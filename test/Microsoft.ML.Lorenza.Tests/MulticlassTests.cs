@@ -48,6 +48,32 @@ public sealed class MulticlassTests
     }
 
     [TestMethod]
+    public void EveryOptimizerChoice_ReachesTheEngine_AndItsModelScores()
+    {
+        var ml = new MLContext(seed: 1);
+        var rows = TopicData.Rows(150, seed: 1);
+        var keys = ml.Transforms.Conversion.MapValueToKey("Label").Fit(ml.Data.LoadFromEnumerable(rows));
+        var train = keys.Transform(ml.Data.LoadFromEnumerable(rows));
+        var test = keys.Transform(ml.Data.LoadFromEnumerable(TopicData.Rows(30, seed: 2)));
+        var expected = new Dictionary<LorenzaOptimizer, string>
+        {
+            [LorenzaOptimizer.Lorenza] = "lorenza", [LorenzaOptimizer.AdaZoSam] = "adazosam", [LorenzaOptimizer.GaLore] = "galore",
+            [LorenzaOptimizer.Sam] = "sam", [LorenzaOptimizer.AdamW] = "adamw", [LorenzaOptimizer.LoRA] = "lora",
+        };
+        CollectionAssert.AreEquivalent(Enum.GetValues<LorenzaOptimizer>(), expected.Keys.ToArray(), "a new enum value needs its engine name here");
+        foreach (var (choice, name) in expected)
+        {
+            var options = TopicData.Options(epochs: 1);
+            options.Optimizer = choice;
+            options.Rank = 4;
+            using var model = ml.MulticlassClassification.Trainers.Lorenza(options).Fit(train);
+            Assert.AreEqual(name, model.TrainingReport!.Optimizer);
+            var metrics = ml.MulticlassClassification.Evaluate(model.Transform(test));
+            Assert.IsTrue(double.IsFinite(metrics.LogLoss) && metrics.LogLoss > 0, $"{choice}: log-loss {metrics.LogLoss}");
+        }
+    }
+
+    [TestMethod]
     public void PretrainedModelPath_FineTunesAnotherModelsEncoder_WithANewHead()
     {
         // "Bring your own pretrained model": the sentiment model's folder (HF layout + tokenizer) becomes the

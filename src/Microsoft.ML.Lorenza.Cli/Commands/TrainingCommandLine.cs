@@ -7,7 +7,7 @@ namespace Microsoft.ML.Lorenza.Cli.Commands;
 /// <summary>The options `train` and `demo` share, and their mapping to <see cref="TrainingOptions"/>.</summary>
 internal sealed class TrainingCommandLine(double learningRate = 1e-3, int epochs = 3, int refreshInterval = 200)
 {
-    public Option<string> Optimizer { get; } = new("--optimizer") { Description = "lorenza | adazosam | galore | sam | adamw", DefaultValueFactory = _ => "lorenza" };
+    public Option<string> Optimizer { get; } = new("--optimizer") { Description = "lorenza | adazosam | galore | sam | adamw | lora", DefaultValueFactory = _ => "lorenza" };
     public Option<int> Rank { get; } = new("--rank") { Description = "LORENZA/GaLore subspace rank r per weight matrix", DefaultValueFactory = _ => 8 };
     public Option<double> Rho { get; } = new("--rho") { Description = "SAM radius ρ_max (follows the learning rate down to --rho-min)", DefaultValueFactory = _ => 0.05 };
     public Option<double> RhoMin { get; } = new("--rho-min") { Description = "SAM radius at the end of the schedule", DefaultValueFactory = _ => 0.0 };

@@ -46,7 +46,7 @@ public sealed class OptimizerBenchmark : IBenchmark
         {
             var times = new Dictionary<string, double>();
             foreach (var (label, name, ascent) in new[] { ("adamw", "adamw", AscentDirection.ZerothOrder), ("sam", "sam", AscentDirection.ZerothOrder), ("galore", "galore", AscentDirection.ZerothOrder),
-                         ("lorenza", "lorenza", AscentDirection.ZerothOrder), ("lorenza-momentum", "lorenza", AscentDirection.Momentum) })
+                         ("lorenza", "lorenza", AscentDirection.ZerothOrder), ("lorenza-momentum", "lorenza", AscentDirection.Momentum), ("lora", "lora", AscentDirection.ZerothOrder) })
             {
                 var (module, closure, managedRule) = Build(modelName);
                 using var _ = module;

@@ -13,12 +13,13 @@ namespace Microsoft.ML.Lorenza.Benchmarks.Training;
 /// is trained from scratch (no pretrained weights can be downloaded here), so absolute accuracies are
 /// those of a small model; the comparison between optimizers is what this measures.
 /// Options: --seeds N (default 2), --train N examples (default 3000), --epochs N (default 3),
-/// --sharpness-percent P (radius of the sharpness probes as a percentage of ‖θ‖, default 1).
+/// --sharpness-percent P (radius of the sharpness probes as a percentage of ‖θ‖, default 1),
+/// --only a,b (configurations by label, e.g. "lora,lorenza"; AdamW always runs, as the step-time reference).
 /// </summary>
 public sealed class CompareOptimizersBenchmark : IBenchmark
 {
     public string Name => "compare";
-    public string Description => "accuracy, F1, gap, sharpness, step time, peak memory of LORENZA vs AdamW/SAM/GaLore and ablations on SST-2 and AG News";
+    public string Description => "accuracy, F1, gap, sharpness, step time, peak memory of LORENZA vs AdamW/SAM/GaLore/LoRA and ablations on SST-2 and AG News";
 
     private static readonly (string Label, string Optimizer, double Rho, AscentDirection Ascent)[] Configurations =
     [
@@ -28,6 +29,7 @@ public sealed class CompareOptimizersBenchmark : IBenchmark
         ("galore", "galore", 0, AscentDirection.ZerothOrder),
         ("sam", "sam", 0.05, AscentDirection.ZerothOrder),
         ("adamw", "adamw", 0, AscentDirection.ZerothOrder),
+        ("lora", "lora", 0, AscentDirection.ZerothOrder),
     ];
 
     private sealed record Row(string Dataset, string Optimizer, int Seed, double Accuracy, double MacroF1, double Gap, double Sharpness, double SecondsPerStep, long PeakRssBytes, long StateBytes, double Alignment);
@@ -40,6 +42,10 @@ public sealed class CompareOptimizersBenchmark : IBenchmark
         var trainSize = Arg("--train", context.Quick ? 600 : 3000);
         var epochs = Arg("--epochs", context.Quick ? 1 : 3);
         var radius = Arg("--sharpness-percent", 1) / 100.0;
+        var only = context.Args.SkipWhile(a => a != "--only").Skip(1).Select(a => a.Split(',').ToHashSet()).FirstOrDefault();
+        var configurations = Configurations.Where(c => only is null || c.Label == "adamw" || only.Contains(c.Label)).ToList();
+        if (only is not null && only.Except(Configurations.Select(c => c.Label)).ToList() is { Count: > 0 } unknown)
+            throw new ArgumentException($"--only: unknown configuration(s) {string.Join(", ", unknown)}; known: {string.Join(", ", Configurations.Select(c => c.Label))}.");
 
         var datasets = new[]
         {
@@ -51,7 +57,7 @@ public sealed class CompareOptimizersBenchmark : IBenchmark
 
         var rows = new List<Row>();
         foreach (var (name, train, dev) in datasets)
-            foreach (var (label, optimizer, rho, ascent) in Configurations)
+            foreach (var (label, optimizer, rho, ascent) in configurations)
                 for (var seed = 0; seed < seeds; seed++)
                 {
                     ResetPeakRss();
@@ -167,7 +173,7 @@ public sealed class CompareOptimizersBenchmark : IBenchmark
             svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"60\" x2=\"{width - 20}\" y1=\"{Y(t / 10.0):F1}\" y2=\"{Y(t / 10.0):F1}\" stroke=\"#eee\"/>");
             svg.Append(CultureInfo.InvariantCulture, $"<text x=\"55\" y=\"{Y(t / 10.0) + 4:F1}\" text-anchor=\"end\">{t / 10.0:F1}</text>");
         }
-        string[] colors = ["#1f77b4", "#aec7e8", "#9467bd", "#2ca02c", "#d62728", "#ff7f0e"];
+        string[] colors = ["#1f77b4", "#aec7e8", "#9467bd", "#2ca02c", "#d62728", "#ff7f0e", "#8c564b"];
         var x = 70;
         foreach (var g in groups)
         {
