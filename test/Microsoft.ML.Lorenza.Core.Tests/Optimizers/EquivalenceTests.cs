@@ -22,38 +22,20 @@ public sealed class EquivalenceTests
     [TestMethod]
     public void AdamWMatchesTorchOptimAdamWOverTwentySteps()
     {
-        using var scope = torch.NewDisposeScope();
-        using var g = new Generator(5);
-        var model = new Linear(6, 4);
-        using var _ = model;
-        using (torch.no_grad())
-        {
-            model.weight.copy_(torch.randn([4, 6], g));
-            model.bias!.copy_(torch.randn([4], g));
-        }
-        var x = torch.randn([10, 6], g);
-        var y = torch.randn([10, 4], g);
-        var w0 = model.weight.ToArray<float>();
-        var b0 = model.bias!.ToArray<float>();
+        using var problem = new SmallRegression();
+        var model = problem.Model;
         var options = new OptimizerOptions { LearningRate = 0.05, Beta1 = 0.85, Beta2 = 0.99, Epsilon = 1e-8, WeightDecay = 0.1 };
         var parameters = model.named_parameters().Select(p => new OptimizedParameter(p.name, p.parameter, null, false)).ToList();
         using var optimizer = OptimizerFactory.Create("adamw", parameters, options, new ConstantSchedule(options.LearningRate));
-        for (var i = 0; i < 20; i++)
-            optimizer.Step(_ =>
-            {
-                using var loss = (model.forward(x) - y).pow(2).mean();
-                loss.backward();
-                return loss.item<float>();
-            });
+        for (var i = 0; i < 20; i++) optimizer.Step(problem.Closure);
 
-        using var reply = PythonReference.RunScript("adamw_reference.py", new
+        using var reply = PythonReference.RunScript("adamw_reference.py", problem.Request(new()
         {
-            w = w0, shape = new[] { 4, 6 }, b = b0, x = x.ToArray<float>(), x_shape = new[] { 10, 6 }, y = y.ToArray<float>(),
-            lr = 0.05, betas = new[] { 0.85, 0.99 }, eps = 1e-8, weight_decay = 0.1, steps = 20,
-        });
+            ["lr"] = 0.05, ["betas"] = new[] { 0.85, 0.99 }, ["eps"] = 1e-8, ["weight_decay"] = 0.1, ["steps"] = 20,
+        }));
         var expectedW = reply.RootElement.GetProperty("w").EnumerateArray().Select(v => v.GetDouble()).ToArray();
         var expectedB = reply.RootElement.GetProperty("b").EnumerateArray().Select(v => v.GetDouble()).ToArray();
-        var ours = model.weight.ToArray<float>().Concat(model.bias!.ToArray<float>()).ToArray();
+        var ours = problem.Parameters();
         var theirs = expectedW.Concat(expectedB).ToArray();
         for (var k = 0; k < theirs.Length; k++)
             Assert.AreEqual(theirs[k], ours[k], 1e-6 * Math.Max(1, Math.Abs(theirs[k])), $"parameter element {k}");

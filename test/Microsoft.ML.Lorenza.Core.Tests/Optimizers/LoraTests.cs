@@ -17,19 +17,8 @@ public sealed class LoraTests
     [TestMethod]
     public void MatchesPeftStyleLoraUnderTorchOptimAdamW()
     {
-        using var scope = torch.NewDisposeScope();
-        using var g = new Generator(5);
-        var model = new Linear(6, 4);
-        using var _ = model;
-        using (torch.no_grad())
-        {
-            model.weight.copy_(torch.randn([4, 6], g));
-            model.bias!.copy_(torch.randn([4], g));
-        }
-        var x = torch.randn([10, 6], g);
-        var y = torch.randn([10, 4], g);
-        var w0 = model.weight.ToArray<float>();
-        var b0 = model.bias!.ToArray<float>();
+        using var problem = new SmallRegression();
+        var model = problem.Model;
         var options = new OptimizerOptions { LearningRate = 0.05, Beta1 = 0.85, Beta2 = 0.99, Epsilon = 1e-8, WeightDecay = 0.1, Rank = 2, Scale = 2, Seed = 9 };
         var parameters = new[] { new OptimizedParameter("weight", model.weight, model, true), new OptimizedParameter("bias", model.bias!, null, false) };
         using var optimizer = OptimizerFactory.Create("lora", parameters, options, new ConstantSchedule(options.LearningRate));
@@ -43,30 +32,24 @@ public sealed class LoraTests
         double firstLoss = double.NaN;
         for (var i = 0; i < 20; i++)
         {
-            var loss = optimizer.Step(_ =>
-            {
-                using var l = (model.forward(x) - y).pow(2).mean();
-                l.backward();
-                return l.item<float>();
-            }).Loss;
+            var loss = optimizer.Step(problem.Closure).Loss;
             if (i == 0) firstLoss = loss;
         }
-        CollectionAssert.AreEqual(w0, model.weight.ToArray<float>(), "W is frozen while the adapters train");
+        CollectionAssert.AreEqual(problem.InitialWeight, model.weight.ToArray<float>(), "W is frozen while the adapters train");
         ((LoraOptimizer)optimizer).Finish();
 
-        using var reply = PythonReference.RunScript("lora_reference.py", new
+        using var reply = PythonReference.RunScript("lora_reference.py", problem.Request(new()
         {
-            w = w0, shape = new[] { 4, 6 }, b = b0, a = a0, rank = 2, scale = 2.0, x = x.ToArray<float>(), x_shape = new[] { 10, 6 }, y = y.ToArray<float>(),
-            lr = 0.05, betas = new[] { 0.85, 0.99 }, eps = 1e-8, weight_decay = 0.1, steps = 20,
-        });
+            ["a"] = a0, ["rank"] = 2, ["scale"] = 2.0, ["lr"] = 0.05, ["betas"] = new[] { 0.85, 0.99 }, ["eps"] = 1e-8, ["weight_decay"] = 0.1, ["steps"] = 20,
+        }));
         Assert.AreEqual(reply.RootElement.GetProperty("loss0").GetDouble(), firstLoss, 1e-6, "the first loss is the base model's: B = 0");
         var theirs = reply.RootElement.GetProperty("w").EnumerateArray().Concat(reply.RootElement.GetProperty("b").EnumerateArray()).Select(v => v.GetDouble()).ToArray();
-        var ours = model.weight.ToArray<float>().Concat(model.bias!.ToArray<float>()).ToArray();
+        var ours = problem.Parameters();
         Assert.AreEqual(theirs.Length, ours.Length);
         // float32, 20 Adam steps, branch evaluated as (x·Aᵀ)·Bᵀ here and the same in the script: 1e-5 relative.
         for (var k = 0; k < theirs.Length; k++)
             Assert.AreEqual(theirs[k], ours[k], 1e-5 * Math.Max(1, Math.Abs(theirs[k])), $"folded parameter element {k}");
-        Assert.IsTrue(theirs.Take(24).Zip(w0).Any(p => Math.Abs(p.First - p.Second) > 1e-3), "the adapters moved W by more than the tolerance");
+        Assert.IsTrue(theirs.Take(24).Zip(problem.InitialWeight).Any(p => Math.Abs(p.First - p.Second) > 1e-3), "the adapters moved W by more than the tolerance");
     }
 
     [TestMethod]
@@ -112,36 +95,10 @@ public sealed class LoraTests
     public void SavedStateResumesBitIdentically()
     {
         var options = Options();
-        float[] Straight()
-        {
-            using var problem = new OptimizerTestProblem();
-            using (var optimizer = Create(problem, options))
-                for (var i = 0; i < 10; i++) optimizer.Step(problem.Closure);
-            return problem.Weights();
-        }
-        float[] Resumed()
-        {
-            var saved = new Dictionary<string, Tensor>();
-            Dictionary<string, Tensor> weights;
-            using (var problem = new OptimizerTestProblem())
-            using (var optimizer = Create(problem, options))
-            {
-                for (var i = 0; i < 5; i++) optimizer.Step(problem.Closure);
-                optimizer.SaveState(saved);
-                // What a checkpoint holds of the model mid-training: the frozen W and the trained bias.
-                weights = problem.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().DetachFromDisposeScope());
-            }
-            using var fresh = new OptimizerTestProblem();
-            using (torch.no_grad()) foreach (var (name, p) in fresh.state_dict()) p.copy_(weights[name]);
-            using (var resumed = Create(fresh, new OptimizerOptions { LearningRate = options.LearningRate, WeightDecay = options.WeightDecay, Rank = options.Rank, Scale = options.Scale, Seed = 77 }))
-            {
-                resumed.LoadState(saved);
-                for (var i = 0; i < 5; i++) resumed.Step(fresh.Closure);
-            }
-            foreach (var t in saved.Values.Concat(weights.Values)) t.Dispose();
-            return fresh.Weights();
-        }
-        CollectionAssert.AreEqual(Straight(), Resumed());
+        // The resumed optimizer draws other adapters (seed 77): the loaded state must replace them.
+        var resumeWith = new OptimizerOptions { LearningRate = options.LearningRate, WeightDecay = options.WeightDecay, Rank = options.Rank, Scale = options.Scale, Seed = 77 };
+        var (straight, resumed) = OptimizerChecks.StraightAndResumed("lora", options, resumeWith);
+        CollectionAssert.AreEqual(straight, resumed);
     }
 
     [TestMethod]

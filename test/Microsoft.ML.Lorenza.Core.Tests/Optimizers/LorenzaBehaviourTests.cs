@@ -246,33 +246,8 @@ public sealed class LorenzaBehaviourTests
     public void SavedStateResumesBitIdentically()
     {
         var options = new OptimizerOptions { Rank = 4, LearningRate = 1e-2, RefreshInterval = 3, Rho = 0.05, Seed = 5 };
-        float[] Straight()
-        {
-            using var problem = new OptimizerTestProblem();
-            using var optimizer = OptimizerFactory.Create("lorenza", problem.Parameters(), options, new ConstantSchedule(1e-2));
-            for (var i = 0; i < 10; i++) optimizer.Step(problem.Closure);
-            return problem.Weights();
-        }
-        float[] Resumed()
-        {
-            var saved = new Dictionary<string, Tensor>();
-            Dictionary<string, Tensor> weights;
-            using (var problem = new OptimizerTestProblem())
-            using (var optimizer = OptimizerFactory.Create("lorenza", problem.Parameters(), options, new ConstantSchedule(1e-2)))
-            {
-                for (var i = 0; i < 5; i++) optimizer.Step(problem.Closure);
-                optimizer.SaveState(saved);
-                weights = problem.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().DetachFromDisposeScope());
-            }
-            using var fresh = new OptimizerTestProblem();
-            using (torch.no_grad()) foreach (var (name, p) in fresh.state_dict()) p.copy_(weights[name]);
-            using var resumed = OptimizerFactory.Create("lorenza", fresh.Parameters(), options, new ConstantSchedule(1e-2));
-            resumed.LoadState(saved);
-            for (var i = 0; i < 5; i++) resumed.Step(fresh.Closure);
-            foreach (var t in saved.Values.Concat(weights.Values)) t.Dispose();
-            return fresh.Weights();
-        }
-        CollectionAssert.AreEqual(Straight(), Resumed());
+        var (straight, resumed) = OptimizerChecks.StraightAndResumed("lorenza", options);
+        CollectionAssert.AreEqual(straight, resumed);
     }
 
     [TestMethod]
