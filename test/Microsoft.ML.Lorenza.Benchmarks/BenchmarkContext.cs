@@ -49,12 +49,12 @@ public sealed class BenchmarkContext(string name, string[] args)
         }
     }
 
-    /// <summary>Writes the results as JSON to artifacts/bench/&lt;name&gt;.json and returns the path.</summary>
-    public string Save(object results)
+    /// <summary>Writes the results as JSON to artifacts/bench/&lt;file name, default the benchmark's&gt;.json and returns the path.</summary>
+    public string Save(object results, string? fileName = null)
     {
         var dir = Path.Combine(RepoRoot, "artifacts", "bench");
         Directory.CreateDirectory(dir);
-        var path = Path.Combine(dir, name + ".json");
+        var path = Path.Combine(dir, (fileName ?? name) + ".json");
         var envelope = new
         {
             benchmark = name,

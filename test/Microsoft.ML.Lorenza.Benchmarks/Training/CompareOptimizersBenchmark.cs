@@ -14,7 +14,9 @@ namespace Microsoft.ML.Lorenza.Benchmarks.Training;
 /// those of a small model; the comparison between optimizers is what this measures.
 /// Options: --seeds N (default 2), --train N examples (default 3000), --epochs N (default 3),
 /// --sharpness-percent P (radius of the sharpness probes as a percentage of ‖θ‖, default 1),
-/// --only a,b (configurations by label, e.g. "lora,lorenza"; AdamW always runs, as the step-time reference).
+/// --only a,b (configurations by label, e.g. "lora,lorenza"; AdamW always runs, as the step-time reference),
+/// --from-pretrained (fine-tune, on each data set, a model first trained with AdamW on the other data set,
+/// instead of starting from random weights: the setting LoRA is made for; results go to compare-pretrained.json).
 /// </summary>
 public sealed class CompareOptimizersBenchmark : IBenchmark
 {
@@ -55,6 +57,8 @@ public sealed class CompareOptimizersBenchmark : IBenchmark
                         Subset(TextDataset.Load(Path.Combine(shared, "data", "ag-news", "test.tsv"), new("text", "label")), 1000)),
         };
 
+        var fromPretrained = context.Args.Contains("--from-pretrained");
+        var sources = fromPretrained ? Pretrain(datasets, epochs) : null;
         var rows = new List<Row>();
         foreach (var (name, train, dev) in datasets)
             foreach (var (label, optimizer, rho, ascent) in configurations)
@@ -64,6 +68,7 @@ public sealed class CompareOptimizersBenchmark : IBenchmark
                     var options = new TrainingOptions
                     {
                         Optimizer = optimizer, Epochs = epochs, BatchSize = 32, MaxSequenceLength = 64, Seed = (ulong)seed, Device = "cpu",
+                        PretrainedModelPath = sources?[name],
                         LearningRateSchedule = "linear",
                         OptimizerOptions = new OptimizerOptions { LearningRate = 3e-3, Rank = 8, RefreshInterval = 50, Rho = rho, AscentDirection = ascent },
                     };
@@ -103,12 +108,40 @@ public sealed class CompareOptimizersBenchmark : IBenchmark
                 peak_rss_bytes = group.Max(r => r.PeakRssBytes), state_bytes = group.Average(r => r.StateBytes), ascent_alignment = alignment,
             });
         }
-        Console.WriteLine($"{seeds} seed(s), {trainSize} training examples, {epochs} epoch(s), tiny RoBERTa from scratch, lr 3e-3 linear, rank 8, T = 50, sharpness radius {radius:P0} of ‖θ‖");
+        var start = fromPretrained ? "tiny RoBERTa pretrained with AdamW on the other data set (new head)" : "tiny RoBERTa from scratch";
+        Console.WriteLine($"{seeds} seed(s), {trainSize} training examples, {epochs} epoch(s), {start}, lr 3e-3 linear, rank 8, T = 50, sharpness radius {radius:P0} of ‖θ‖");
         BenchmarkContext.PrintTable(table);
-        var json = context.Save(new { seeds, train_examples = trainSize, epochs, summary, runs = rows });
+        var result = new { seeds, train_examples = trainSize, epochs, from_pretrained = fromPretrained, summary, runs = rows };
+        var json = context.Save(result, fromPretrained ? "compare-pretrained" : null);
+        if (sources is not null)
+            foreach (var folder in sources.Values) Directory.Delete(folder, true);
         var svg = Path.ChangeExtension(json, ".svg");
         File.WriteAllText(svg, BarChart(rows));
         Console.WriteLine($"plot written to {svg}");
+    }
+
+    /// <summary>For each data set, a model trained with AdamW (seed 100) on the other one, saved to a temporary folder.</summary>
+    private static Dictionary<string, string> Pretrain((string Name, TextDataset Train, TextDataset Dev)[] datasets, int epochs)
+    {
+        var folders = new Dictionary<string, string>();
+        foreach (var (name, _, _) in datasets)
+        {
+            var source = datasets.First(d => d.Name != name);
+            var options = new TrainingOptions
+            {
+                Optimizer = "adamw", Epochs = epochs, BatchSize = 32, MaxSequenceLength = 64, Seed = 100, Device = "cpu", LearningRateSchedule = "linear",
+                OptimizerOptions = new OptimizerOptions { LearningRate = 3e-3 },
+            };
+            var (classifier, report) = TextClassifierTrainer.Train(source.Train, source.Dev, options);
+            using (classifier)
+            {
+                var folder = Directory.CreateTempSubdirectory($"lorenza-compare-{source.Name}-").FullName;
+                classifier.Save(folder);
+                folders[name] = folder;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  pretrained on {source.Name} for {name}: accuracy {report.Validation!.Accuracy:P1} on {source.Name}"));
+            }
+        }
+        return folders;
     }
 
     private static TextDataset Subset(TextDataset data, int count) =>
