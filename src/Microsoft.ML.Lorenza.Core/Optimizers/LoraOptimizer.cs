@@ -22,13 +22,18 @@ public sealed class LoraOptimizer : IOptimizer
         options.Validate();
         var managed = parameters.Where(p => p.Managed).ToList();
         if (managed.Count == 0) throw new ArgumentException("LoRA adapts managed weights, but no parameter is managed; check the ManagedParameterRule.");
-        using var generator = new Generator(options.Seed ^ 0x4C6F5241UL); // "LoRA": its own stream, independent of the model's init
-        foreach (var p in managed)
+        foreach (var p in managed) // all checks before any weight is frozen, so a refusal leaves the model as it was
         {
-            var layer = p.Layer ?? throw new ArgumentException($"{p.Name} is managed but not a Linear weight: LoRA needs the layer's side branch.");
+            if (p.Layer is null) throw new ArgumentException($"{p.Name} is managed but not a Linear weight: LoRA needs the layer's side branch.");
             long m = p.Tensor.size(0), n = p.Tensor.size(1);
             if (options.Rank > Math.Min(m, n))
                 throw new ArgumentOutOfRangeException(nameof(options), options.Rank, $"Rank = {options.Rank} is invalid for {p.Name} ({m}×{n}): it must be in [1, min(m, n) = {Math.Min(m, n)}].");
+        }
+        using var generator = new Generator(options.Seed ^ 0x4C6F5241UL); // "LoRA": its own stream, independent of the model's init
+        foreach (var p in managed)
+        {
+            var layer = p.Layer!;
+            long m = p.Tensor.size(0), n = p.Tensor.size(1);
             var bound = 1 / Math.Sqrt(n);
             Tensor a, b;
             using (torch.no_grad())

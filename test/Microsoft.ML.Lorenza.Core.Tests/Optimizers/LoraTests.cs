@@ -107,6 +107,9 @@ public sealed class LoraTests
         using var problem = new OptimizerTestProblem();
         var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Create(problem, Options(rank: 9)));
         StringAssert.Contains(e.Message, "min(m, n) = 8");
+        // Rank 9 suits the first matrix (24×16) and not the second: the refusal must leave the first one as it was.
+        Assert.IsNull(problem.first.Delta);
+        Assert.IsTrue(problem.first.weight.requires_grad);
         using var optimizer = Create(problem, Options());
         var foreign = new Dictionary<string, Tensor>();
         var d = Assert.ThrowsExactly<InvalidDataException>(() => optimizer.LoadState(foreign));
