@@ -8,13 +8,15 @@ namespace Microsoft.ML.Lorenza.Optimizers;
 /// initialize), applied as the side branch ΔW = Scale·B·A of <see cref="Linear.Delta"/>; AdamW trains A, B and
 /// every unmanaged parameter, exactly as LORENZA and GaLore train those. So the comparison differs only in
 /// how the managed matrices learn. <see cref="Finish"/> (at the latest <see cref="Dispose"/>) folds ΔW into W
-/// and removes the branch, so the trained model is a plain RoBERTa again. Rank = <see cref="OptimizerOptions.Rank"/>; Scale (α/r in the paper's terms) =
-/// <see cref="OptimizerOptions.Scale"/>. Memory: A, B and their two moments, 3·r·(m + n) floats per matrix.
+/// and removes the branch, so the trained model is a plain RoBERTa again. Rank = <see cref="OptimizerOptions.Rank"/>;
+/// Scale (α/r in the paper's terms) = <see cref="OptimizerOptions.Scale"/>. Memory: A, B and their two moments,
+/// 3·r·(m + n) floats per matrix.
 /// </summary>
 public sealed class LoraOptimizer : IOptimizer
 {
     private readonly List<Adapter> adapters = [];
     private readonly AdamFamilyOptimizer adam;
+    private readonly double scale;
     private bool finished;
 
     public LoraOptimizer(IReadOnlyList<OptimizedParameter> parameters, OptimizerOptions options, LearningRateSchedule schedule)
@@ -29,10 +31,10 @@ public sealed class LoraOptimizer : IOptimizer
             if (options.Rank > Math.Min(m, n))
                 throw new ArgumentOutOfRangeException(nameof(options), options.Rank, $"Rank = {options.Rank} is invalid for {p.Name} ({m}×{n}): it must be in [1, min(m, n) = {Math.Min(m, n)}].");
         }
+        scale = options.Scale;
         using var generator = new Generator(options.Seed ^ 0x4C6F5241UL); // "LoRA": its own stream, independent of the model's init
         foreach (var p in managed)
         {
-            var layer = p.Layer!;
             long m = p.Tensor.size(0), n = p.Tensor.size(1);
             var bound = 1 / Math.Sqrt(n);
             Tensor a, b;
@@ -43,8 +45,8 @@ public sealed class LoraOptimizer : IOptimizer
                 b = torch.zeros([m, options.Rank], device: p.Tensor.device).DetachFromDisposeScope().requires_grad_();
             }
             p.Tensor.requires_grad_(false);
-            layer.Delta = new LowRankDelta(b, a, options.Scale);
-            adapters.Add(new Adapter(p, layer, a, b, options.Scale));
+            p.Layer!.Delta = new LowRankDelta(b, a, scale);
+            adapters.Add(new Adapter(p, a, b));
         }
         var trained = parameters.Where(p => !p.Managed)
             .Concat(adapters.SelectMany(x => new[] { new OptimizedParameter(x.Weight.Name + ".lora_A", x.A, null, false), new OptimizedParameter(x.Weight.Name + ".lora_B", x.B, null, false) }))
@@ -74,8 +76,8 @@ public sealed class LoraOptimizer : IOptimizer
         foreach (var x in adapters)
         {
             using var scope = torch.NewDisposeScope();
-            x.Weight.Tensor.add_(torch.matmul(x.B, x.A), x.Scale);
-            x.Layer.Delta = null;
+            x.Weight.Tensor.add_(torch.matmul(x.B, x.A), scale);
+            x.Weight.Layer!.Delta = null;
             x.Weight.Tensor.requires_grad_(true);
         }
     }
@@ -116,5 +118,5 @@ public sealed class LoraOptimizer : IOptimizer
         adapters.Clear();
     }
 
-    private sealed record Adapter(OptimizedParameter Weight, Linear Layer, Tensor A, Tensor B, double Scale);
+    private sealed record Adapter(OptimizedParameter Weight, Tensor A, Tensor B);
 }
