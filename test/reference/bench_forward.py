@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """PyTorch side of the `forward` benchmark: the same RoBERTa classifier math in plain torch.
 
-Request: {"configs": [{"name", "vocab", "hidden", "layers", "heads", "ffn", "positions", "labels"}],
-          "batch": int, "seq": int, "repeats": int, "threads": int}
+Request: {"configs": [{"name", "repeats", "vocab", "hidden", "layers", "heads", "ffn", "positions", "labels"}],
+          "batch": int, "seq": int, "threads": int}
 Reply: {"name": median seconds per forward (eval, no grad)}.
 """
 import json
@@ -47,6 +47,18 @@ def forward(m, c, ids, mask):
     return F.linear(first, m["out"], m["outb"])
 
 
+def median_seconds(fn, repeats, warmup=2):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    times.sort()
+    return times[len(times) // 2]
+
+
 def main():
     r = json.load(sys.stdin)
     torch.set_num_threads(r["threads"])
@@ -57,15 +69,7 @@ def main():
         ids = torch.randint(3, c["vocab"], (r["batch"], r["seq"]), generator=g)
         mask = torch.ones(r["batch"], r["seq"], dtype=torch.long)
         with torch.no_grad():
-            for _ in range(2):
-                forward(m, c, ids, mask)
-            times = []
-            for _ in range(r["repeats"]):
-                start = time.perf_counter()
-                forward(m, c, ids, mask)
-                times.append(time.perf_counter() - start)
-        times.sort()
-        result[c["name"]] = times[len(times) // 2]
+            result[c["name"]] = median_seconds(lambda: forward(m, c, ids, mask), c["repeats"])
     json.dump(result, sys.stdout)
 
 

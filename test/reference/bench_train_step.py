@@ -8,13 +8,12 @@ Reply: {"name": median seconds per step}.
 import json
 import os
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_forward import forward, model  # noqa: E402
+from bench_forward import forward, median_seconds, model  # noqa: E402
 
 
 def leaves(m):
@@ -49,15 +48,7 @@ def main():
             loss.backward()
             opt.step()
 
-        for _ in range(2):
-            step()
-        times = []
-        for _ in range(c["repeats"]):
-            start = time.perf_counter()
-            step()
-            times.append(time.perf_counter() - start)
-        times.sort()
-        result[c["name"]] = times[len(times) // 2]
+        result[c["name"]] = median_seconds(step, c["repeats"])
     json.dump(result, sys.stdout)
 
 

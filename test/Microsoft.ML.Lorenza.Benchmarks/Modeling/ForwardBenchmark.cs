@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.ML.Lorenza.Modeling;
 using Microsoft.ML.Lorenza.Torch;
 
@@ -14,9 +13,9 @@ public sealed class ForwardBenchmark : IBenchmark
     {
         const int batch = 8, seq = 128;
         var repeats = context.Quick ? 3 : 10;
-        var configs = new[] { ("tiny", RobertaConfig.Tiny(1000, 2)), ("roberta-base", RobertaConfig.Base()) };
+        RobertaVsPyTorch.Shape[] shapes = [new("tiny", RobertaConfig.Tiny(1000, 2), repeats), new("roberta-base", RobertaConfig.Base(), repeats)];
         var ours = new Dictionary<string, double>();
-        foreach (var (name, config) in configs)
+        foreach (var (name, config, _) in shapes)
         {
             using var model = RobertaForSequenceClassification.Create(config, 0);
             model.eval();
@@ -27,21 +26,6 @@ public sealed class ForwardBenchmark : IBenchmark
             using var noGrad = torch.no_grad();
             ours[name] = BenchmarkContext.MedianSeconds(() => model.forward(ids, mask).Dispose(), repeats, warmup: 2);
         }
-        var request = JsonSerializer.Serialize(new
-        {
-            configs = configs.Select(c => new { name = c.Item1, vocab = c.Item2.VocabSize, hidden = c.Item2.HiddenSize, layers = c.Item2.NumHiddenLayers, heads = c.Item2.NumAttentionHeads, ffn = c.Item2.IntermediateSize, positions = c.Item2.MaxPositionEmbeddings, labels = c.Item2.NumLabels }),
-            batch, seq, repeats, threads = TorchRuntime.NumThreads,
-        });
-        using var reply = JsonDocument.Parse(BenchmarkContext.RunProcess(BenchmarkContext.Python, Path.Combine(BenchmarkContext.RepoRoot, "test", "reference", "bench_forward.py"), request));
-        var rows = new List<string[]> { new[] { "model (batch 8, seq 128)", "ours ms", "PyTorch ms", "ours/PyTorch", "target" } };
-        var results = new List<object>();
-        foreach (var (name, _) in configs)
-        {
-            var theirs = reply.RootElement.GetProperty(name).GetDouble();
-            rows.Add([name, $"{ours[name] * 1e3:F1}", $"{theirs * 1e3:F1}", $"{ours[name] / theirs:F2}", "<= 1.1"]);
-            results.Add(new { model = name, ours_s = ours[name], pytorch_s = theirs, ratio = ours[name] / theirs });
-        }
-        BenchmarkContext.PrintTable(rows);
-        context.Save(results);
+        RobertaVsPyTorch.CompareAndReport(context, "bench_forward.py", "model", shapes, batch, seq, ours);
     }
 }
