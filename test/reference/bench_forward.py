@@ -8,10 +8,11 @@ Reply: {"name": median seconds per forward (eval, no grad)}.
 import json
 import math
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
+
+from bench_torch_ops import median_seconds  # the script's folder is on sys.path
 
 
 def model(c, g):
@@ -45,18 +46,6 @@ def forward(m, c, ids, mask):
         x = F.layer_norm(F.linear(F.gelu(F.linear(x, l["i"], l["ib"])), l["d"], l["db"]) + x, (h,), *l["ln2"], 1e-5)
     first = torch.tanh(F.linear(x[:, 0], m["cd"], m["cdb"]))
     return F.linear(first, m["out"], m["outb"])
-
-
-def median_seconds(fn, repeats, warmup=2):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    times.sort()
-    return times[len(times) // 2]
 
 
 def main():

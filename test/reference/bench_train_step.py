@@ -2,18 +2,17 @@
 """PyTorch side of the `train-step` benchmark: one AdamW training step of the RoBERTa classifier math.
 
 Forward as in bench_forward.py (no dropout), cross-entropy, backward, torch.optim.AdamW (its CPU default).
-Request: {"configs": [as bench_forward.py, plus "repeats"], "batch": int, "seq": int, "threads": int}
+Request: {"configs": [as bench_forward.py], "batch": int, "seq": int, "threads": int}
 Reply: {"name": median seconds per step}.
 """
 import json
-import os
 import sys
 
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_forward import forward, median_seconds, model  # noqa: E402
+from bench_forward import forward, model  # the script's folder is on sys.path
+from bench_torch_ops import median_seconds
 
 
 def leaves(m):
