@@ -64,7 +64,7 @@ public sealed class CompareOptimizersBenchmark : IBenchmark
             foreach (var (label, optimizer, rho, ascent) in configurations)
                 for (var seed = 0; seed < seeds; seed++)
                 {
-                    ResetPeakRss();
+                    ProcessMemory.ResetPeak();
                     var options = new TrainingOptions
                     {
                         Optimizer = optimizer, Epochs = epochs, BatchSize = 32, MaxSequenceLength = 64, Seed = (ulong)seed, Device = "cpu",
@@ -80,7 +80,7 @@ public sealed class CompareOptimizersBenchmark : IBenchmark
                         var sharpness = Sharpness(classifier, dev, (ulong)seed, radius);
                         var alignment = last.OptimizerDiagnostics.GetValueOrDefault("ascent_alignment", double.NaN);
                         rows.Add(new Row(name, label, seed, validation.Accuracy, validation.MacroF1, last.GeneralizationGap, sharpness,
-                            report.SecondsPerStep, PeakRss(), report.OptimizerStateBytes, alignment));
+                            report.SecondsPerStep, ProcessMemory.PeakRssBytes(), report.OptimizerStateBytes, alignment));
                         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name} {label} seed {seed}: accuracy {validation.Accuracy:P1}, sharpness {sharpness:F4}, {report.SecondsPerStep * 1e3:F0} ms/step"));
                     }
                 }
@@ -175,21 +175,6 @@ public sealed class CompareOptimizersBenchmark : IBenchmark
         }
         foreach (var o in originals) o.Dispose();
         return total / directions;
-    }
-
-    // Linux: writing 5 to /proc/self/clear_refs resets the peak resident set size (VmHWM).
-    private static void ResetPeakRss()
-    {
-        GC.Collect();
-        try { File.WriteAllText("/proc/self/clear_refs", "5"); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
-
-    private static long PeakRss()
-    {
-        foreach (var line in File.ReadLines("/proc/self/status"))
-            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
-        return 0;
     }
 
     private static string BarChart(List<Row> rows)

@@ -1,0 +1,70 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.ML.Lorenza.Modeling;
+using Microsoft.ML.Lorenza.Optimizers;
+using Microsoft.ML.Lorenza.Torch;
+using Microsoft.ML.Lorenza.Training;
+
+namespace Microsoft.ML.Lorenza.Benchmarks.Optimizers;
+
+/// <summary>
+/// Peak process memory of each optimizer fine-tuning roberta-base (batch 8, seq 128, 3 steps). Each optimizer
+/// runs in a fresh child process, so every peak starts from the same empty heap.
+/// </summary>
+public sealed class MemoryBenchmark : IBenchmark
+{
+    private const string ChildFlag = "--child=";
+
+    public string Name => "memory";
+    public string Description => "peak RSS of each optimizer on roberta-base (fresh process each), optimizer state, vs AdamW";
+
+    private sealed record ChildResult(string Optimizer, long ModelRssBytes, long PeakRssBytes, long StateBytes, double SecondsPerStep);
+
+    public void Run(BenchmarkContext context)
+    {
+        if (context.Args.FirstOrDefault(a => a.StartsWith(ChildFlag, StringComparison.Ordinal)) is { } child)
+        {
+            var result = Measure(child[ChildFlag.Length..], context.Quick ? 1 : 3);
+            Console.WriteLine("RESULT " + JsonSerializer.Serialize(result));
+            return;
+        }
+
+        var dll = typeof(MemoryBenchmark).Assembly.Location;
+        var results = new List<ChildResult>();
+        foreach (var name in OptimizerFactory.Names)
+        {
+            var stdout = BenchmarkContext.RunProcess("dotnet", $"\"{dll}\" memory {ChildFlag}{name}{(context.Quick ? " --quick" : "")}");
+            var line = stdout.Split('\n').Single(l => l.StartsWith("RESULT ", StringComparison.Ordinal));
+            var result = JsonSerializer.Deserialize<ChildResult>(line["RESULT ".Length..])!;
+            results.Add(result);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {name}: peak {result.PeakRssBytes / 1048576.0:F0} MB, state {result.StateBytes / 1048576.0:F1} MB"));
+        }
+
+        var adamw = results.Single(r => r.Optimizer == "adamw");
+        var rows = new List<string[]> { new[] { "optimizer (roberta-base, batch 8, seq 128)", "peak RSS MB", "vs adamw", "above model MB", "state MB", "s/step" } };
+        foreach (var r in results)
+            rows.Add([r.Optimizer, $"{r.PeakRssBytes / 1048576.0:F0}", $"{(double)r.PeakRssBytes / adamw.PeakRssBytes:F2}",
+                $"{(r.PeakRssBytes - r.ModelRssBytes) / 1048576.0:F0}", $"{r.StateBytes / 1048576.0:F1}", $"{r.SecondsPerStep:F2}"]);
+        BenchmarkContext.PrintTable(rows);
+        context.Save(results);
+    }
+
+    private static ChildResult Measure(string optimizerName, int steps)
+    {
+        const int batch = 8, seq = 128;
+        var config = RobertaConfig.Base();
+        using var model = RobertaForSequenceClassification.Create(config, 0);
+        using var scope = torch.NewDisposeScope();
+        using var g = new Generator(1);
+        var ids = (torch.rand([batch, seq], g) * (config.VocabSize - 3)).to(ScalarType.Int64) + 3;
+        var mask = torch.ones([batch, seq], ScalarType.Int64);
+        var labels = (torch.rand([batch], g) * config.NumLabels).to(ScalarType.Int64);
+        var modelRss = ProcessMemory.CurrentRssBytes();
+        var options = new OptimizerOptions { LearningRate = 1e-5, Rank = 8, RefreshInterval = 200, Rho = 0.05 };
+        using var optimizer = OptimizerFactory.Create(optimizerName, new ManagedParameterRule().Apply(model), options, new ConstantSchedule(1e-5));
+        var closure = ClassifierLoss.Closure(model, ids, mask, labels);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; i < steps; i++) optimizer.Step(closure);
+        return new ChildResult(optimizerName, modelRss, ProcessMemory.PeakRssBytes(), optimizer.StateBytes, watch.Elapsed.TotalSeconds / steps);
+    }
+}
