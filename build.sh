@@ -58,6 +58,12 @@ choose_solution() {
   [ -f "$mlnet" ] || return 0
   if dotnet restore "$mlnet" --verbosity quiet >/dev/null 2>&1; then
     SOLUTION=Microsoft.ML.Lorenza.sln
+    # NuGet takes the next version when the wanted one is not served (NU1603): say so rather than build another silently.
+    local resolved
+    resolved=$(grep -o '"Microsoft.ML/[0-9][^"]*"' src/Microsoft.ML.Lorenza/obj/project.assets.json 2>/dev/null | head -n 1 | sed 's|.*/||; s|"||')
+    if [ -n "${MicrosoftMLVersion:-}" ] && [ -n "$resolved" ] && [ "$resolved" != "$MicrosoftMLVersion" ]; then
+      log "Microsoft.ML $MicrosoftMLVersion is not served here: NuGet restored $resolved, so the ML.NET layer builds and tests against $resolved."
+    fi
   else
     log "Microsoft.ML cannot be restored here: skipping the ML.NET layer, its tests and samples (building Microsoft.ML.Lorenza.Engine.slnf)."
     SOLUTION=Microsoft.ML.Lorenza.Engine.slnf
