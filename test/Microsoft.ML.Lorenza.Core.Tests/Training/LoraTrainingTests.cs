@@ -52,7 +52,7 @@ public sealed class LoraTrainingTests
             using var reloaded = TextClassifier.Load(folder);
             var after = reloaded.PredictProbabilities(texts);
             for (var i = 0; i < texts.Length; i++)
-                CollectionAssert.AreEqual(before[i], after[i], $"text {i}: the saved model is the folded one");
+                CollectionAssert.AreEqual(before[i], after[i], $"text {i}: save → load gives the same predictions");
         }
         finally
         {
