@@ -21,10 +21,9 @@ public sealed class ForwardBenchmark : IBenchmark
             model.eval();
             using var scope = torch.NewDisposeScope();
             using var g = new Generator(1);
-            var ids = (torch.rand([batch, seq], g) * (config.VocabSize - 3)).to(ScalarType.Int64) + 3;
-            var mask = torch.ones([batch, seq], ScalarType.Int64);
+            var input = RandomBatch.Create(config, batch, seq, g);
             using var noGrad = torch.no_grad();
-            ours[name] = BenchmarkContext.MedianSeconds(() => model.forward(ids, mask).Dispose(), repeats, warmup: 2);
+            ours[name] = BenchmarkContext.MedianSeconds(() => model.forward(input.Ids, input.Mask).Dispose(), repeats, warmup: 2);
         }
         RobertaVsPyTorch.CompareAndReport(context, "bench_forward.py", "model", shapes, batch, seq, ours);
     }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Microsoft.ML.Lorenza.Benchmarks.Modeling;
 using Microsoft.ML.Lorenza.Modeling;
 using Microsoft.ML.Lorenza.Optimizers;
 using Microsoft.ML.Lorenza.Torch;
@@ -56,13 +57,11 @@ public sealed class MemoryBenchmark : IBenchmark
         using var model = RobertaForSequenceClassification.Create(config, 0);
         using var scope = torch.NewDisposeScope();
         using var g = new Generator(1);
-        var ids = (torch.rand([batch, seq], g) * (config.VocabSize - 3)).to(ScalarType.Int64) + 3;
-        var mask = torch.ones([batch, seq], ScalarType.Int64);
-        var labels = (torch.rand([batch], g) * config.NumLabels).to(ScalarType.Int64);
+        var input = RandomBatch.Create(config, batch, seq, g);
         var modelRss = ProcessMemory.CurrentRssBytes();
         var options = new OptimizerOptions { LearningRate = 1e-5, Rank = 8, RefreshInterval = 200, Rho = 0.05 };
         using var optimizer = OptimizerFactory.Create(optimizerName, new ManagedParameterRule().Apply(model), options, new ConstantSchedule(1e-5));
-        var closure = ClassifierLoss.Closure(model, ids, mask, labels);
+        var closure = ClassifierLoss.Closure(model, input.Ids, input.Mask, input.Labels);
         var watch = System.Diagnostics.Stopwatch.StartNew();
         for (var i = 0; i < steps; i++) optimizer.Step(closure);
         return new ChildResult(optimizerName, modelRss, ProcessMemory.PeakRssBytes(), optimizer.StateBytes, watch.Elapsed.TotalSeconds / steps);

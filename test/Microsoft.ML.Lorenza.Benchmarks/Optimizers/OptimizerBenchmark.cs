@@ -1,3 +1,4 @@
+using Microsoft.ML.Lorenza.Benchmarks.Modeling;
 using Microsoft.ML.Lorenza.Modeling;
 using Microsoft.ML.Lorenza.Optimizers;
 using Microsoft.ML.Lorenza.Torch;
@@ -90,10 +91,10 @@ public sealed class OptimizerBenchmark : IBenchmark
         using var g = new Generator(3);
         if (name == "tiny-roberta")
         {
-            var model = RobertaForSequenceClassification.Create(RobertaConfig.Tiny(1000, 2), 0);
-            var ids = ((torch.rand([32, 64], g) * 997).to(ScalarType.Int64) + 3).DetachFromDisposeScope();
-            var mask = torch.ones([32, 64], ScalarType.Int64).DetachFromDisposeScope();
-            var labels = (torch.rand([32], g) * 2).to(ScalarType.Int64).DetachFromDisposeScope();
+            var config = RobertaConfig.Tiny(1000, 2);
+            var model = RobertaForSequenceClassification.Create(config, 0);
+            var input = RandomBatch.Create(config, 32, 64, g);
+            var (ids, mask, labels) = (input.Ids.DetachFromDisposeScope(), input.Mask.DetachFromDisposeScope(), input.Labels.DetachFromDisposeScope());
             return (model, Microsoft.ML.Lorenza.Training.ClassifierLoss.Closure(model, ids, mask, labels), new ManagedParameterRule());
         }
         var block = new BaseBlock();

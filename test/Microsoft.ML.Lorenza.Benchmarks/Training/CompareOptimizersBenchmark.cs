@@ -65,13 +65,9 @@ public sealed class CompareOptimizersBenchmark : IBenchmark
                 for (var seed = 0; seed < seeds; seed++)
                 {
                     ProcessMemory.ResetPeak();
-                    var options = new TrainingOptions
-                    {
-                        Optimizer = optimizer, Epochs = epochs, BatchSize = 32, MaxSequenceLength = 64, Seed = (ulong)seed, Device = "cpu",
-                        PretrainedModelPath = sources?[name],
-                        LearningRateSchedule = "linear",
-                        OptimizerOptions = new OptimizerOptions { LearningRate = 3e-3, Rank = 8, RefreshInterval = 50, Rho = rho, AscentDirection = ascent },
-                    };
+                    var options = Budget(optimizer, epochs, (ulong)seed);
+                    options.PretrainedModelPath = sources?[name];
+                    (options.OptimizerOptions.Rho, options.OptimizerOptions.AscentDirection) = (rho, ascent);
                     var (classifier, report) = TextClassifierTrainer.Train(train, dev, options);
                     using (classifier)
                     {
@@ -120,6 +116,13 @@ public sealed class CompareOptimizersBenchmark : IBenchmark
         Console.WriteLine($"plot written to {svg}");
     }
 
+    /// <summary>The budget and settings every run shares (the pretraining runs too, so their models fit the fine-tuning runs).</summary>
+    private static TrainingOptions Budget(string optimizer, int epochs, ulong seed) => new()
+    {
+        Optimizer = optimizer, Epochs = epochs, BatchSize = 32, MaxSequenceLength = 64, Seed = seed, Device = "cpu", LearningRateSchedule = "linear",
+        OptimizerOptions = new OptimizerOptions { LearningRate = 3e-3, Rank = 8, RefreshInterval = 50 },
+    };
+
     /// <summary>For each data set, a model trained with AdamW (seed 100) on the other one, saved to a temporary folder.</summary>
     private static Dictionary<string, string> Pretrain((string Name, TextDataset Train, TextDataset Dev)[] datasets, int epochs)
     {
@@ -127,12 +130,7 @@ public sealed class CompareOptimizersBenchmark : IBenchmark
         foreach (var (name, _, _) in datasets)
         {
             var source = datasets.First(d => d.Name != name);
-            var options = new TrainingOptions
-            {
-                Optimizer = "adamw", Epochs = epochs, BatchSize = 32, MaxSequenceLength = 64, Seed = 100, Device = "cpu", LearningRateSchedule = "linear",
-                OptimizerOptions = new OptimizerOptions { LearningRate = 3e-3 },
-            };
-            var (classifier, report) = TextClassifierTrainer.Train(source.Train, source.Dev, options);
+            var (classifier, report) = TextClassifierTrainer.Train(source.Train, source.Dev, Budget("adamw", epochs, seed: 100));
             using (classifier)
             {
                 var folder = Directory.CreateTempSubdirectory($"lorenza-compare-{source.Name}-").FullName;

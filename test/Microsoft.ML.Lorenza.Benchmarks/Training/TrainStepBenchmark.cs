@@ -28,12 +28,10 @@ public sealed class TrainStepBenchmark : IBenchmark
             using var model = RobertaForSequenceClassification.Create(config, 0);
             using var scope = torch.NewDisposeScope();
             using var g = new Generator(1);
-            var ids = (torch.rand([batch, seq], g) * (config.VocabSize - 3)).to(ScalarType.Int64) + 3;
-            var mask = torch.ones([batch, seq], ScalarType.Int64);
-            var labels = (torch.rand([batch], g) * config.NumLabels).to(ScalarType.Int64);
+            var input = RandomBatch.Create(config, batch, seq, g);
             var options = new OptimizerOptions { LearningRate = 1e-4, WeightDecay = 0.01 };
             using var optimizer = OptimizerFactory.Create("adamw", new ManagedParameterRule().Apply(model), options, new ConstantSchedule(1e-4));
-            var closure = ClassifierLoss.Closure(model, ids, mask, labels);
+            var closure = ClassifierLoss.Closure(model, input.Ids, input.Mask, input.Labels);
             ours[name] = BenchmarkContext.MedianSeconds(() => optimizer.Step(closure), repeats, warmup: 2);
             Console.WriteLine($"  ours {name}: {ours[name] * 1e3:F1} ms/step");
         }
