@@ -5,12 +5,14 @@
 #   ./build.sh test       install what is missing, build, run every test; ends with "N passed, N failed, N skipped"
 #   ./build.sh build      install what is missing and build only
 #   ./build.sh bench ...  run benchmarks (names, `all` or `list`; see test/Microsoft.ML.Lorenza.Benchmarks)
-#   ./build.sh publish    self-contained `lorenza` for linux-x64 in artifacts/publish (for GPU machines)
+#   ./build.sh publish    self-contained `lorenza` for linux-x64 (CPU libtorch included) in artifacts/publish
 #
-# Installing needs root (or sudo) the first time: apt packages libtorch-dev, libopenblas0-pthread
-# (without it libtorch falls back to reference BLAS, ~20x slower), cmake, python3-torch and
-# python3-onnx (reference implementations for tests and benchmarks); npm packages for the JavaScript
-# reference tools under test/js. Each step is skipped quietly when already done.
+# The product needs only the .NET SDK: TorchSharp and libtorch come from NuGet. Installing needs root (or
+# sudo) the first time, for the independent references the tests and benchmarks compare against: apt
+# packages python3-torch and python3-onnx (Debian's PyTorch 1.13 and onnx.checker) with
+# libopenblas0-pthread (its BLAS; without it PyTorch falls back to reference BLAS, ~20x slower), patchelf
+# (the libstdc++ test runs an app under a newer glibc), node and npm (the gpt3-encoder tokenizer
+# reference under test/js). Each step is skipped quietly when already done.
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
@@ -21,7 +23,7 @@ VERB=${1:-run}
 log() { printf '[build] %s\n' "$*"; }
 
 # ---- dependencies ------------------------------------------------------------------------------
-APT_PACKAGES=(libtorch-dev libopenblas0-pthread cmake g++ python3-torch python3-onnx nodejs npm)
+APT_PACKAGES=(python3-torch python3-onnx libopenblas0-pthread patchelf nodejs npm)
 
 install_apt_packages() {
   local missing=()
@@ -119,9 +121,8 @@ case "$VERB" in
     ;;
   publish)
     build
-    dotnet publish src/Microsoft.ML.Lorenza.Cli -c "$CONFIG" -r linux-x64 --self-contained -p:SkipNativeBuild=true \
-      -o artifacts/publish --nologo -v quiet
-    log "self-contained lorenza in artifacts/publish (the native shim is built on the target machine: see test/gpu/run.sh)"
+    dotnet publish src/Microsoft.ML.Lorenza.Cli -c "$CONFIG" -r linux-x64 --self-contained -o artifacts/publish --nologo -v quiet
+    log "self-contained lorenza in artifacts/publish (run artifacts/publish/lorenza)"
     ;;
   *)
     echo "usage: ./build.sh [run|build|test|bench ...|lorenza ...|publish]" >&2

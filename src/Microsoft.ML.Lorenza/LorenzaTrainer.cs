@@ -20,8 +20,7 @@ public sealed partial class LorenzaTrainer : IEstimator<LorenzaTransformer>
         if (options.MaxEpochs < 1)
             throw new ArgumentOutOfRangeException(nameof(Options.MaxEpochs), options.MaxEpochs, $"MaxEpochs = {options.MaxEpochs} is invalid: it must be >= 1.");
         ToTrainingOptions(options, labels: ["a", "b"]).Validate(); // bad numbers fail here, not after reading the data
-        if (!options.Device.Equals("auto", StringComparison.OrdinalIgnoreCase))
-            Torch.Device.Parse(options.Device); // "gpu", "cuda:x": ArgumentException naming the accepted forms
+        Runtime.Devices.CheckName(options.Device); // "tpu", "cuda:x": ArgumentException naming the accepted forms
     }
 
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)

@@ -121,7 +121,7 @@ public sealed class BadInputTests
     [TestMethod]
     public void CudaWithoutAGpu_FailsAtFit_SayingToUseCpu()
     {
-        if (Torch.TorchRuntime.CudaAvailable) Assert.Inconclusive("this machine has CUDA; the check is for machines without it");
+        if (Runtime.TorchRuntime.CudaAvailable) Assert.Inconclusive("this machine has CUDA; the check is for machines without it");
         var options = TopicData.Options(epochs: 1);
         options.Device = "cuda:1";
         var keyed = Ml.Transforms.Conversion.MapValueToKey("Label").Fit(Topics).Transform(Topics);

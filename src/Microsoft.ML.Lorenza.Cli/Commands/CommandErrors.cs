@@ -17,7 +17,7 @@ internal static class CommandErrors
             return 2;
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or InvalidDataException or IOException
-                                      or UnauthorizedAccessException or InvalidOperationException or Torch.TorchException or OperationCanceledException)
+                                      or UnauthorizedAccessException or InvalidOperationException or System.Runtime.InteropServices.ExternalException or OperationCanceledException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return 1;

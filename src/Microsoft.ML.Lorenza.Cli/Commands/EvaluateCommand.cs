@@ -17,7 +17,7 @@ internal static class EvaluateCommand
             command.Options.Add(option);
         command.SetAction(r => CommandErrors.Run(() =>
         {
-            using var classifier = TextClassifier.Load(r.GetValue(model)!, TextClassifierTrainer.ResolveDevice(r.GetValue(device)!));
+            using var classifier = TextClassifier.Load(r.GetValue(model)!, Runtime.Devices.Resolve(r.GetValue(device)!));
             var data = TextDataset.Load(r.GetValue(dataset)!, TrainCommand.Columns(r));
             var labels = new LabelMap(classifier.Labels).IdsOf(data);
             var metrics = TextClassifierTrainer.Evaluate(classifier, data.Examples, labels);

@@ -1,28 +1,26 @@
 using System.CommandLine;
-using Microsoft.ML.Lorenza.Torch;
+using Microsoft.ML.Lorenza.Runtime;
 
 namespace Microsoft.ML.Lorenza.Cli.Commands;
 
-/// <summary>`lorenza info`: what the native runtime is and can use (libtorch, threads, BLAS, devices).</summary>
+/// <summary>`lorenza info`: what the runtime is and can use (TorchSharp, libtorch, threads, devices, GPU memory).</summary>
 public static class InfoCommand
 {
     public static Command Create()
     {
-        var command = new Command("info", "Print the libtorch version, thread pools, BLAS and devices.");
-        command.SetAction(_ =>
+        var command = new Command("info", "Print the TorchSharp and libtorch versions, thread pool, process settings and devices.");
+        command.SetAction(_ => CommandErrors.Run(() =>
         {
             Console.WriteLine($"lorenza          {typeof(InfoCommand).Assembly.GetName().Version}");
             Console.WriteLine($".NET             {Environment.Version}");
-            Console.WriteLine($"libtorch         {TorchRuntime.Version}");
+            Console.WriteLine($"TorchSharp       {TorchRuntime.TorchSharpVersion} (libtorch {TorchRuntime.LibTorchVersion})");
             Console.WriteLine($"intra-op threads {TorchRuntime.NumThreads} (cores: {Environment.ProcessorCount}; set OMP_NUM_THREADS to change)");
-            var blasThreads = TorchRuntime.BlasThreads;
-            Console.WriteLine(blasThreads < 0
-                ? "BLAS             not OpenBLAS (matmul may be ~20x slower: apt-get install libopenblas0-pthread)"
-                : $"BLAS             OpenBLAS, {blasThreads} threads ({TorchRuntime.BlasConfig.Trim()})");
             Console.WriteLine($"process tuning   {TorchRuntime.ProcessTuningSummary}");
-            Console.WriteLine($"devices          cpu{(TorchRuntime.CudaAvailable ? $", cuda x{TorchRuntime.CudaDeviceCount}" : " (cuda: not available in this libtorch build or no GPU visible)")}");
+            Console.WriteLine($"devices          cpu{(TorchRuntime.CudaAvailable ? $", cuda x{TorchRuntime.CudaDeviceCount}" : " (cuda: no CUDA libtorch in this app or no GPU; add TorchSharp-cuda-linux / TorchSharp-cuda-windows)")}");
+            for (var index = 0; GpuMemory.Query(index) is { } gpu; index++)
+                Console.WriteLine($"gpu {gpu.Index}            {gpu.Name}: {gpu.Used / 1048576.0:F0} of {gpu.Total / 1048576.0:F0} MiB in use");
             return 0;
-        });
+        }));
         return command;
     }
 }

@@ -18,7 +18,7 @@ internal static class PredictCommand
         command.Options.Add(device);
         command.SetAction(r => CommandErrors.Run(() =>
         {
-            using var classifier = TextClassifier.Load(r.GetValue(model)!, TextClassifierTrainer.ResolveDevice(r.GetValue(device)!));
+            using var classifier = TextClassifier.Load(r.GetValue(model)!, Runtime.Devices.Resolve(r.GetValue(device)!));
             var path = r.GetValue(input);
             var texts = (path is null or "-" ? ReadAll(Console.In) : File.Exists(path) ? File.ReadAllLines(path) : throw new FileNotFoundException($"Input file not found: {path}", path))
                 .Where(t => !string.IsNullOrWhiteSpace(t)).ToList();

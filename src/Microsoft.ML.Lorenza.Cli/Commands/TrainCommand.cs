@@ -55,7 +55,7 @@ internal static class TrainCommand
     {
         Console.WriteLine($"training on {train.Examples.Count} examples from {train.Source}" +
                           (train.SkippedEmpty > 0 ? $" ({train.SkippedEmpty} rows with empty text skipped)" : "") +
-                          $"; optimizer {options.Optimizer}, device {TextClassifierTrainer.ResolveDevice(options.Device)}" +
+                          $"; optimizer {options.Optimizer}, device {Runtime.Devices.Describe(Runtime.Devices.Resolve(options.Device))}" +
                           (options.Resume ? $"; resuming from {Path.Combine(output, TrainingCheckpoint.FileName)}" : ""));
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };

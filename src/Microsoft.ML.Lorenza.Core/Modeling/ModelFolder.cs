@@ -1,5 +1,9 @@
 using System.Text;
-using Microsoft.ML.Lorenza.Torch;
+using System.Collections;
+using Microsoft.ML.Lorenza.Runtime;
+using TorchSharp;
+using TorchSharp.PyBridge;
+using static TorchSharp.torch;
 
 namespace Microsoft.ML.Lorenza.Modeling;
 
@@ -51,7 +55,7 @@ public static class ModelFolder
         var bin = Path.Combine(folder, PyTorchFile);
         var file = File.Exists(safetensors) ? safetensors : File.Exists(bin) ? bin
             : throw new FileNotFoundException($"{folder} has neither {SafeTensorsFile} nor {PyTorchFile}.", safetensors);
-        var tensors = file == safetensors ? SafeTensors.Load(file) : torch.load_state_dict_file(file);
+        var tensors = file == safetensors ? SafeTensors.Load(file) : LoadPickledStateDict(file);
         try
         {
             return LoadStateDict(model, tensors, file, reinitializeMismatchedHead);
@@ -85,7 +89,7 @@ public static class ModelFolder
         var missing = parameters.Keys.Where(k => !named.ContainsKey(k)).ToList();
         var headOnlyMissing = missing.Count > 0 && missing.All(k => k.StartsWith("classifier.", StringComparison.Ordinal));
         var misShaped = parameters.Where(p => named.TryGetValue(p.Key, out var t) && !t.shape.SequenceEqual(p.Value.shape))
-            .Select(p => $"{p.Key}: checkpoint {Tensor.ShapeString(named[p.Key].shape)}, model {Tensor.ShapeString(p.Value.shape)}").ToList();
+            .Select(p => $"{p.Key}: checkpoint {Shapes.Format(named[p.Key].shape)}, model {Shapes.Format(p.Value.shape)}").ToList();
 
         if (unexpected.Count > 0 || misShaped.Count > 0 || (missing.Count > 0 && !headOnlyMissing))
         {
@@ -106,6 +110,25 @@ public static class ModelFolder
             }
         }
         return new LoadReport(source, ignored, headOnlyMissing ? missing : []);
+    }
+
+    /// <summary>A state dict written by PyTorch's torch.save (e.g. Hugging Face's pytorch_model.bin), through TorchSharp.PyBridge.</summary>
+    public static Dictionary<string, Tensor> LoadPickledStateDict(string path)
+    {
+        TorchRuntime.EnsureLoaded();
+        Hashtable table;
+        try
+        {
+            table = PyTorchUnpickler.UnpickleStateDict(path);
+        }
+        catch (Exception e) when (e is not (IOException or UnauthorizedAccessException))
+        {
+            throw new InvalidDataException($"{path} is not a readable torch.save state dict ({e.Message.Split('\n')[0]}); save the model as model.safetensors instead.", e);
+        }
+        var result = new Dictionary<string, Tensor>();
+        foreach (DictionaryEntry entry in table)
+            if (entry.Value is Tensor tensor) result[(string)entry.Key] = tensor.DetachFromDisposeScope();
+        return result;
     }
 
     /// <summary>Writes config.json and model.safetensors (HF names and keys): loadable here and by transformers.</summary>

@@ -1,28 +1,35 @@
-using Microsoft.ML.Lorenza.Torch;
-using F = Microsoft.ML.Lorenza.Torch.torch.nn.functional;
+using Microsoft.ML.Lorenza.Runtime;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
 
 namespace Microsoft.ML.Lorenza.Modeling;
 
 /// <summary>HF's "encoder": the stack of transformer blocks, named "layer.0", "layer.1", ...</summary>
-public sealed class RobertaEncoder : Module
+public sealed class RobertaEncoder : nn.Module
 {
-    public RobertaEncoder(RobertaConfig config) =>
-        layer = register_module("layer", new ModuleList<RobertaLayer>(Enumerable.Range(0, config.NumHiddenLayers).Select(_ => new RobertaLayer(config))));
+    public readonly ModuleList<RobertaLayer> layer;
 
-    public ModuleList<RobertaLayer> layer { get; }
+    public RobertaEncoder(RobertaConfig config) : base(nameof(RobertaEncoder))
+    {
+        layer = nn.ModuleList(Enumerable.Range(0, config.NumHiddenLayers).Select(_ => new RobertaLayer(config)).ToArray());
+        RegisterComponents();
+    }
 }
 
 /// <summary>HF's RobertaModel without the pooler (the classifier uses add_pooling_layer=False).</summary>
-public sealed class RobertaModel : Module
+public sealed class RobertaModel : nn.Module
 {
-    public RobertaModel(RobertaConfig config)
-    {
-        embeddings = register_module("embeddings", new RobertaEmbeddings(config));
-        encoder = register_module("encoder", new RobertaEncoder(config));
-    }
+    public readonly RobertaEmbeddings embeddings;
+    public readonly RobertaEncoder encoder;
 
-    public RobertaEmbeddings embeddings { get; }
-    public RobertaEncoder encoder { get; }
+    public RobertaModel(RobertaConfig config) : base(nameof(RobertaModel))
+    {
+        embeddings = new RobertaEmbeddings(config);
+        encoder = new RobertaEncoder(config);
+        RegisterComponents();
+    }
 }
 
 /// <summary>What one forward pass returns. Dispose it (or let a scope do so).</summary>
@@ -45,29 +52,49 @@ public sealed class RobertaOutput : IDisposable
 /// <summary>
 /// RoBERTa for sequence classification (HF's RobertaForSequenceClassification): parameter names match
 /// Hugging Face state dicts ("roberta.encoder.layer.0.attention.self.query.weight", "classifier.out_proj.bias").
-/// Every 2-D transformer-block weight is a <see cref="Linear"/>, so optimizers can attach low-rank side
+/// Every 2-D weight is a <see cref="SideBranchLinear"/>, so optimizers can attach low-rank side
 /// branches to it (see <see cref="ManagedLinears"/>).
 /// </summary>
-public sealed class RobertaForSequenceClassification : Module
+public sealed class RobertaForSequenceClassification : nn.Module
 {
-    public RobertaForSequenceClassification(RobertaConfig config)
+    public readonly RobertaModel roberta;
+    public readonly RobertaClassificationHead classifier;
+    private ScalarType? computeType;
+
+    public RobertaForSequenceClassification(RobertaConfig config) : base(nameof(RobertaForSequenceClassification))
     {
         config.Validate();
+        TorchRuntime.EnsureLoaded();
         Config = config;
-        roberta = register_module("roberta", new RobertaModel(config));
-        classifier = register_module("classifier", new RobertaClassificationHead(config));
+        roberta = new RobertaModel(config);
+        classifier = new RobertaClassificationHead(config);
+        RegisterComponents();
     }
 
     public RobertaConfig Config { get; }
 
+    // Constants as Scalars that live as long as the process (README, "TorchSharp notes").
+    private static readonly Scalar One = 1.ToScalar();
+    private static readonly Scalar MinusFloatMin = (-(double)float.MinValue).ToScalar();
+
     /// <summary>
-    /// Mixed precision for CUDA: with <see cref="ScalarType.BFloat16"/> (or Float16) the forward runs under
-    /// CUDA autocast (matmuls in the reduced type, float32 master weights, softmax/LayerNorm/loss in
-    /// float32). Ignored on CPU, which always computes in float32. Default: float32 everywhere.
+    /// Mixed precision: with <see cref="ScalarType.BFloat16"/> (or Float16) every linear layer and the attention
+    /// products compute in that type on casts of the float32 master weights, while embeddings, softmax,
+    /// LayerNorm, the residual stream, the logits and the loss stay float32 and gradients arrive in float32 —
+    /// what CUDA autocast does, which TorchSharp 0.107 lacks. Null (default): float32 everywhere.
     /// </summary>
-    public ScalarType? MixedPrecision { get; set; }
-    public RobertaModel roberta { get; }
-    public RobertaClassificationHead classifier { get; }
+    public ScalarType? ComputeType
+    {
+        get => computeType;
+        set
+        {
+            if (value is { } t && t is not (ScalarType.BFloat16 or ScalarType.Float16 or ScalarType.Float32 or ScalarType.Float64))
+                throw new ArgumentException($"The compute type must be a floating-point type, not {t}.", nameof(value));
+            computeType = value;
+            foreach (var (_, module) in ModuleTree.DepthFirst(this))
+                if (module is SideBranchLinear linear) linear.ComputeType = value;
+        }
+    }
 
     /// <summary>A model with Hugging Face's random initialization, reproducible from <paramref name="seed"/>.</summary>
     public static RobertaForSequenceClassification Create(RobertaConfig config, ulong seed)
@@ -85,32 +112,32 @@ public sealed class RobertaForSequenceClassification : Module
     {
         using var generator = new Generator(seed);
         using var noGrad = torch.no_grad();
-        foreach (var (_, module) in named_modules())
+        foreach (var (name, module) in ModuleTree.DepthFirst(this))
         {
             switch (module)
             {
-                case Linear linear:
+                case SideBranchLinear linear:
                     linear.weight.normal_(0, Config.InitializerRange, generator);
                     linear.bias?.zero_();
                     break;
                 case Embedding embedding:
-                    embedding.weight.normal_(0, Config.InitializerRange, generator);
-                    if (embedding.PaddingIndex >= 0)
-                        using (var row = embedding.weight.select(0, embedding.PaddingIndex)) row.zero_();
+                    embedding.weight!.normal_(0, Config.InitializerRange, generator);
+                    if (!name.EndsWith("token_type_embeddings", StringComparison.Ordinal))
+                        using (var row = embedding.weight.select(0, Config.PadTokenId)) row.zero_();
                     break;
                 case LayerNorm norm:
-                    norm.weight.fill_(1);
-                    norm.bias.zero_();
+                    nn.init.ones_(norm.weight!);
+                    norm.bias!.zero_();
                     break;
             }
         }
     }
 
     /// <summary>The 2-D transformer-block weights (attention query/key/value/output, FFN in and out) with their names.</summary>
-    public IEnumerable<(string name, Linear layer)> ManagedLinears() =>
-        named_modules()
-            .Where(m => m.module is Linear && m.name.StartsWith("roberta.encoder.layer.", StringComparison.Ordinal))
-            .Select(m => (m.name + ".weight", (Linear)m.module));
+    public IEnumerable<(string name, SideBranchLinear layer)> ManagedLinears() =>
+        ModuleTree.DepthFirst(this)
+            .Where(m => m.Module is SideBranchLinear && m.Name.StartsWith("roberta.encoder.layer.", StringComparison.Ordinal))
+            .Select(m => (m.Name + ".weight", (SideBranchLinear)m.Module));
 
     /// <summary>
     /// Logits [batch, labels] for token ids [batch, seq] (int64) and an attention mask (1 = token,
@@ -119,14 +146,13 @@ public sealed class RobertaForSequenceClassification : Module
     public RobertaOutput forward(Tensor inputIds, Tensor attentionMask, Tensor? labels = null, bool returnHiddenStates = false)
     {
         CheckInputs(inputIds, attentionMask);
-        using var autocast = MixedPrecision is { } reduced && inputIds.device.IsCuda ? torch.cuda.autocast(reduced) : null;
         using var scope = torch.NewDisposeScope();
-        var embedded = roberta.embeddings.forward(inputIds);
+        var embedded = roberta.embeddings.call(inputIds);
         // (1 − mask) · float32.min on padded keys, broadcast over heads and query rows, as HF does.
-        var additiveMask = (1.0 - attentionMask.to(embedded.dtype)).mul(float.MinValue).view(inputIds.size(0), 1, 1, inputIds.size(1));
+        var additiveMask = attentionMask.to(ScalarType.Float32).sub_(One).mul_(MinusFloatMin).view(inputIds.size(0), 1, 1, inputIds.size(1));
         var hidden = embedded;
-        foreach (var block in roberta.encoder.layer.Items) hidden = block.forward(hidden, additiveMask);
-        var logits = classifier.forward(hidden).to(ScalarType.Float32);
+        foreach (var block in roberta.encoder.layer) hidden = block.call(hidden, additiveMask);
+        var logits = classifier.call(hidden);
         var loss = labels is null ? null : F.cross_entropy(logits, labels);
         return new RobertaOutput
         {
@@ -139,10 +165,10 @@ public sealed class RobertaForSequenceClassification : Module
 
     private void CheckInputs(Tensor inputIds, Tensor attentionMask)
     {
-        if (inputIds.dim() != 2) throw new ArgumentException($"input_ids must be [batch, sequence], got shape {Tensor.ShapeString(inputIds.shape)}.", nameof(inputIds));
+        if (inputIds.dim() != 2) throw new ArgumentException($"input_ids must be [batch, sequence], got shape {Shapes.Format(inputIds.shape)}.", nameof(inputIds));
         if (inputIds.dtype != ScalarType.Int64) throw new ArgumentException($"input_ids must be int64, got {inputIds.dtype}.", nameof(inputIds));
         if (!attentionMask.shape.SequenceEqual(inputIds.shape))
-            throw new ArgumentException($"attention_mask shape {Tensor.ShapeString(attentionMask.shape)} differs from input_ids shape {Tensor.ShapeString(inputIds.shape)}.", nameof(attentionMask));
+            throw new ArgumentException($"attention_mask shape {Shapes.Format(attentionMask.shape)} differs from input_ids shape {Shapes.Format(inputIds.shape)}.", nameof(attentionMask));
         var seq = inputIds.size(1);
         if (seq > Config.MaxSequenceLength)
             throw new ArgumentException($"Sequence length {seq} exceeds the model's maximum of {Config.MaxSequenceLength} tokens (max_position_embeddings {Config.MaxPositionEmbeddings} − padding offset {Config.PadTokenId + 1}); truncate inputs.", nameof(inputIds));

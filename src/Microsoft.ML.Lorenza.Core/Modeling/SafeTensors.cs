@@ -2,7 +2,9 @@ using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.ML.Lorenza.Torch;
+using Microsoft.ML.Lorenza.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Microsoft.ML.Lorenza.Modeling;
 
@@ -48,6 +50,7 @@ public static class SafeTensors
     /// <summary>Parses safetensors bytes; <paramref name="source"/> names them in error messages.</summary>
     public static Dictionary<string, Tensor> Parse(byte[] bytes, string source)
     {
+        TorchRuntime.EnsureLoaded();
         if (bytes.Length < 8) throw new InvalidDataException($"{source}: {bytes.Length} bytes is too short for a safetensors file (8-byte header length missing).");
         var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
         if (headerLength > (ulong)(bytes.Length - 8))
@@ -76,14 +79,14 @@ public static class SafeTensors
             long count = 1;
             foreach (var d in shape)
             {
-                if (d < 0) throw new InvalidDataException($"{source}: tensor '{name}' has a negative dimension in shape {Tensor.ShapeString(shape)}.");
+                if (d < 0) throw new InvalidDataException($"{source}: tensor '{name}' has a negative dimension in shape {Shapes.Format(shape)}.");
                 count = checked(count * d);
             }
             var expected = count * type.ElementSize();
             if (begin < 0 || end < begin || end > dataLength)
                 throw new InvalidDataException($"{source}: tensor '{name}' data_offsets [{begin}, {end}] lie outside the data section ({dataLength} bytes).");
             if (end - begin != expected)
-                throw new InvalidDataException($"{source}: tensor '{name}' spans {end - begin} bytes but shape {Tensor.ShapeString(shape)} of {dtypeName} needs {expected}.");
+                throw new InvalidDataException($"{source}: tensor '{name}' spans {end - begin} bytes but shape {Shapes.Format(shape)} of {dtypeName} needs {expected}.");
             entries.Add((name, type, shape, begin, end));
         }
         var sorted = entries.OrderBy(e => e.Begin).ToList();
@@ -107,11 +110,9 @@ public static class SafeTensors
 
     private static Tensor FromBytes(ReadOnlySpan<byte> data, ScalarType type, long[] shape)
     {
-        // Build as bytes, then reinterpret: works for every dtype, including half and bfloat16.
-        using var scope = torch.NewDisposeScope();
-        var raw = torch.tensor(data, [data.Length]);
-        var typed = type == ScalarType.Byte ? raw.clone() : new Op("aten::view", "dtype").Call(raw, type);
-        return typed.reshape(shape).DetachFromDisposeScope();
+        var tensor = empty(shape, type).DetachFromDisposeScope();
+        if (data.Length > 0) data.CopyTo(tensor.bytes); // raw little-endian bytes: every dtype, half and bfloat16 too
+        return tensor;
     }
 
     /// <summary>
@@ -151,9 +152,8 @@ public static class SafeTensors
 
     private static byte[] ToBytes(Tensor t)
     {
-        using var scope = torch.NewDisposeScope();
-        var cpu = t.detach().cpu().contiguous().reshape(-1);
-        var asBytes = t.dtype == ScalarType.Byte ? cpu : new Op("aten::view", "dtype").Call(cpu, ScalarType.Byte);
-        return asBytes.ToArray<byte>();
+        using var scope = NewDisposeScope();
+        var cpu = t.detach().cpu().contiguous();
+        return cpu.numel() == 0 ? [] : cpu.bytes.ToArray();
     }
 }

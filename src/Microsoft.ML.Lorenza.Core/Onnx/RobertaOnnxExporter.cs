@@ -2,7 +2,9 @@ using System.Text.Json;
 using Google.Protobuf;
 using Microsoft.ML.Lorenza.Modeling;
 using Microsoft.ML.Lorenza.Onnx.Proto;
-using Microsoft.ML.Lorenza.Torch;
+using Microsoft.ML.Lorenza.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
 using static Microsoft.ML.Lorenza.Onnx.OnnxGraphBuilder;
 using DataType = Microsoft.ML.Lorenza.Onnx.Proto.TensorProto.Types.DataType;
 

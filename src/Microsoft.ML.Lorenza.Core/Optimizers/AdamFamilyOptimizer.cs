@@ -1,4 +1,7 @@
-using Microsoft.ML.Lorenza.Torch;
+using Microsoft.ML.Lorenza.Modeling;
+using Microsoft.ML.Lorenza.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Microsoft.ML.Lorenza.Optimizers;
 
@@ -28,7 +31,7 @@ public enum Ascent
 /// <summary>
 /// One engine for AdamW, SAM, GaLore, AdaZo-SAM and LORENZA (docs/lorenza-algorithm.md): they differ
 /// only in how managed matrices keep their moments (<see cref="Subspace"/>) and where the ascent comes
-/// from (<see cref="Ascent"/>). Perturbations go through <see cref="Linear.Delta"/> side branches, so
+/// from (<see cref="Ascent"/>). Perturbations go through <see cref="SideBranchLinear.Delta"/> side branches, so
 /// weights change only in the update. Unmanaged parameters take plain AdamW steps and are never perturbed.
 /// </summary>
 public sealed class AdamFamilyOptimizer : IOptimizer
@@ -63,7 +66,7 @@ public sealed class AdamFamilyOptimizer : IOptimizer
         if (ascent != Ascent.None && states.All(s => !s.Parameter.Managed))
             throw new ArgumentException($"{name} perturbs managed weights, but no parameter is managed; check the ManagedParameterRule.");
         if (states.Any(s => s.Parameter.Managed && s.Parameter.Layer is null) && ascent != Ascent.None)
-            throw new ArgumentException("Managed parameters must be Linear weights (the perturbation is applied as the layer's side branch).");
+            throw new ArgumentException("Managed parameters must be SideBranchLinear weights (the perturbation is applied as the layer's side branch).");
     }
 
     public string Name { get; }
@@ -125,7 +128,10 @@ public sealed class AdamFamilyOptimizer : IOptimizer
         diagnostics["grad_norm"] = gradNorm;
         if (!double.IsFinite(loss) || !double.IsFinite(gradNorm)) return Skip(lr, rho, "loss or gradient not finite");
         if (options.MaxGradNorm is { } max && gradNorm > max)
-            foreach (var s in states) s.Parameter.Tensor.grad?.mul_(max / gradNorm);
+        {
+            using var clip = (max / gradNorm).ToScalar();
+            foreach (var s in states) s.Parameter.Tensor.grad?.mul_(clip);
+        }
 
         if (needsCurrentGradientBasis || (subspace == Subspace.RangeFinder && !hasBasis)) Refresh(all: true, "refresh_initial");
         if (direction is not null && ascent != Ascent.Gradient) diagnostics["ascent_alignment"] = Alignment(direction);
@@ -156,7 +162,7 @@ public sealed class AdamFamilyOptimizer : IOptimizer
 
     /// <summary>
     /// Ẑ_ℓ = (1/q)·Σ_i c_i·Z_{i,ℓ}, c_i = (L(θ + μU_i) − L(θ − μU_i))/(2μ) in float64, with the noise Z drawn
-    /// per layer from a CPU generator seeded by hash(s, i, ℓ) and dropped after use.
+    /// per layer from a generator on the parameter's device seeded by hash(s, i, ℓ), and dropped after use.
     /// </summary>
     internal List<Tensor?>? ZerothOrderEstimate(LossClosure closure)
     {
@@ -179,8 +185,9 @@ public sealed class AdamFamilyOptimizer : IOptimizer
             if (!double.IsFinite(plus) || !double.IsFinite(minus)) return null;
             var c = (plus - minus) / (2 * mu);
             diagnostics[$"zo_c{(i == 0 ? "" : i.ToString(System.Globalization.CultureInfo.InvariantCulture))}"] = c;
+            using var weight = (c / options.ZoQueries).ToScalar();
             for (var l = 0; l < states.Count; l++)
-                estimate[l]?.add_(noise[l]!, c / options.ZoQueries);
+                estimate[l]?.add_(noise[l]!, weight);
         }
         return estimate;
     }
@@ -190,9 +197,9 @@ public sealed class AdamFamilyOptimizer : IOptimizer
 
     private static Tensor ProbeNoise(ulong seed, int probe, int layer, ParameterState s)
     {
-        using var generator = new Generator(ProbeSeed(seed, probe, layer));
-        using var cpu = torch.randn(s.ProjectedShape, generator);
-        return cpu.to(s.Parameter.Tensor.device);
+        var device = s.Parameter.Tensor.device;
+        using var generator = new Generator(ProbeSeed(seed, probe, layer), device);
+        return torch.randn(s.ProjectedShape, device: device, generator: generator);
     }
 
     private List<Tensor?> GradientDirection(LossClosure closure)
@@ -248,12 +255,22 @@ public sealed class AdamFamilyOptimizer : IOptimizer
         double capturedMin = 1, capturedSum = 0;
         var captured = 0;
         using var noGrad = torch.no_grad();
+        // Numbers reach TorchSharp as explicit Scalars disposed after use (README, "TorchSharp notes").
+        using var decay = (1 - lr * options.WeightDecay).ToScalar();
+        using var beta1 = options.Beta1.ToScalar();
+        using var oneMinusBeta1 = (1 - options.Beta1).ToScalar();
+        using var beta2 = options.Beta2.ToScalar();
+        using var oneMinusBeta2 = (1 - options.Beta2).ToScalar();
+        using var bc2 = bc2Sqrt.ToScalar();
+        using var epsilon = options.Epsilon.ToScalar();
+        using var stepSize = (-lr / bc1).ToScalar();
+        using var lowRankStepSize = (-lr * options.Scale / bc1).ToScalar();
         foreach (var s in states)
         {
             if (s.Parameter.Tensor.grad is not { } grad) continue;
             using var scope = torch.NewDisposeScope();
             var w = s.Parameter.Tensor;
-            if (options.WeightDecay != 0) w.mul_(1 - lr * options.WeightDecay);
+            if (options.WeightDecay != 0) w.mul_(decay);
             var r = s.Project(grad);
             if (s.LowRank)
             {
@@ -264,17 +281,17 @@ public sealed class AdamFamilyOptimizer : IOptimizer
                 captured++;
             }
             s.EnsureMoments(r);
-            s.M!.mul_(options.Beta1).add_(r, 1 - options.Beta1);
-            s.V!.mul_(options.Beta2).addcmul_(r, r, 1 - options.Beta2);
-            var denom = (s.V.sqrt() / bc2Sqrt).add_(options.Epsilon);
+            s.M!.mul_(beta1).add_(r, oneMinusBeta1);
+            s.V!.mul_(beta2).addcmul_(r, r, oneMinusBeta2);
+            var denom = s.V.sqrt().div_(bc2).add_(epsilon);
             if (!s.LowRank)
             {
-                w.addcdiv_(s.M, denom, -lr / bc1); // exactly torch.optim.AdamW's update
+                w.addcdiv_(s.M, denom, stepSize); // exactly torch.optim.AdamW's update
                 continue;
             }
             var normalized = s.M / denom;
             var back = s.RightSide ? torch.matmul(normalized, s.Basis!.t()) : torch.matmul(s.Basis!, normalized);
-            w.add_(back, -lr * options.Scale / bc1);
+            w.add_(back, lowRankStepSize);
         }
         if (captured > 0)
         {
@@ -301,7 +318,7 @@ public sealed class AdamFamilyOptimizer : IOptimizer
             }
             else
             {
-                using var generator = new Generator(NextRandom());
+                using var generator = new Generator(NextRandom(), g.device);
                 basis = RangeFinder.LeftBasis(g, options.Rank, options.Oversampling, options.PowerIterations, generator);
             }
             s.Basis?.Dispose();

@@ -1,4 +1,6 @@
-using Microsoft.ML.Lorenza.Torch;
+using Microsoft.ML.Lorenza.Modeling;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Microsoft.ML.Lorenza.Optimizers;
 
@@ -20,7 +22,7 @@ public enum LossMode
 public delegate double LossClosure(LossMode mode);
 
 /// <summary>A parameter to optimize; <paramref name="Layer"/> is the linear layer whose weight it is, if any.</summary>
-public sealed record OptimizedParameter(string Name, Tensor Tensor, Linear? Layer, bool Managed);
+public sealed record OptimizedParameter(string Name, Tensor Tensor, SideBranchLinear? Layer, bool Managed);
 
 /// <summary>What one step did.</summary>
 public sealed record StepResult(double Loss, bool Skipped, double LearningRate, double Rho);

@@ -1,11 +1,13 @@
-using Microsoft.ML.Lorenza.Torch;
+using Microsoft.ML.Lorenza.Modeling;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Microsoft.ML.Lorenza.Optimizers;
 
 /// <summary>
 /// LoRA (Hu et al., 2021) as a baseline for the comparisons in docs/design.md. Each managed weight W (m×n) is
 /// frozen and gets trainable factors B (m×r, zeros) and A (r×n, uniform ±1/√n as torch.nn.Linear and PEFT
-/// initialize), applied as the side branch ΔW = Scale·B·A of <see cref="Linear.Delta"/>; AdamW trains A, B and
+/// initialize), applied as the side branch ΔW = Scale·B·A of <see cref="SideBranchLinear.Delta"/>; AdamW trains A, B and
 /// every unmanaged parameter, exactly as LORENZA and GaLore train those. So the comparison differs only in
 /// how the managed matrices learn. <see cref="Finish"/> (at the latest <see cref="Dispose"/>) folds ΔW into W
 /// and removes the branch, so the trained model is a plain RoBERTa again. Rank = <see cref="OptimizerOptions.Rank"/>;
@@ -26,7 +28,7 @@ public sealed class LoraOptimizer : IOptimizer
         if (managed.Count == 0) throw new ArgumentException("LoRA adapts managed weights, but no parameter is managed; check the ManagedParameterRule.");
         foreach (var p in managed) // all checks before any weight is frozen, so a refusal leaves the model as it was
         {
-            if (p.Layer is null) throw new ArgumentException($"{p.Name} is managed but not a Linear weight: LoRA needs the layer's side branch.");
+            if (p.Layer is null) throw new ArgumentException($"{p.Name} is managed but not a SideBranchLinear weight: LoRA needs the layer's side branch.");
             long m = p.Tensor.size(0), n = p.Tensor.size(1);
             if (options.Rank > Math.Min(m, n))
                 throw new ArgumentOutOfRangeException(nameof(options), options.Rank, $"Rank = {options.Rank} is invalid for {p.Name} ({m}×{n}): it must be in [1, min(m, n) = {Math.Min(m, n)}].");
@@ -73,10 +75,11 @@ public sealed class LoraOptimizer : IOptimizer
         if (finished) return;
         finished = true;
         using var noGrad = torch.no_grad();
+        using var alpha = scale.ToScalar();
         foreach (var x in adapters)
         {
             using var scope = torch.NewDisposeScope();
-            x.Weight.Tensor.add_(torch.matmul(x.B, x.A), scale);
+            x.Weight.Tensor.add_(torch.matmul(x.B, x.A), alpha);
             x.Weight.Layer!.Delta = null;
             x.Weight.Tensor.requires_grad_(true);
         }

@@ -1,11 +1,13 @@
 using System.Text.RegularExpressions;
-using Microsoft.ML.Lorenza.Torch;
+using Microsoft.ML.Lorenza.Modeling;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Microsoft.ML.Lorenza.Optimizers;
 
 /// <summary>
 /// Which parameters are "managed" (low-rank subspace, sharpness-aware perturbation) and which get plain
-/// AdamW. Default, as GaLore splits them: the 2-D weights of <see cref="Linear"/> layers whose name
+/// AdamW. Default, as GaLore splits them: the 2-D weights of <see cref="SideBranchLinear"/> layers whose name
 /// matches <see cref="NamePattern"/> (RoBERTa's attention query/key/value/output and FFN weights);
 /// embeddings, LayerNorm, biases and the classifier head are unmanaged.
 /// </summary>
@@ -21,12 +23,12 @@ public sealed class ManagedParameterRule
     public static ManagedParameterRule AllLinearWeights { get; } = new() { NamePattern = @"weight$" };
 
     /// <summary>The parameters of <paramref name="module"/>, each marked managed or not.</summary>
-    public IReadOnlyList<OptimizedParameter> Apply(Module module)
+    public IReadOnlyList<OptimizedParameter> Apply(nn.Module module)
     {
         var regex = new Regex(NamePattern, RegexOptions.CultureInvariant);
-        var layers = module.named_modules()
-            .Where(m => m.module is Linear)
-            .ToDictionary(m => (m.name.Length == 0 ? "" : m.name + ".") + "weight", m => (Linear)m.module);
+        var layers = ModuleTree.DepthFirst(module)
+            .Where(m => m.Module is SideBranchLinear)
+            .ToDictionary(m => (m.Name.Length == 0 ? "" : m.Name + ".") + "weight", m => (SideBranchLinear)m.Module);
         return module.named_parameters()
             .Select(p =>
             {

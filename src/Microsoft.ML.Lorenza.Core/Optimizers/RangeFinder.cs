@@ -1,4 +1,6 @@
-using Microsoft.ML.Lorenza.Torch;
+using Microsoft.ML.Lorenza.Modeling;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Microsoft.ML.Lorenza.Optimizers;
 
@@ -10,14 +12,14 @@ namespace Microsoft.ML.Lorenza.Optimizers;
 /// </summary>
 public static class RangeFinder
 {
-    /// <summary>The m×r basis of <paramref name="g"/> (m×n). Ω is drawn on a CPU generator, so results match across devices.</summary>
+    /// <summary>The m×r basis of <paramref name="g"/> (m×n). Ω is drawn from <paramref name="generator"/>, which lives on g's device.</summary>
     public static Tensor LeftBasis(Tensor g, int rank, int oversampling, int powerIterations, Generator generator)
     {
         long m = g.size(0), n = g.size(1);
         var r = (int)Math.Min(rank, Math.Min(m, n));
         var columns = (int)Math.Min(r + oversampling, Math.Min(m, n));
         using var scope = torch.NewDisposeScope();
-        var omega = torch.randn([n, columns], generator, g.dtype).to(g.device);
+        var omega = torch.randn([n, columns], dtype: g.dtype, device: g.device, generator: generator);
         var y = torch.matmul(g, omega);
         for (var k = 0; k < powerIterations; k++)
         {
@@ -26,7 +28,7 @@ public static class RangeFinder
             y = torch.matmul(g, z);
         }
         var q = torch.linalg.qr(y).Q;
-        var (u, _, _) = torch.linalg.svd(torch.matmul(q.t(), g), full_matrices: false);
+        var (u, _, _) = torch.linalg.svd(torch.matmul(q.t(), g), fullMatrices: false);
         return torch.matmul(q, u.narrow(1, 0, r)).contiguous().MoveToOuterDisposeScope();
     }
 
@@ -34,7 +36,7 @@ public static class RangeFinder
     public static Tensor SvdLeftBasis(Tensor g, int rank)
     {
         using var scope = torch.NewDisposeScope();
-        var (u, _, _) = torch.linalg.svd(g, full_matrices: false);
+        var (u, _, _) = torch.linalg.svd(g, fullMatrices: false);
         var r = (int)Math.Min(rank, u.size(1));
         return u.narrow(1, 0, r).contiguous().MoveToOuterDisposeScope();
     }

@@ -1,6 +1,8 @@
 using Microsoft.ML.Lorenza.Modeling;
 using Microsoft.ML.Lorenza.Optimizers;
-using Microsoft.ML.Lorenza.Torch;
+using Microsoft.ML.Lorenza.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Microsoft.ML.Lorenza.Training;
 
@@ -36,7 +38,8 @@ public static class ClassifierLoss
             using var micro = torch.NewDisposeScope();
             var count = Math.Min(size, rows - first);
             using var output = model.forward(ids.narrow(0, first, count), mask.narrow(0, first, count), labels.narrow(0, first, count));
-            var weighted = output.Loss! * ((double)count / rows);
+            using var share = ((double)count / rows).ToScalar(); // explicit Scalar: README, "TorchSharp notes"
+            var weighted = output.Loss!.mul(share);
             weighted.backward();
             total += weighted.item<float>();
         }

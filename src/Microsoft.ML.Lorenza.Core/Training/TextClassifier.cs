@@ -2,7 +2,9 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.ML.Lorenza.Modeling;
 using Microsoft.ML.Lorenza.Text;
-using Microsoft.ML.Lorenza.Torch;
+using Microsoft.ML.Lorenza.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Microsoft.ML.Lorenza.Training;
 
@@ -45,7 +47,7 @@ public sealed class TextClassifier : IDisposable
             var batch = Tokenizer.EncodeBatch(texts.Skip(start).Take(count).ToList(), pairs?.Skip(start).Take(count).ToList(), MaxSequenceLength);
             var (ids, mask) = ToTensors(batch, Device);
             using var output = Model.forward(ids, mask);
-            var probabilities = output.Logits.softmax(-1).cpu().ToArray<float>();
+            var probabilities = output.Logits.softmax(-1).ToArray<float>();
             var k = Labels.Count;
             for (var i = 0; i < count; i++) results[start + i] = probabilities.AsSpan(i * k, k).ToArray();
         }
@@ -61,8 +63,8 @@ public sealed class TextClassifier : IDisposable
 
     internal static (Tensor Ids, Tensor Mask) ToTensors(EncodedBatch batch, Device device)
     {
-        var ids = torch.tensor(batch.InputIds, [batch.BatchSize, batch.SequenceLength], device);
-        var mask = torch.tensor(batch.AttentionMask, [batch.BatchSize, batch.SequenceLength], device);
+        var ids = torch.tensor(batch.InputIds, [batch.BatchSize, batch.SequenceLength], device: device);
+        var mask = torch.tensor(batch.AttentionMask, [batch.BatchSize, batch.SequenceLength], device: device);
         return (ids, mask);
     }
 
@@ -84,7 +86,7 @@ public sealed class TextClassifier : IDisposable
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Model folder not found: {folder}");
         var tokenizer = RobertaTokenizer.FromFolder(folder);
         var (model, _) = ModelFolder.Load(folder);
-        var target = device ?? Device.Cpu;
+        var target = device ?? CPU;
         model.to(target);
         var metadataPath = Path.Combine(folder, MetadataFile);
         var metadata = File.Exists(metadataPath) ? JsonNode.Parse(File.ReadAllText(metadataPath))!.AsObject() : new JsonObject();

@@ -4,7 +4,9 @@ using System.Text.Json.Nodes;
 using Microsoft.ML.Lorenza.Modeling;
 using Microsoft.ML.Lorenza.Optimizers;
 using Microsoft.ML.Lorenza.Text;
-using Microsoft.ML.Lorenza.Torch;
+using Microsoft.ML.Lorenza.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Microsoft.ML.Lorenza.Training;
 
@@ -20,12 +22,13 @@ public static class TextClassifierTrainer
         IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default)
     {
         options.Validate();
-        var device = ResolveDevice(options.Device);
+        TorchRuntime.EnsureLoaded();
+        var device = Devices.Resolve(options.Device);
         var labels = options.Labels is { } fixedLabels ? LabelMap.Fixed(fixedLabels) : LabelMap.FromTraining(train);
         var trainIds = labels.IdsOf(train);
         var (trainSet, trainLabels, validationSet, validationLabels) = Split(train, trainIds, validation, labels, options);
 
-        torch.manual_seed(options.Seed);
+        torch.manual_seed(unchecked((long)options.Seed));
         var tokenizer = options.PretrainedModelPath is { } path
             ? RobertaTokenizer.FromFolder(path)
             : BpeTrainer.Train(trainSet.Select(e => e.TextPair is null ? e.Text : e.Text + " " + e.TextPair), options.TokenizerMerges);
@@ -41,7 +44,7 @@ public static class TextClassifierTrainer
         if (options.Dropout is { } dropout)
             (model.Config.HiddenDropoutProb, model.Config.AttentionProbsDropoutProb, model.Config.ClassifierDropout) = (dropout, dropout, dropout);
         model.to(device);
-        model.MixedPrecision = options.Precision switch { "bf16" => ScalarType.BFloat16, "fp16" => ScalarType.Float16, _ => null };
+        model.ComputeType = options.Precision switch { "bf16" => ScalarType.BFloat16, "fp16" => ScalarType.Float16, _ => null };
         var classifier = new TextClassifier(model, tokenizer, options.MaxSequenceLength, device);
         try
         {
@@ -63,9 +66,6 @@ public static class TextClassifierTrainer
         config.Labels = [.. labels.Names];
         return config;
     }
-
-    public static Device ResolveDevice(string device) =>
-        device.Equals("auto", StringComparison.OrdinalIgnoreCase) ? (TorchRuntime.CudaAvailable ? Device.Cuda : Device.Cpu) : Device.Parse(device);
 
     private static (List<TextExample>, int[], List<TextExample>, int[]) Split(TextDataset train, int[] ids, TextDataset? validation, LabelMap labels, TrainingOptions options)
     {

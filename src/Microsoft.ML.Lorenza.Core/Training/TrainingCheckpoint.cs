@@ -1,7 +1,9 @@
 using System.Text.Json;
 using Microsoft.ML.Lorenza.Modeling;
 using Microsoft.ML.Lorenza.Optimizers;
-using Microsoft.ML.Lorenza.Torch;
+using Microsoft.ML.Lorenza.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Microsoft.ML.Lorenza.Training;
 
@@ -28,7 +30,7 @@ public static class TrainingCheckpoint
         {
             foreach (var (name, p) in model.named_parameters()) tensors["model." + name] = p.detach().cpu().DetachFromDisposeScope();
             optimizer.SaveState(tensors);
-            using (var generator = Generator.Default(Device.Cpu)) tensors["rng.cpu"] = generator.get_state().DetachFromDisposeScope();
+            tensors["rng.cpu"] = torch.random.get_rng_state().DetachFromDisposeScope();
             tensors["report.step_losses"] = torch.tensor(report.StepLosses.ToArray()).DetachFromDisposeScope();
             var metadata = new Dictionary<string, string>
             {
@@ -63,7 +65,7 @@ public static class TrainingCheckpoint
                     p.copy_(value);
                 }
             optimizer.LoadState(tensors);
-            using (var generator = Generator.Default(Device.Cpu)) generator.set_state(tensors["rng.cpu"]);
+            torch.random.set_rng_state(tensors["rng.cpu"]);
             report.StepLosses.Clear();
             report.StepLosses.AddRange(tensors["report.step_losses"].ToArray<double>());
             report.Epochs.Clear();

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Microsoft.ML.Lorenza.Modeling;
-using Microsoft.ML.Lorenza.Torch;
+using Microsoft.ML.Lorenza.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Microsoft.ML.Lorenza.Benchmarks.Modeling;
 

@@ -3,7 +3,9 @@ using System.Text.Json;
 using Microsoft.ML.Lorenza.Benchmarks.Modeling;
 using Microsoft.ML.Lorenza.Modeling;
 using Microsoft.ML.Lorenza.Optimizers;
-using Microsoft.ML.Lorenza.Torch;
+using Microsoft.ML.Lorenza.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
 using Microsoft.ML.Lorenza.Training;
 
 namespace Microsoft.ML.Lorenza.Benchmarks.Optimizers;

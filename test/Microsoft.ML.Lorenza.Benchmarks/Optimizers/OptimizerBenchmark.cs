@@ -1,8 +1,10 @@
 using Microsoft.ML.Lorenza.Benchmarks.Modeling;
 using Microsoft.ML.Lorenza.Modeling;
 using Microsoft.ML.Lorenza.Optimizers;
-using Microsoft.ML.Lorenza.Torch;
-using F = Microsoft.ML.Lorenza.Torch.torch.nn.functional;
+using Microsoft.ML.Lorenza.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
 
 namespace Microsoft.ML.Lorenza.Benchmarks.Optimizers;
 
@@ -16,18 +18,18 @@ public sealed class OptimizerBenchmark : IBenchmark
     public string Description => "step-time ratios (LORENZA/AdamW etc.), state bytes, range finder vs SVD, ascent alignment";
 
     /// <summary>One RoBERTa-base block's weight shapes (4× 768×768, 3072×768, 768×3072) with a GELU FFN.</summary>
-    private sealed class BaseBlock : Module
+    private sealed class BaseBlock : nn.Module
     {
-        public BaseBlock()
+        public BaseBlock() : base(nameof(BaseBlock))
         {
             foreach (var (name, i, o) in new[] { ("query", 768, 768), ("key", 768, 768), ("value", 768, 768), ("output", 768, 768), ("intermediate", 768, 3072), ("down", 3072, 768) })
-                Layers[name] = register_module(name, new Linear(i, o));
+                register_module(name, Layers[name] = new SideBranchLinear(i, o));
             using var g = new Generator(0);
             using var noGrad = torch.no_grad();
             foreach (var l in Layers.Values) l.weight.normal_(0, 0.02, g);
         }
 
-        public Dictionary<string, Linear> Layers { get; } = new();
+        public Dictionary<string, SideBranchLinear> Layers { get; } = new();
 
         public Tensor Forward(Tensor x)
         {
@@ -75,7 +77,7 @@ public sealed class OptimizerBenchmark : IBenchmark
         {
             using var scope = torch.NewDisposeScope();
             using var g = new Generator(0);
-            var grad = torch.randn([m, n], g);
+            var grad = torch.randn([m, n], generator: g);
             var rf = BenchmarkContext.MedianSeconds(() => RangeFinder.LeftBasis(grad, 8, 0, 0, g).Dispose(), context.Quick ? 3 : 7);
             var svd = BenchmarkContext.MedianSeconds(() => RangeFinder.SvdLeftBasis(grad, 8).Dispose(), context.Quick ? 2 : 5);
             refresh.Add([$"{m}×{n}", $"{rf * 1e3:F2}", $"{svd * 1e3:F1}", $"{svd / rf:F0}×"]);
@@ -86,7 +88,7 @@ public sealed class OptimizerBenchmark : IBenchmark
         context.Save(results);
     }
 
-    private static (Module Module, LossClosure Closure, ManagedParameterRule Rule) Build(string name)
+    private static (nn.Module Module, LossClosure Closure, ManagedParameterRule Rule) Build(string name)
     {
         using var g = new Generator(3);
         if (name == "tiny-roberta")
@@ -98,7 +100,7 @@ public sealed class OptimizerBenchmark : IBenchmark
             return (model, Microsoft.ML.Lorenza.Training.ClassifierLoss.Closure(model, ids, mask, labels), new ManagedParameterRule());
         }
         var block = new BaseBlock();
-        var x = torch.randn([8 * 128, 768], g).DetachFromDisposeScope();
+        var x = torch.randn([8 * 128, 768], generator: g).DetachFromDisposeScope();
         double BlockClosure(LossMode mode)
         {
             using var noGrad = mode == LossMode.Eval ? torch.no_grad() : null;

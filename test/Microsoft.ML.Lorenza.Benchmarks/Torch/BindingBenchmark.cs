@@ -1,5 +1,7 @@
 using System.Text.Json;
-using Microsoft.ML.Lorenza.Torch;
+using Microsoft.ML.Lorenza.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Microsoft.ML.Lorenza.Benchmarks.Torch;
 
@@ -24,8 +26,8 @@ public sealed class BindingBenchmark : IBenchmark
         {
             using var scope = torch.NewDisposeScope();
             using var g = new Generator(0);
-            var a = torch.randn([n, n], g);
-            var b = torch.randn([n, n], g);
+            var a = torch.randn([n, n], generator: g);
+            var b = torch.randn([n, n], generator: g);
             // Best of N (peak throughput) on both sides: OpenBLAS's thread scheduling on a shared 2-core
             // machine makes single runs bimodal.
             torch.matmul(a, b).Dispose();
@@ -52,8 +54,8 @@ public sealed class BindingBenchmark : IBenchmark
             Path.Combine(BenchmarkContext.RepoRoot, "test", "reference", "bench_torch_ops.py"), request));
         var py = reply.RootElement;
 
-        Console.WriteLine($"libtorch {TorchRuntime.Version} (C#) vs PyTorch {py.GetProperty("torch").GetString()}; " +
-                          $"intra-op threads {TorchRuntime.NumThreads} vs {py.GetProperty("threads").GetInt32()}; OpenBLAS threads {TorchRuntime.BlasThreads}");
+        Console.WriteLine($"TorchSharp {TorchRuntime.TorchSharpVersion}, libtorch {TorchRuntime.LibTorchVersion} (C#) vs PyTorch {py.GetProperty("torch").GetString()}; " +
+                          $"intra-op threads {TorchRuntime.NumThreads} vs {py.GetProperty("threads").GetInt32()}");
         var rows = new List<string[]> { new[] { "measure", "C#", "PyTorch", "C#/PyTorch", "target" } };
         var results = new List<object>();
         foreach (var n in sizes)

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Microsoft.ML.Lorenza.Torch;
-using F = Microsoft.ML.Lorenza.Torch.torch.nn.functional;
+using Microsoft.ML.Lorenza.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
 
 namespace Microsoft.ML.Lorenza.Benchmarks.Torch;
 
@@ -68,10 +70,10 @@ public sealed class ProcessSettingsBenchmark : IBenchmark
         using var g = new Generator(0);
         const int hidden = 256, ffn = 1024, layers = 4;
         var weights = Enumerable.Range(0, layers).Select(_ => (
-            qkv: (torch.randn([3 * hidden, hidden], g) * 0.05).requires_grad_(),
-            up: (torch.randn([ffn, hidden], g) * 0.05).requires_grad_(),
-            down: (torch.randn([hidden, ffn], g) * 0.05).requires_grad_())).ToArray();
-        var input = torch.randn([8, 128, hidden], g);
+            qkv: (torch.randn([3 * hidden, hidden], generator: g) * 0.05).requires_grad_(),
+            up: (torch.randn([ffn, hidden], generator: g) * 0.05).requires_grad_(),
+            down: (torch.randn([hidden, ffn], generator: g) * 0.05).requires_grad_())).ToArray();
+        var input = torch.randn([8, 128, hidden], generator: g);
 
         void Step()
         {

@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text;
 using Microsoft.ML.Lorenza.Optimizers;
-using Microsoft.ML.Lorenza.Torch;
+using Microsoft.ML.Lorenza.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
 using Microsoft.ML.Lorenza.Training;
 
 namespace Microsoft.ML.Lorenza.Benchmarks.Training;
@@ -165,7 +167,7 @@ public sealed class CompareOptimizersBenchmark : IBenchmark
         for (var k = 0; k < directions; k++)
         {
             using var scope = torch.NewDisposeScope();
-            var noise = parameters.Select(p => torch.randn(p.shape, generator)).ToList();
+            var noise = parameters.Select(p => torch.randn(p.shape, generator: generator)).ToList();
             var noiseNorm = Math.Sqrt(noise.Sum(n => Math.Pow(n.norm().item<float>(), 2)));
             for (var i = 0; i < parameters.Count; i++) parameters[i].add_(noise[i], radius * weightNorm / noiseNorm);
             total += Loss() - baseline;

@@ -2,7 +2,9 @@ using System.Text.Json;
 using Microsoft.ML.Lorenza.Modeling;
 using Microsoft.ML.Lorenza.Onnx;
 using Microsoft.ML.Lorenza.Tests.Support;
-using Microsoft.ML.Lorenza.Torch;
+using Microsoft.ML.Lorenza.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
 using Microsoft.ML.Lorenza.Training;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 

@@ -1,6 +1,8 @@
 using Microsoft.ML.Lorenza.Optimizers;
 using Microsoft.ML.Lorenza.Tests.Support;
-using Microsoft.ML.Lorenza.Torch;
+using Microsoft.ML.Lorenza.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 
 namespace Microsoft.ML.Lorenza.Tests.Optimizers;
@@ -110,9 +112,9 @@ public sealed class EquivalenceTests
     {
         using var scope = torch.NewDisposeScope();
         using var g = new Generator(9);
-        var q = torch.linalg.qr(torch.randn([6, 6], g, ScalarType.Float64)).Q;
-        Assert.IsTrue(torch.matmul(q.t(), q).allclose(torch.eye(6, ScalarType.Float64), 0, 1e-12), "Q is orthonormal");
-        var grad = torch.randn([6, 5], g, ScalarType.Float64);
+        var q = torch.linalg.qr(torch.randn([6, 6], ScalarType.Float64, generator: g)).Q;
+        Assert.IsTrue(torch.matmul(q.t(), q).allclose(torch.eye(6, dtype: ScalarType.Float64), 0, 1e-12), "Q is orthonormal");
+        var grad = torch.randn([6, 5], ScalarType.Float64, generator: g);
         // One Adam step from zero moments: m/ (sqrt(v) + eps) is sign(g) elementwise.
         var plain = grad.sign();
         var rotated = torch.matmul(q, torch.matmul(q.t(), grad).sign());

@@ -1,6 +1,8 @@
 using Microsoft.ML.Lorenza.Optimizers;
 using Microsoft.ML.Lorenza.Tests.Support;
-using Microsoft.ML.Lorenza.Torch;
+using Microsoft.ML.Lorenza.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 
 namespace Microsoft.ML.Lorenza.Tests.Optimizers;

@@ -1,5 +1,8 @@
 using Microsoft.ML.Lorenza.Optimizers;
-using Microsoft.ML.Lorenza.Torch;
+using Microsoft.ML.Lorenza.Modeling;
+using Microsoft.ML.Lorenza.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 
 namespace Microsoft.ML.Lorenza.Tests.Optimizers;
@@ -23,13 +26,13 @@ public sealed class LorenzaBehaviourTests
     {
         using var scope = torch.NewDisposeScope();
         using var g = new Generator(1);
-        var left = torch.linalg.qr(torch.randn([60, 5], g, ScalarType.Float64)).Q;
-        var matrix = torch.matmul(left * torch.tensor(new double[] { 9, 7, 5, 3, 1 }), torch.randn([5, 90], g, ScalarType.Float64));
+        var left = torch.linalg.qr(torch.randn([60, 5], ScalarType.Float64, generator: g)).Q;
+        var matrix = torch.matmul(left * torch.tensor(new double[] { 9, 7, 5, 3, 1 }), torch.randn([5, 90], ScalarType.Float64, generator: g));
         var p = RangeFinder.LeftBasis(matrix, 5, 0, 0, g);
         Assert.IsTrue(SubspaceError(p, left) < 1e-4, $"principal-angle error {SubspaceError(p, left)}");
-        Assert.IsTrue(torch.matmul(p.t(), p).allclose(torch.eye(5, ScalarType.Float64), 0, 1e-10), "P is orthonormal");
+        Assert.IsTrue(torch.matmul(p.t(), p).allclose(torch.eye(5, dtype: ScalarType.Float64), 0, 1e-10), "P is orthonormal");
         // Columns ordered by singular value: ‖Gᵀp_k‖ decreases.
-        var strengths = torch.matmul(p.t(), matrix).norm(dim: [1]).ToArray<double>();
+        var strengths = torch.linalg.vector_norm(torch.matmul(p.t(), matrix), dims: [1]).ToArray<double>();
         for (var k = 1; k < strengths.Length; k++) Assert.IsTrue(strengths[k - 1] >= strengths[k], "ordered by singular value");
     }
 
@@ -38,9 +41,9 @@ public sealed class LorenzaBehaviourTests
     {
         using var scope = torch.NewDisposeScope();
         using var g = new Generator(2);
-        var u = torch.linalg.qr(torch.randn([80, 8], g, ScalarType.Float64)).Q;
-        var signal = torch.matmul(u * torch.tensor(new double[] { 40, 36, 32, 28, 24, 20, 16, 12 }), torch.linalg.qr(torch.randn([120, 8], g, ScalarType.Float64)).Q.t());
-        var noisy = signal + torch.randn([80, 120], g, ScalarType.Float64) * 0.3;
+        var u = torch.linalg.qr(torch.randn([80, 8], ScalarType.Float64, generator: g)).Q;
+        var signal = torch.matmul(u * torch.tensor(new double[] { 40, 36, 32, 28, 24, 20, 16, 12 }), torch.linalg.qr(torch.randn([120, 8], ScalarType.Float64, generator: g)).Q.t());
+        var noisy = signal + torch.randn([80, 120], ScalarType.Float64, generator: g) * 0.3;
         var top = RangeFinder.SvdLeftBasis(noisy, 8);
         var errors = new[] { 0, 1, 3 }.Select(k => SubspaceError(RangeFinder.LeftBasis(noisy, 8, 0, k, new Generator(4)), top)).ToArray();
         Assert.IsTrue(errors[1] < errors[0] && errors[2] < errors[1], $"errors by power iterations 0/1/3: {string.Join(", ", errors)}");
@@ -149,11 +152,11 @@ public sealed class LorenzaBehaviourTests
     {
         using var scope = torch.NewDisposeScope();
         using var g = new Generator(3);
-        using var layer = new Linear(12, 7);
+        using var layer = new SideBranchLinear(12, 7);
         using (torch.no_grad()) { layer.weight.normal_(0, 0.3, g); layer.bias!.normal_(0, 0.1, g); }
-        var x = torch.randn([5, 12], g);
-        var left = torch.linalg.qr(torch.randn([7, 3], g)).Q;
-        var right = torch.randn([3, 12], g);
+        var x = torch.randn([5, 12], generator: g);
+        var left = torch.linalg.qr(torch.randn([7, 3], generator: g)).Q;
+        var right = torch.randn([3, 12], generator: g);
         const double scale = 0.07;
         var before = layer.weight.ToArray<float>();
 

@@ -1,5 +1,8 @@
 using Microsoft.ML.Lorenza.Optimizers;
-using Microsoft.ML.Lorenza.Torch;
+using Microsoft.ML.Lorenza.Modeling;
+using Microsoft.ML.Lorenza.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Microsoft.ML.Lorenza.Tests.Optimizers;
 
@@ -11,18 +14,18 @@ internal sealed class SmallRegression : IDisposable
         using var g = new Generator(seed);
         using (torch.no_grad())
         {
-            using var w = torch.randn([4, 6], g);
-            using var b = torch.randn([4], g);
+            using var w = torch.randn([4, 6], generator: g);
+            using var b = torch.randn([4], generator: g);
             Model.weight.copy_(w);
             Model.bias!.copy_(b);
         }
-        X = torch.randn([10, 6], g).DetachFromDisposeScope();
-        Y = torch.randn([10, 4], g).DetachFromDisposeScope();
+        X = torch.randn([10, 6], generator: g).DetachFromDisposeScope();
+        Y = torch.randn([10, 4], generator: g).DetachFromDisposeScope();
         InitialWeight = Model.weight.ToArray<float>();
         InitialBias = Model.bias!.ToArray<float>();
     }
 
-    public Linear Model { get; } = new(6, 4);
+    public SideBranchLinear Model { get; } = new(6, 4);
     public Tensor X { get; }
     public Tensor Y { get; }
     public float[] InitialWeight { get; }

@@ -1,5 +1,8 @@
 using Microsoft.ML.Lorenza.Optimizers;
-using Microsoft.ML.Lorenza.Torch;
+using Microsoft.ML.Lorenza.Modeling;
+using Microsoft.ML.Lorenza.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Microsoft.ML.Lorenza.Tests.Optimizers;
 
@@ -7,26 +10,29 @@ namespace Microsoft.ML.Lorenza.Tests.Optimizers;
 /// A small seeded least-squares problem: a two-layer linear model (so there are left- and right-basis
 /// matrices) with loss mean((x·W1ᵀ·W2ᵀ + b − y)²). Quadratic in each weight, so central differences are exact.
 /// </summary>
-internal sealed class OptimizerTestProblem : Module
+internal sealed class OptimizerTestProblem : nn.Module
 {
-    public OptimizerTestProblem(long input = 16, long hidden = 24, long output = 8, ulong seed = 1, int samples = 32)
+    public readonly SideBranchLinear first;
+    public readonly SideBranchLinear second;
+
+    public OptimizerTestProblem(long input = 16, long hidden = 24, long output = 8, ulong seed = 1, int samples = 32) : base(nameof(OptimizerTestProblem))
     {
-        first = register_module("first", new Linear(input, hidden, hasBias: false));
-        second = register_module("second", new Linear(hidden, output));
+        first = new SideBranchLinear(input, hidden, hasBias: false);
+        second = new SideBranchLinear(hidden, output);
+        RegisterComponents();
         using var g = new Generator(seed);
         using (torch.no_grad())
         {
-            using var w1 = torch.randn([hidden, input], g) * 0.3;
-            using var w2 = torch.randn([output, hidden], g) * 0.3;
+            using var w1 = torch.randn([hidden, input], generator: g) * 0.3;
+            using var w2 = torch.randn([output, hidden], generator: g) * 0.3;
             first.weight.copy_(w1);
             second.weight.copy_(w2);
         }
-        X = torch.randn([samples, input], g).DetachFromDisposeScope();
-        Y = torch.randn([samples, output], g).DetachFromDisposeScope();
+        X = torch.randn([samples, input], generator: g).DetachFromDisposeScope();
+        Y = torch.randn([samples, output], generator: g).DetachFromDisposeScope();
     }
 
-    public Linear first { get; }
-    public Linear second { get; }
+    // Data, not parameters: properties, which RegisterComponents does not see.
     public Tensor X { get; }
     public Tensor Y { get; }
 

@@ -1,6 +1,9 @@
-using Microsoft.ML.Lorenza.Torch;
+using Microsoft.ML.Lorenza.Modeling;
+using Microsoft.ML.Lorenza.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
-using F = Microsoft.ML.Lorenza.Torch.torch.nn.functional;
+using F = TorchSharp.torch.nn.functional;
 
 namespace Microsoft.ML.Lorenza.Tests.Torch;
 
@@ -20,9 +23,9 @@ public sealed class GradientTests
     {
         using var scope = torch.NewDisposeScope();
         using var g = new Generator(42);
-        var inputs = shapes.Select(s => torch.randn(s, g, ScalarType.Float64).requires_grad_()).ToArray();
+        var inputs = shapes.Select(s => torch.randn(s, ScalarType.Float64, generator: g).requires_grad_()).ToArray();
         using var probe = f(inputs);
-        var weights = torch.randn(probe.shape, g, ScalarType.Float64);
+        var weights = torch.randn(probe.shape, ScalarType.Float64, generator: g);
         Tensor Objective(Tensor[] xs) => (f(xs) * weights).sum();
 
         Objective(inputs).backward();

@@ -1,6 +1,8 @@
-using Microsoft.ML.Lorenza.Torch;
+using Microsoft.ML.Lorenza.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
-using F = Microsoft.ML.Lorenza.Torch.torch.nn.functional;
+using F = TorchSharp.torch.nn.functional;
 
 namespace Microsoft.ML.Lorenza.Tests.Torch;
 
@@ -63,11 +65,11 @@ public sealed class KnownValuesTests
     {
         using var scope = torch.NewDisposeScope();
         using var g = new Generator(7);
-        var a = torch.randn([6, 4], g, ScalarType.Float64);
+        var a = torch.randn([6, 4], ScalarType.Float64, generator: g);
         var (q, r) = torch.linalg.qr(a);
         Assert.IsTrue(torch.matmul(q, r).allclose(a, 0, 1e-12), "Q·R = A");
-        Assert.IsTrue(torch.matmul(q.t(), q).allclose(torch.eye(4, ScalarType.Float64), 0, 1e-12), "QᵀQ = I");
-        var (u, s, vh) = torch.linalg.svd(a, full_matrices: false);
+        Assert.IsTrue(torch.matmul(q.t(), q).allclose(torch.eye(4, dtype: ScalarType.Float64), 0, 1e-12), "QᵀQ = I");
+        var (u, s, vh) = torch.linalg.svd(a, fullMatrices: false);
         Assert.IsTrue(torch.matmul(u * s, vh).allclose(a, 0, 1e-12), "U·diag(S)·Vh = A");
         var values = s.ToArray<double>();
         for (var k = 1; k < values.Length; k++) Assert.IsTrue(values[k - 1] >= values[k], "singular values descend");
@@ -107,7 +109,9 @@ public sealed class KnownValuesTests
     {
         using var scope = torch.NewDisposeScope();
         var w = torch.tensor(new double[] { 0, 1, 10, 11, 20, 21 }, [3, 2]);
-        AssertClose([20, 21, 0, 1], F.embedding(w, torch.tensor(new long[] { 2, 0 })));
+        AssertClose([20, 21, 0, 1], w.index_select(0, torch.tensor(new long[] { 2, 0 })));
+        using var embedding = nn.Embedding_from_pretrained(w);
+        AssertClose([20, 21, 0, 1], embedding.call(torch.tensor(new long[] { 2, 0 })));
         var mask = torch.tensor(new[] { true, false, false, true, false, true }, [3, 2]);
         AssertClose([-1, 1, 10, -1, 20, -1], w.masked_fill(mask, -1));
     }

@@ -1,5 +1,7 @@
 using System.Runtime.InteropServices;
-using Microsoft.ML.Lorenza.Torch;
+using Microsoft.ML.Lorenza.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 
 namespace Microsoft.ML.Lorenza.Tests.Torch;

@@ -1,3 +1,4 @@
+using Microsoft.ML.Lorenza.Runtime;
 using Microsoft.ML.Lorenza.Tests.Support;
 using Microsoft.ML.Lorenza.Training;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
@@ -120,7 +121,7 @@ public sealed class DataAndMetricsTests
             var options = new TrainingOptions { Epochs = 1, MaxSteps = 2, BatchSize = 16, TokenizerMerges = 30, Device = "cpu", Dropout = 0, GradientAccumulation = micro,
                 Optimizer = "adamw", OptimizerOptions = new() { LearningRate = 1e-2 } };
             var (classifier, _) = TextClassifierTrainer.Train(Toy(), null, options);
-            using (classifier) return classifier.Model.named_parameters().SelectMany(p => p.parameter.ToArray<float>()).ToArray();
+            using (classifier) return classifier.Model.named_parameters().SelectMany(p => p.parameter.detach().ToArray<float>()).ToArray();
         }
         var whole = Run(1);
         var accumulated = Run(4);

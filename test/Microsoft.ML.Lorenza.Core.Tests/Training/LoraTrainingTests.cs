@@ -1,6 +1,9 @@
 using Microsoft.ML.Lorenza.Optimizers;
 using Microsoft.ML.Lorenza.Tests.Support;
-using Microsoft.ML.Lorenza.Torch;
+using Microsoft.ML.Lorenza.Modeling;
+using Microsoft.ML.Lorenza.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
 using Microsoft.ML.Lorenza.Training;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 
@@ -38,7 +41,7 @@ public sealed class LoraTrainingTests
                 var labels = new LabelMap(classifier.Labels).IdsOf(validation);
                 var folded = TextClassifierTrainer.Evaluate(classifier, validation.Examples, labels);
                 Assert.AreEqual(report.Validation!.LogLoss, folded.LogLoss, 1e-6, "validation log-loss with the branches vs folded (unfolded, they differ by 0.02 here)");
-                var linears = classifier.Model.named_modules().Select(m => m.module).OfType<Linear>().ToList();
+                var linears = classifier.Model.named_modules().Select(m => m.module).OfType<SideBranchLinear>().ToList();
                 Assert.IsTrue(linears.Count > 0 && linears.All(l => l.Delta is null), "no side branch left on any layer");
                 Assert.IsTrue(classifier.Model.named_parameters().All(p => p.parameter.requires_grad), "every weight is trainable again");
                 // Managed matrices: A, B and their two moments, 3·r·(m + n) floats; the rest: AdamW's two moments.

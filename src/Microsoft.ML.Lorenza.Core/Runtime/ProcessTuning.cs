@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Microsoft.ML.Lorenza.Torch;
+namespace Microsoft.ML.Lorenza.Runtime;
 
 /// <summary>
 /// Two process-level settings that make libtorch training steps several times faster on small Linux
