@@ -23,8 +23,10 @@ public sealed class MulticlassTests
         // The key type has a fourth value, "weather", with no training rows: it still gets a Score slot.
         var keyData = ml.Data.LoadFromEnumerable(new[] { "food", "sports", "tech", "weather" }.Select(l => new LabelValue { Label = l }));
         var pipeline = ml.Transforms.Conversion.MapValueToKey("Label", keyData: keyData)
-            .Append(ml.MulticlassClassification.Trainers.Lorenza(TopicData.Options()))
+            .Append(ml.MulticlassClassification.Trainers.Lorenza(TopicData.Options(epochs: 6)))
             .Append(ml.Transforms.Conversion.MapKeyToValue("PredictedLabel"));
+        // 6 epochs: after 3, seeds 1-8 end at 0.667 (two topics merged) in half the runs on this engine and on the
+        // previous one; after 6, 7 of 8 reach 1.0 on both.
         var model = pipeline.Fit(train);
         try
         {
