@@ -17,6 +17,23 @@ internal static class RobertaVsPyTorch
     /// <summary>Runs <paramref name="script"/> on the same shapes and batch, prints ours vs PyTorch and saves the ratios.</summary>
     public static void CompareAndReport(BenchmarkContext context, string script, string header, IReadOnlyList<Shape> shapes, int batch, int seq, IReadOnlyDictionary<string, double> oursSeconds)
     {
+        var reply = RunReference(script, shapes, batch, seq);
+        var rows = new List<string[]> { new[] { $"{header} (batch {batch}, seq {seq})", "ours ms", "PyTorch ms", "ours/PyTorch", "target" } };
+        var results = new List<object>();
+        foreach (var shape in shapes)
+        {
+            var ours = oursSeconds[shape.Name];
+            var theirs = reply.GetProperty(shape.Name).GetDouble();
+            rows.Add([shape.Name, $"{ours * 1e3:F1}", $"{theirs * 1e3:F1}", $"{ours / theirs:F2}", "<= 1.1"]);
+            results.Add(new { model = shape.Name, ours_s = ours, pytorch_s = theirs, ratio = ours / theirs });
+        }
+        BenchmarkContext.PrintTable(rows);
+        context.Save(results);
+    }
+
+    /// <summary>The reference script's reply for these shapes: {"name": median seconds}.</summary>
+    public static JsonElement RunReference(string script, IReadOnlyList<Shape> shapes, int batch, int seq)
+    {
         var request = JsonSerializer.Serialize(new
         {
             configs = shapes.Select(s => new
@@ -27,16 +44,6 @@ internal static class RobertaVsPyTorch
             batch, seq, threads = TorchRuntime.NumThreads,
         });
         using var reply = JsonDocument.Parse(BenchmarkContext.RunProcess(BenchmarkContext.Python, Path.Combine(BenchmarkContext.RepoRoot, "test", "reference", script), request));
-        var rows = new List<string[]> { new[] { $"{header} (batch {batch}, seq {seq})", "ours ms", "PyTorch ms", "ours/PyTorch", "target" } };
-        var results = new List<object>();
-        foreach (var shape in shapes)
-        {
-            var ours = oursSeconds[shape.Name];
-            var theirs = reply.RootElement.GetProperty(shape.Name).GetDouble();
-            rows.Add([shape.Name, $"{ours * 1e3:F1}", $"{theirs * 1e3:F1}", $"{ours / theirs:F2}", "<= 1.1"]);
-            results.Add(new { model = shape.Name, ours_s = ours, pytorch_s = theirs, ratio = ours / theirs });
-        }
-        BenchmarkContext.PrintTable(rows);
-        context.Save(results);
+        return reply.RootElement.Clone();
     }
 }
