@@ -80,7 +80,10 @@ public sealed partial class LorenzaTrainer
         public LorenzaArchitecture Architecture = LorenzaArchitecture.Tiny;
         /// <summary>"auto" (CUDA when available, else CPU), "cpu", "cuda" or "cuda:N".</summary>
         public string Device = "auto";
-        /// <summary>CUDA mixed precision: "none", "bf16" or "fp16" (CPU always computes in float32).</summary>
+        /// <summary>
+        /// Mixed precision: "none", "bf16" or "fp16": linear layers and attention products in that type on casts of
+        /// float32 master weights; softmax, LayerNorm, loss, gradients and optimizer state stay float32.
+        /// </summary>
         public string Precision = "none";
 
         /// <summary>Data to report validation metrics on after each epoch (same columns as the training data).</summary>

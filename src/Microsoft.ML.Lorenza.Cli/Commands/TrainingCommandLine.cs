@@ -32,7 +32,7 @@ internal sealed class TrainingCommandLine(double learningRate = 1e-3, int epochs
     public Option<string> Preset { get; } = new("--preset") { Description = "random-init architecture when no --model: tiny | small | base", DefaultValueFactory = _ => "tiny" };
     public Option<ulong> Seed { get; } = new("--seed") { DefaultValueFactory = _ => 0UL };
     public Option<string> Device { get; } = new("--device") { Description = "auto | cpu | cuda | cuda:N", DefaultValueFactory = _ => "auto" };
-    public Option<string> Precision { get; } = new("--precision") { Description = "CUDA mixed precision: none | bf16 | fp16 (CPU always float32)", DefaultValueFactory = _ => "none" };
+    public Option<string> Precision { get; } = new("--precision") { Description = "none | bf16 | fp16: linear layers in that type on float32 master weights (see README)", DefaultValueFactory = _ => "none" };
     public Option<int> GradAccumulation { get; } = new("--grad-accumulation") { Description = "micro-batches per step (gradients accumulate)", DefaultValueFactory = _ => 1 };
     public Option<string?> EarlyStopping { get; } = new("--early-stopping-metric") { Description = "stop when this validation metric stops improving: accuracy | macro_f1 | log_loss" };
     public Option<int> Patience { get; } = new("--patience") { Description = "epochs without improvement before early stopping", DefaultValueFactory = _ => 2 };

@@ -10,18 +10,29 @@ namespace Microsoft.ML.Lorenza.Training;
 public static class ClassifierLoss
 {
     /// <summary>
-    /// Eval: the mean cross-entropy in eval mode without autograd (for zeroth-order probes). Train: forward
-    /// and backward in train mode over <paramref name="microBatches"/> slices of the batch, each loss weighted
-    /// by its share, so the accumulated gradient is the whole batch's.
+    /// Eval: the mean cross-entropy in eval mode without autograd, in float32 whatever the model's compute type
+    /// (for zeroth-order probes: a bfloat16 forward keeps 8 significant bits and would round away a probe of
+    /// size μ = 1e-3, so L(θ + μU) − L(θ − μU) must come from float32 losses). Train: forward and backward in
+    /// train mode over <paramref name="microBatches"/> slices of the batch, each loss weighted by its share, so
+    /// the accumulated gradient is the whole batch's.
     /// </summary>
     public static LossClosure Closure(RobertaForSequenceClassification model, Tensor ids, Tensor mask, Tensor labels, int microBatches = 1) => mode =>
     {
         if (mode == LossMode.Eval)
         {
             model.eval();
-            using var noGrad = torch.no_grad();
-            using var evalOutput = model.forward(ids, mask, labels);
-            return evalOutput.Loss!.item<float>();
+            var computeType = model.ComputeType;
+            model.ComputeType = null;
+            try
+            {
+                using var noGrad = torch.no_grad();
+                using var evalOutput = model.forward(ids, mask, labels);
+                return evalOutput.Loss!.item<float>();
+            }
+            finally
+            {
+                model.ComputeType = computeType;
+            }
         }
         model.train();
         if (microBatches == 1)

@@ -45,7 +45,12 @@ public sealed class TrainingOptions
     public string? CheckpointDirectory { get; set; }
     /// <summary>Continue from the checkpoint in <see cref="CheckpointDirectory"/>.</summary>
     public bool Resume { get; set; }
-    /// <summary>CUDA mixed precision: "bf16" (autocast in bfloat16, float32 master weights) or "none". CPU always uses float32.</summary>
+    /// <summary>
+    /// Mixed precision: "bf16" (or "fp16") computes linear layers and attention products in that type on casts of
+    /// the float32 master weights, with softmax, LayerNorm, residuals, logits, loss, gradients, optimizer state and
+    /// zeroth-order probe losses in float32 (CUDA autocast's split; TorchSharp 0.107 has no autocast). "none":
+    /// float32 everywhere. Any device; fast where the hardware has bfloat16 units (CUDA, recent CPUs).
+    /// </summary>
     public string Precision { get; set; } = "none";
 
     public void Validate()
