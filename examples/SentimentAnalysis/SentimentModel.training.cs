@@ -9,7 +9,13 @@ public partial class SentimentModel
     public const char RetrainSeparatorChar = '\t';
     public const bool RetrainHasHeader = true;
 
-    /// <summary>Trains on the data file (80 % train, 20 % test), prints test metrics, saves the model and its ONNX export.</summary>
+    /// <summary>Longer sentences are truncated to this many tokens (the ONNX inputs are padded to it).</summary>
+    public const int MaxSequenceLength = 64;
+
+    /// <summary>
+    /// Trains on the data file (80 % train, 20 % test), prints test metrics, saves the model and its ONNX export,
+    /// and scores a few test rows with the ONNX export through ApplyOnnxModel beside the model's own scores.
+    /// </summary>
     public static void Train(string outputModelPath, string inputDataFilePath = RetrainFilePath, int maxEpochs = 10)
     {
         var mlContext = new MLContext(seed: 1);
@@ -21,7 +27,9 @@ public partial class SentimentModel
         Console.WriteLine($"test accuracy {metrics.MicroAccuracy:P1}, log-loss {metrics.LogLoss:F3}");
 
         SaveModel(mlContext, model, data, outputModelPath);
-        ExportToOnnx(model, Path.ChangeExtension(outputModelPath, ".onnx"));
+        var onnxPath = Path.ChangeExtension(outputModelPath, ".onnx");
+        ExportToOnnx(model, onnxPath);
+        CompareOnnxWithModel(mlContext, model, mlContext.Data.TakeRows(split.TestSet, 5), onnxPath);
     }
 
     public static IDataView LoadIDataViewFromFile(MLContext mlContext, string inputDataFilePath, char separatorChar, bool hasHeader) =>
@@ -44,7 +52,7 @@ public partial class SentimentModel
                 MaxEpochs = maxEpochs,
                 LearningRate = 3e-3,
                 RefreshInterval = 50,
-                MaxSequenceLength = 64,
+                MaxSequenceLength = MaxSequenceLength,
                 Log = Console.WriteLine,
             }))
             .Append(mlContext.Transforms.Conversion.MapKeyToValue(outputColumnName: "PredictedLabel", inputColumnName: "PredictedLabel"));

@@ -133,9 +133,9 @@ public sealed class PersistenceTests
             var texts = Context.Data.CreateEnumerable<Review>(Test, false).Take(6).Select(r => r.Text).ToList();
             var batch = Classifier.Model.Tokenizer.EncodeBatch(texts, null, Classifier.Model.MaxSequenceLength);
             long[][] Rows(long[] flat) => Enumerable.Range(0, batch.BatchSize).Select(i => flat.Skip(i * batch.SequenceLength).Take(batch.SequenceLength).ToArray()).ToArray();
-            var reply = JsonDocument.Parse(NodeReference.Run("onnxruntime", "run.js",
-                JsonSerializer.Serialize(new { model = onnxPath, input_ids = Rows(batch.InputIds), attention_mask = Rows(batch.AttentionMask) }))).RootElement;
-            var onnx = reply.GetProperty("probabilities").EnumerateArray().Select(r => r.EnumerateArray().Select(v => (float)v.GetDouble()).ToArray()).ToList();
+            var reply = OnnxRuntimeReference.Run(onnxPath, Rows(batch.InputIds), Rows(batch.AttentionMask));
+            var onnx = reply.Probabilities;
+            CollectionAssert.AreEqual(Classifier.Labels.ToArray(), JsonSerializer.Deserialize<string[]>(reply.Metadata["labels"]), "labels in the model's metadata");
 
             var engine = Context.Model.CreatePredictionEngine<Review, ReviewPrediction>(Trained);
             var worst = texts.Select((t, i) => engine.Predict(new Review { Text = t }).Score.Zip(onnx[i], (a, b) => Math.Abs(a - b)).Max()).Max();

@@ -11,7 +11,7 @@ using Microsoft.VisualStudio.TestTools.UnitTesting;
 namespace Microsoft.ML.Lorenza.Tests.Onnx;
 
 /// <summary>
-/// Exported models run in the real ONNX Runtime (npm onnxruntime-node) and give the C# forward's logits
+/// Exported models run in the real ONNX Runtime (NuGet Microsoft.ML.OnnxRuntime) and give the C# forward's logits
 /// (max abs difference ≤ 1e-4 in float32) at two batch sizes and two sequence lengths with padding;
 /// Debian's onnx.checker (full_check) accepts the files.
 /// </summary>
@@ -40,14 +40,22 @@ public sealed class OnnxExportTests
             using (torch.no_grad())
             using (var output = model.forward(torch.tensor(ids.SelectMany(r => r).ToArray(), [batch, length]), torch.tensor(mask.SelectMany(r => r).ToArray(), [batch, length])))
                 ours = output.Logits.ToArray<float>();
-            var reply = JsonDocument.Parse(NodeReference.Run("onnxruntime", "run.js", JsonSerializer.Serialize(new { model = onnxPath, input_ids = ids, attention_mask = mask }))).RootElement;
-            var theirs = reply.GetProperty("logits").EnumerateArray().SelectMany(r => r.EnumerateArray().Select(v => v.GetDouble())).ToArray();
+            var reply = OnnxRuntimeReference.Run(onnxPath, ids, mask);
+            var theirs = reply.Logits.SelectMany(r => r).ToArray();
             Assert.AreEqual(ours.Length, theirs.Length);
-            var worst = ours.Select((v, i) => Math.Abs(v - theirs[i])).Max();
+            var worst = ours.Select((v, i) => Math.Abs((double)v - theirs[i])).Max();
             Console.WriteLine($"{Path.GetFileName(onnxPath)} batch {batch}, length {length}: max abs logit difference {worst:E2}");
             Assert.IsTrue(worst <= tolerance, $"batch {batch}, length {length}: max |logit difference| {worst:E2} > {tolerance:E0}");
-            var probabilities = reply.GetProperty("probabilities").EnumerateArray().Select(r => r.EnumerateArray().Sum(v => v.GetDouble())).ToArray();
-            foreach (var sum in probabilities) Assert.AreEqual(1.0, sum, 1e-5, "probabilities sum to 1");
+            foreach (var row in reply.Probabilities) Assert.AreEqual(1.0, row.Sum(v => (double)v), 1e-5, "probabilities sum to 1");
+            // The graph's own softmax of its logits, against a softmax computed here in double.
+            for (var r = 0; r < batch; r++)
+            {
+                var max = reply.Logits[r].Max();
+                var exp = reply.Logits[r].Select(v => Math.Exp(v - max)).ToArray();
+                for (var k = 0; k < exp.Length; k++)
+                    Assert.AreEqual(exp[k] / exp.Sum(), reply.Probabilities[r][k], 1e-6, $"row {r} class {k}: probabilities = softmax(logits)");
+            }
+            CollectionAssert.AreEqual(model.Config.Labels.ToArray(), JsonSerializer.Deserialize<string[]>(reply.Metadata["labels"]), "labels in the model's metadata");
         }
         using var check = PythonReference.RunScript("onnx_check.py", new { model = onnxPath });
         Assert.IsTrue(check.RootElement.GetProperty("ok").GetBoolean(), check.RootElement.ToString());
