@@ -51,11 +51,10 @@ public sealed class PatchLibTorchSharp : Task
             return true;
         }
         var defined = Always ? new HashSet<string>() : new HashSet<string>(ElfFile.Read(File.ReadAllBytes(libstdcxx!)).DefinedVersions);
-        var why = Always ? "LorenzaPatchLibTorchSharp=always" : $"{libstdcxx} lacks";
         var patched = new List<ITaskItem>();
         foreach (var item in Libraries)
         {
-            var path = item.ItemSpec;
+            var path = Path.GetFullPath(item.ItemSpec); // the messages name the file itself, not a path relative to some project
             if (!File.Exists(path)) continue;
             var bytes = File.ReadAllBytes(path);
             var elf = ElfFile.Read(bytes);
@@ -63,7 +62,9 @@ public sealed class PatchLibTorchSharp : Task
             if (Always) missing = missing.Where(n => !elf.VersionUsedByRelocation(n.Index)).ToList();
             if (missing.Count == 0)
             {
-                Log.LogMessage(MessageImportance.Low, $"[lorenza] {libstdcxx} defines every version {path} needs: not patched.");
+                Log.LogMessage(MessageImportance.Low, Always
+                    ? $"[lorenza] {path} has no libstdc++ version requirement that could be marked weak: not patched."
+                    : $"[lorenza] {libstdcxx} defines every version {path} needs: not patched.");
                 continue;
             }
             var used = missing.Where(n => elf.VersionUsedByRelocation(n.Index)).Select(n => n.Version).ToList();
@@ -79,8 +80,9 @@ public sealed class PatchLibTorchSharp : Task
             File.WriteAllBytes(temporary, bytes);
             File.Delete(path);
             File.Move(temporary, path);
-            Log.LogMessage(MessageImportance.High,
-                $"[lorenza] {why} {names}: wrote {path} with that requirement marked weak (no relocation uses its symbols).");
+            Log.LogMessage(MessageImportance.High, Always
+                ? $"[lorenza] LorenzaPatchLibTorchSharp=always: wrote {path} with {names} marked weak (no relocation uses its symbols)."
+                : $"[lorenza] {libstdcxx} lacks {names}: wrote {path} with that requirement marked weak (no relocation uses its symbols).");
             patched.Add(item);
         }
         Patched = patched.ToArray();

@@ -6,7 +6,8 @@ namespace Microsoft.ML.Lorenza.Tests.Support;
 public static class ProcessRunner
 {
     public static (int ExitCode, string Stdout, string Stderr) Run(string file, string arguments, string? stdin, TimeSpan timeout,
-                                                                   string? workingDirectory = null, IReadOnlyDictionary<string, string>? environment = null)
+                                                                   string? workingDirectory = null, IReadOnlyDictionary<string, string>? environment = null,
+                                                                   IEnumerable<string>? removeEnvironment = null)
     {
         var info = new ProcessStartInfo(file, arguments)
         {
@@ -17,6 +18,7 @@ public static class ProcessRunner
         };
         if (workingDirectory is not null) info.WorkingDirectory = workingDirectory;
         if (environment is not null) foreach (var (key, value) in environment) info.Environment[key] = value;
+        if (removeEnvironment is not null) foreach (var key in removeEnvironment) info.Environment.Remove(key); // this process's variables the program must not inherit
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"Cannot start {file}");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
