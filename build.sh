@@ -6,6 +6,9 @@
 #   ./build.sh build      install what is missing and build only
 #   ./build.sh bench ...  run benchmarks (names, `all` or `list`; see test/Microsoft.ML.Lorenza.Benchmarks)
 #   ./build.sh publish    self-contained `lorenza` for linux-x64 (CPU libtorch included) in artifacts/publish
+#   ./build.sh pack       NuGet packages in artifacts/packages: Microsoft.ML.Lorenza, Microsoft.ML.Lorenza.Core and the
+#                         `lorenza` .NET tool (Microsoft.ML.Lorenza.Cli + one package per platform: linux-x64, win-x64,
+#                         osx-arm64; LORENZA_TOOL_RIDS=linux-x64 for fewer). VersionSuffix=preview.1 for a pre-release.
 #
 # The product needs only the .NET SDK: TorchSharp and libtorch come from NuGet. Installing needs root (or
 # sudo) the first time, for the independent references the tests and benchmarks compare against: apt
@@ -124,8 +127,17 @@ case "$VERB" in
     dotnet publish src/Microsoft.ML.Lorenza.Cli -c "$CONFIG" -r linux-x64 --self-contained -o artifacts/publish --nologo -v quiet
     log "self-contained lorenza in artifacts/publish (run artifacts/publish/lorenza)"
     ;;
+  pack)
+    # Only projects with IsPackable=true pack (the three under src/); Microsoft.ML.Lorenza only where Microsoft.ML restores.
+    choose_solution
+    rids=${LORENZA_TOOL_RIDS:-linux-x64;win-x64;osx-arm64}
+    log "dotnet pack $SOLUTION ($CONFIG; tool platforms: $rids)"
+    dotnet pack "$SOLUTION" -c "$CONFIG" --nologo -v quiet -clp:ErrorsOnly "-p:LorenzaToolRuntimeIdentifiers=\"$rids\""
+    log "packages in artifacts/packages:"
+    ls -l artifacts/packages/*.nupkg | awk '{printf "[build]   %12d  %s\n", $5, $NF}'
+    ;;
   *)
-    echo "usage: ./build.sh [run|build|test|bench ...|lorenza ...|publish]" >&2
+    echo "usage: ./build.sh [run|build|test|bench ...|lorenza ...|publish|pack]" >&2
     exit 2
     ;;
 esac
