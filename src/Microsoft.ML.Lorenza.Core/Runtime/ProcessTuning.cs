@@ -3,16 +3,13 @@ using System.Runtime.InteropServices;
 namespace Microsoft.ML.Lorenza.Runtime;
 
 /// <summary>
-/// Two process-level settings that make libtorch training steps several times faster on small Linux
-/// machines (measured by the `process-settings` benchmark), applied from inside the process so that
-/// every host — the CLI, test runners, an ML.NET app — gets them without a launcher script:
-/// <list type="bullet">
-/// <item>OMP_WAIT_POLICY=PASSIVE, set before libtorch (and so libgomp) is loaded: OpenMP threads sleep
-/// between ops instead of spinning against OpenBLAS's threads.</item>
-/// <item>glibc keeps freed multi-MB buffers (mallopt trim and mmap thresholds) instead of returning
-/// them to the OS and page-faulting them back in every step.</item>
-/// </list>
-/// A user's own OMP_WAIT_POLICY or GLIBC_TUNABLES wins; LORENZA_PROCESS_TUNING=0 turns both off.
+/// A process-level setting that makes libtorch training steps faster on small Linux machines (measured by
+/// the `process-settings` benchmark), applied from inside the process so that every host — the CLI, test
+/// runners, an ML.NET app — gets it without a launcher script: glibc keeps freed multi-MB buffers (mallopt
+/// trim and mmap thresholds) instead of returning them to the OS and page-faulting them back in every step.
+/// OpenMP's wait policy is left to libgomp's default (spin briefly, then sleep): with libtorch 2.10 and MKL,
+/// OMP_WAIT_POLICY=PASSIVE (which the previous engine set against OpenBLAS's threads) made the demo's training
+/// 20-35 % slower and helped no larger step. A user's own GLIBC_TUNABLES wins; LORENZA_PROCESS_TUNING=0 turns it off.
 /// </summary>
 internal static partial class ProcessTuning
 {
@@ -31,8 +28,6 @@ internal static partial class ProcessTuning
         var applied = new List<string>();
         try
         {
-            if (Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is { } policy) applied.Add($"OMP_WAIT_POLICY={policy} (yours)");
-            else if (setenv("OMP_WAIT_POLICY", "PASSIVE", 0) == 0) applied.Add("OMP_WAIT_POLICY=PASSIVE");
             if (Environment.GetEnvironmentVariable("GLIBC_TUNABLES")?.Contains("malloc") == true) applied.Add("GLIBC_TUNABLES (yours)");
             else if (mallopt(M_MMAP_THRESHOLD, MmapThresholdMax) == 1 && mallopt(M_TRIM_THRESHOLD, TrimThreshold) == 1)
                 applied.Add("malloc keeps freed buffers (mmap threshold 32 MiB, trim threshold 1 GiB)");
@@ -41,11 +36,9 @@ internal static partial class ProcessTuning
         {
             applied.Add("malloc untouched (not glibc)");
         }
+        if (Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") is { } policy) applied.Add($"OMP_WAIT_POLICY={policy} (yours)");
         Summary = string.Join("; ", applied);
     }
-
-    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int setenv(string name, string value, int overwrite);
 
     [LibraryImport("libc")]
     private static partial int mallopt(int param, int value);
