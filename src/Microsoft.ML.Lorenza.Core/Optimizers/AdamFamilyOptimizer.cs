@@ -256,39 +256,29 @@ public sealed class AdamFamilyOptimizer : IOptimizer
         var captured = 0;
         using var noGrad = torch.no_grad();
         // Numbers reach TorchSharp as explicit Scalars disposed after use (README, "TorchSharp notes").
-        using var decay = (1 - lr * options.WeightDecay).ToScalar();
-        using var beta1 = options.Beta1.ToScalar();
-        using var oneMinusBeta1 = (1 - options.Beta1).ToScalar();
-        using var beta2 = options.Beta2.ToScalar();
-        using var oneMinusBeta2 = (1 - options.Beta2).ToScalar();
-        using var bc2 = bc2Sqrt.ToScalar();
-        using var epsilon = options.Epsilon.ToScalar();
-        using var stepSize = (-lr / bc1).ToScalar();
+        using var scalars = new AdamScalars(1 - lr * options.WeightDecay, options.Beta1, options.Beta2, bc2Sqrt, options.Epsilon, -lr / bc1);
         using var lowRankStepSize = (-lr * options.Scale / bc1).ToScalar();
         foreach (var s in states)
         {
             if (s.Parameter.Tensor.grad is not { } grad) continue;
             using var scope = torch.NewDisposeScope();
             var w = s.Parameter.Tensor;
-            if (options.WeightDecay != 0) w.mul_(decay);
             var r = s.Project(grad);
-            if (s.LowRank)
-            {
-                var fraction = Math.Sqrt(Square(r) / Math.Max(Square(grad), double.Epsilon));
-                s.CapturedFraction = fraction;
-                capturedMin = Math.Min(capturedMin, fraction);
-                capturedSum += fraction;
-                captured++;
-            }
             s.EnsureMoments(r);
-            s.M!.mul_(beta1).add_(r, oneMinusBeta1);
-            s.V!.mul_(beta2).addcmul_(r, r, oneMinusBeta2);
-            var denom = s.V.sqrt().div_(bc2).add_(epsilon);
             if (!s.LowRank)
             {
-                w.addcdiv_(s.M, denom, stepSize); // exactly torch.optim.AdamW's update
+                FullRankStep(w, r, s.M!, s.V!, scalars, options.WeightDecay != 0); // exactly torch.optim.AdamW's update
                 continue;
             }
+            var fraction = Math.Sqrt(Square(r) / Math.Max(Square(grad), double.Epsilon));
+            s.CapturedFraction = fraction;
+            capturedMin = Math.Min(capturedMin, fraction);
+            capturedSum += fraction;
+            captured++;
+            if (options.WeightDecay != 0) w.mul_(scalars.Decay);
+            s.M!.mul_(scalars.Beta1).add_(r, scalars.OneMinusBeta1);
+            s.V!.mul_(scalars.Beta2).addcmul_(r, r, scalars.OneMinusBeta2);
+            var denom = s.V.sqrt().div_(scalars.BiasCorrection2Sqrt).add_(scalars.Epsilon);
             var normalized = s.M / denom;
             var back = s.RightSide ? torch.matmul(normalized, s.Basis!.t()) : torch.matmul(s.Basis!, normalized);
             w.add_(back, lowRankStepSize);
@@ -297,6 +287,53 @@ public sealed class AdamFamilyOptimizer : IOptimizer
         {
             diagnostics["captured_fraction_min"] = capturedMin;
             diagnostics["captured_fraction_mean"] = capturedSum / captured;
+        }
+    }
+
+    /// <summary>
+    /// Elements per slice of <see cref="FullRankStep"/> (1 MB per array). Measured on roberta-base's update, 2 cores:
+    /// whole tensors 0.72-0.91 s, slices of 64 K elements 0.41-0.51 s, 256 K 0.27-0.33 s, 1 M 0.26-0.28 s.
+    /// </summary>
+    internal const long FullRankSlice = 256 * 1024;
+
+    /// <summary>
+    /// torch.optim.AdamW's update of one full-rank parameter (decoupled decay, moments, bias-corrected step), slice
+    /// by slice: the eight element-wise passes then find each slice in cache instead of streaming the whole tensor
+    /// through memory eight times, and the temporary is small enough for malloc to reuse (no page faults per step).
+    /// </summary>
+    private static void FullRankStep(Tensor w, Tensor g, Tensor m, Tensor v, AdamScalars k, bool decay)
+    {
+        using var flat = NewDisposeScope();
+        var (wf, gf, mf, vf) = (w.view(-1), g.contiguous().view(-1), m.view(-1), v.view(-1));
+        var n = wf.size(0);
+        for (long start = 0; start < n; start += FullRankSlice)
+        {
+            using var slice = NewDisposeScope();
+            var length = Math.Min(FullRankSlice, n - start);
+            var (ws, gs, ms, vs) = (wf.narrow(0, start, length), gf.narrow(0, start, length), mf.narrow(0, start, length), vf.narrow(0, start, length));
+            if (decay) ws.mul_(k.Decay);
+            ms.mul_(k.Beta1).add_(gs, k.OneMinusBeta1);
+            vs.mul_(k.Beta2).addcmul_(gs, gs, k.OneMinusBeta2);
+            var denom = vs.sqrt().div_(k.BiasCorrection2Sqrt).add_(k.Epsilon);
+            ws.addcdiv_(ms, denom, k.StepSize);
+        }
+    }
+
+    /// <summary>The numbers of one Adam update as Scalars, created once per step.</summary>
+    private sealed class AdamScalars(double decay, double beta1, double beta2, double biasCorrection2Sqrt, double epsilon, double stepSize) : IDisposable
+    {
+        public Scalar Decay { get; } = decay.ToScalar();
+        public Scalar Beta1 { get; } = beta1.ToScalar();
+        public Scalar OneMinusBeta1 { get; } = (1 - beta1).ToScalar();
+        public Scalar Beta2 { get; } = beta2.ToScalar();
+        public Scalar OneMinusBeta2 { get; } = (1 - beta2).ToScalar();
+        public Scalar BiasCorrection2Sqrt { get; } = biasCorrection2Sqrt.ToScalar();
+        public Scalar Epsilon { get; } = epsilon.ToScalar();
+        public Scalar StepSize { get; } = stepSize.ToScalar();
+
+        public void Dispose()
+        {
+            foreach (var s in new[] { Decay, Beta1, OneMinusBeta1, Beta2, OneMinusBeta2, BiasCorrection2Sqrt, Epsilon, StepSize }) s.Dispose();
         }
     }
 
