@@ -74,6 +74,9 @@ public sealed class PreviousEngineBenchmark : IBenchmark
             Console.WriteLine($"  checking out {commit} into {root}");
             BenchmarkContext.RunProcess("git", $"-C \"{BenchmarkContext.RepoRoot}\" worktree add --detach \"{root}\" {commit}");
         }
+        // The checkout lies inside this repository: without a Directory.Build.targets of its own, MSBuild would import ours.
+        var targets = Path.Combine(root, "Directory.Build.targets");
+        if (!File.Exists(targets)) File.WriteAllText(targets, "<Project><!-- stops MSBuild from importing the enclosing repository's targets --></Project>\n");
         Console.WriteLine("  building the previous engine with its own ./build.sh build (installs libtorch-dev, cmake, g++ if missing)");
         BenchmarkContext.RunProcess("bash", $"\"{Path.Combine(root, "build.sh")}\" build");
         return File.Exists(dll) ? dll : throw new InvalidOperationException($"the previous engine's build did not produce {dll}");
