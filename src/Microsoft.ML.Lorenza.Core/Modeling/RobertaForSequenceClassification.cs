@@ -74,7 +74,6 @@ public sealed class RobertaForSequenceClassification : nn.Module
     public RobertaConfig Config { get; }
 
     // Constants as Scalars that live as long as the process (README, "TorchSharp notes").
-    private static readonly Scalar One = 1.ToScalar();
     private static readonly Scalar MinusFloatMin = (-(double)float.MinValue).ToScalar();
 
     /// <summary>
@@ -149,7 +148,7 @@ public sealed class RobertaForSequenceClassification : nn.Module
         using var scope = torch.NewDisposeScope();
         var embedded = roberta.embeddings.call(inputIds);
         // (1 − mask) · float32.min on padded keys, broadcast over heads and query rows, as HF does.
-        var additiveMask = attentionMask.to(ScalarType.Float32).sub_(One).mul_(MinusFloatMin).view(inputIds.size(0), 1, 1, inputIds.size(1));
+        var additiveMask = attentionMask.to(ScalarType.Float32).sub_(Scalars.One).mul_(MinusFloatMin).view(inputIds.size(0), 1, 1, inputIds.size(1));
         var hidden = embedded;
         foreach (var block in roberta.encoder.layer) hidden = block.call(hidden, additiveMask);
         var logits = classifier.call(hidden);

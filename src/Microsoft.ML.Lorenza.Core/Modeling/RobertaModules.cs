@@ -2,6 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
+using static Microsoft.ML.Lorenza.Runtime.Scalars;
 
 namespace Microsoft.ML.Lorenza.Modeling;
 
@@ -46,7 +47,7 @@ public sealed class RobertaEmbeddings : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var positions = PositionIds(inputIds);
         var tokenTypes = zeros_like(inputIds);
-        var sum = word_embeddings.call(inputIds) + position_embeddings.call(positions) + token_type_embeddings.call(tokenTypes);
+        var sum = word_embeddings.call(inputIds).add_(position_embeddings.call(positions), One).add_(token_type_embeddings.call(tokenTypes), One);
         return F.dropout(LayerNorm.call(sum), config.HiddenDropoutProb, training).MoveToOuterDisposeScope();
     }
 }
@@ -109,7 +110,7 @@ public sealed class RobertaResidualOutput : nn.Module<Tensor, Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var projected = F.dropout(dense.call(hidden), config.HiddenDropoutProb, training);
-        var sum = projected.dtype == residual.dtype ? projected + residual : projected.to(residual.dtype) + residual;
+        var sum = (projected.dtype == residual.dtype ? projected : projected.to(residual.dtype)).add(residual, One);
         return LayerNorm.call(sum).MoveToOuterDisposeScope();
     }
 }
