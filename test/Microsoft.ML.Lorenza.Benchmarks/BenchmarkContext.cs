@@ -38,6 +38,13 @@ public sealed class BenchmarkContext(string name, string[] args)
         return times[repeats / 2];
     }
 
+    /// <summary>The median of measurements (the mean of the middle two for an even count).</summary>
+    public static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+
     /// <summary>Prints rows as an aligned text table (first row = headers).</summary>
     public static void PrintTable(IReadOnlyList<string[]> rows)
     {

@@ -56,7 +56,7 @@ public sealed class PreviousEngineBenchmark : IBenchmark
         foreach (var (measure, (ours, previous, unit, higher)) in measures)
         {
             if (ours.Count == 0 || previous.Count == 0) continue;
-            double o = Median(ours), p = Median(previous);
+            double o = BenchmarkContext.Median(ours), p = BenchmarkContext.Median(previous);
             rows.Add([$"{measure} ({unit})", Format(o), Format(p), $"{o / p:F2}", higher ? "higher" : "lower"]);
             results.Add(new { measure, unit, higher_is_better = higher, ours = o, previous = p, ratio = o / p, rounds_ours = ours, rounds_previous = previous });
         }
@@ -112,11 +112,6 @@ public sealed class PreviousEngineBenchmark : IBenchmark
     private static string? Option(BenchmarkContext context, string name) =>
         context.Args.FirstOrDefault(a => a.StartsWith(name + "=", StringComparison.Ordinal))?[(name.Length + 1)..];
 
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
-    }
 
     private static string Format(double value) => value >= 100 ? value.ToString("F0", CultureInfo.InvariantCulture) : value.ToString("G3", CultureInfo.InvariantCulture);
 }

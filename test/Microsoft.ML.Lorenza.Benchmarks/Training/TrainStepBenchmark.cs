@@ -41,12 +41,12 @@ public sealed class TrainStepBenchmark : IBenchmark
             Console.WriteLine($"  round {round}: matmul {matmul[^1]:F0} GFLOP/s; " + string.Join("; ", shapes.Select(s => $"{s.Name} ours {ours[s.Name][^1] * 1e3:F1} ms, PyTorch {theirs[s.Name][^1] * 1e3:F1} ms")));
         }
 
-        var gflops = Median(matmul);
+        var gflops = BenchmarkContext.Median(matmul);
         var rows = new List<string[]> { new[] { $"AdamW step (batch {Batch}, seq {Seq})", "ours ms", "PyTorch ms", "ours/PyTorch", "GFLOP/step", "ours GFLOP/s", "share of matmul" } };
         var results = new List<object>();
         foreach (var shape in shapes)
         {
-            double o = Median(ours[shape.Name]), p = Median(theirs[shape.Name]);
+            double o = BenchmarkContext.Median(ours[shape.Name]), p = BenchmarkContext.Median(theirs[shape.Name]);
             var flops = TrainingFlops.PerStep(shape.Config, Batch, Seq);
             var rate = flops / o / 1e9;
             rows.Add([shape.Name, $"{o * 1e3:F1}", $"{p * 1e3:F1}", $"{o / p:F2}", $"{flops / 1e9:F1}", $"{rate:F0}", $"{rate / gflops:F2}"]);
@@ -69,9 +69,4 @@ public sealed class TrainStepBenchmark : IBenchmark
         return BenchmarkContext.MedianSeconds(() => optimizer.Step(closure), shape.Repeats, warmup: 2);
     }
 
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
-    }
 }
