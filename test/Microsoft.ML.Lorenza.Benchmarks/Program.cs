@@ -7,7 +7,8 @@ var benchmarks = typeof(IBenchmark).Assembly.GetTypes()
     .OrderBy(b => b.Name)
     .ToList();
 
-var names = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToList();
+// Names come first; from the first option on, everything belongs to the benchmarks (values such as `--seeds 3` too).
+var names = args.TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal)).ToList();
 if (names.Count == 0 || names[0] == "list")
 {
     Console.WriteLine("benchmarks (run: dotnet run -c Release --project test/Microsoft.ML.Lorenza.Benchmarks -- <name>|all [--quick]):");

@@ -1,0 +1,58 @@
+using Microsoft.ML.Lorenza.Optimizers;
+using Microsoft.ML.Lorenza.Training;
+
+namespace Microsoft.ML.Lorenza.Benchmarks.Training.Comparison;
+
+/// <summary>The optimizer families of the comparison; each has its own learning rate (and scale), as in the GaLore paper.</summary>
+public enum MethodFamily { FullRank, LowRankProjected, LowRankAdapter }
+
+/// <summary>One compared configuration: an optimizer with its ρ and ascent direction.</summary>
+public sealed record ComparisonMethod(string Label, string Optimizer, MethodFamily Family, double Rho, AscentDirection Ascent)
+{
+    /// <summary>AdamW first: it is the step-time reference and calibrates the sharpness radius.</summary>
+    public static readonly IReadOnlyList<ComparisonMethod> All =
+    [
+        new("adamw", "adamw", MethodFamily.FullRank, 0, AscentDirection.ZerothOrder),
+        new("sam", "sam", MethodFamily.FullRank, 0.05, AscentDirection.ZerothOrder),
+        new("galore", "galore", MethodFamily.LowRankProjected, 0, AscentDirection.ZerothOrder),
+        new("lora", "lora", MethodFamily.LowRankAdapter, 0, AscentDirection.ZerothOrder),
+        new("lorenza", "lorenza", MethodFamily.LowRankProjected, 0.05, AscentDirection.ZerothOrder),
+        new("lorenza rho=0", "lorenza", MethodFamily.LowRankProjected, 0, AscentDirection.ZerothOrder),
+        new("lorenza momentum", "lorenza", MethodFamily.LowRankProjected, 0.05, AscentDirection.Momentum),
+    ];
+}
+
+/// <summary>
+/// The settings every run of one comparison shares, and the per-family hyper-parameters.
+/// From scratch: the earlier settings (lr 3e-3 for every family, batch 32, length 64).
+/// Pretrained (fine-tuning, after the GaLore paper's RoBERTa-on-GLUE setup: batch 16, rank 8 with scale α = 2
+/// for the projected methods at the full-rank learning rate, LoRA at the LoRA paper's 5e-4 with α/r = 1, ρ = 0.05,
+/// linear decay with 6 % warm-up), with the learning rates raised from their 1e-5–3e-5 to 1e-4 because our runs
+/// are a few dozen steps, not 30 epochs. T = 50 so the subspace is refreshed within the short runs.
+/// </summary>
+public sealed record ComparisonSettings(bool Pretrained, string? PretrainedModelPath, int Epochs, int BatchSize, int MaxSequenceLength)
+{
+    public TrainingOptions For(ComparisonMethod method, ulong seed)
+    {
+        var options = new TrainingOptions
+        {
+            Optimizer = method.Optimizer, Epochs = Epochs, BatchSize = BatchSize, MaxSequenceLength = MaxSequenceLength, Seed = seed,
+            Device = "cpu", LearningRateSchedule = "linear", PretrainedModelPath = PretrainedModelPath,
+            OptimizerOptions = new OptimizerOptions
+            {
+                LearningRate = LearningRate(method.Family), Scale = Scale(method.Family), Rank = 8, RefreshInterval = 50,
+                Rho = method.Rho, AscentDirection = method.Ascent, Seed = seed,
+            },
+        };
+        return options;
+    }
+
+    public double LearningRate(MethodFamily family) => !Pretrained ? 3e-3 : family == MethodFamily.LowRankAdapter ? 5e-4 : 1e-4;
+
+    public double Scale(MethodFamily family) => Pretrained && family == MethodFamily.LowRankProjected ? 2.0 : 1.0;
+
+    public string Describe() => Pretrained
+        ? $"fine-tuning {PretrainedModelPath}: batch {BatchSize}, {Epochs} epoch(s), length ≤ {MaxSequenceLength}, linear schedule with 6 % warm-up; "
+          + $"lr 1e-4 for AdamW/SAM and for GaLore/LORENZA (rank 8, α = 2, T = 50), 5e-4 for LoRA (rank 8, α/r = 1); ρ = 0.05"
+        : $"tiny RoBERTa from scratch: batch {BatchSize}, {Epochs} epoch(s), length ≤ {MaxSequenceLength}, lr 3e-3 linear, rank 8, T = 50";
+}
