@@ -98,6 +98,37 @@ public sealed class OnnxExportTests
     }
 
     [TestMethod]
+    public void BertExportsWithTokenTypesAndRunsInOnnxRuntime()
+    {
+        var dir = Directory.CreateTempSubdirectory("lorenza-onnx-bert-").FullName;
+        try
+        {
+            var folder = Path.Combine(dir, "tiny-bert");
+            BertFixture.WriteTiny(folder, labels: 3);
+            using var classifier = TextClassifier.Load(folder);
+            var path = Path.Combine(dir, "export", "bert.onnx");
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            ClassifierOnnxExporter.ExportFolder(classifier.Model, path, classifier.Tokenizer);
+            foreach (var file in new[] { "labels.json", "vocab.txt", "tokenizer_config.json" })
+                Assert.IsTrue(File.Exists(Path.Combine(dir, "export", file)), $"{file} beside the model");
+            CollectionAssert.AreEqual(new[] { "input_ids", "attention_mask", "token_type_ids" }, ClassifierOnnxExporter.InputNames(classifier.Model).ToArray());
+            var tiny = CheckAgainstOnnxRuntime(classifier.Model, path, 1e-4);
+
+            // The reference BERT's larger random weights (needs Debian's PyTorch to write it).
+            var (reference, _) = ModelFolder.Load(BertFixture.Reference);
+            using var _ = reference;
+            var referencePath = Path.Combine(dir, "reference.onnx");
+            ClassifierOnnxExporter.Export(reference, referencePath);
+            var larger = CheckAgainstOnnxRuntime(reference, referencePath, 1e-4);
+            Console.WriteLine($"BERT ONNX vs engine, max abs logit difference: tiny {tiny:E2}, reference fixture {larger:E2}");
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [TestMethod]
     public void FreshlyTrainedModelExportsWithTokenizerAndLabels()
     {
         var examples = Enumerable.Range(0, 64).Select(i => new TextExample(i % 2 == 0 ? $"good great fine {i}" : $"bad awful poor {i}", null, i % 2 == 0 ? "pos" : "neg"));
