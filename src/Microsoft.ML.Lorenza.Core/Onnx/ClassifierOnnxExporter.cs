@@ -172,7 +172,7 @@ public static class ClassifierOnnxExporter
             ProducerName = "Microsoft.ML.Lorenza",
             ProducerVersion = typeof(ClassifierOnnxExporter).Assembly.GetName().Version?.ToString() ?? "",
             Graph = graph,
-            DocString = $"{(bert ? "BERT" : "RoBERTa")} sequence classifier exported by Microsoft.ML.Lorenza. Inputs: {string.Join(", ", InputNames(model))} (int64, [batch, sequence]); outputs: logits and probabilities ([batch, labels]).",
+            DocString = $"{(bert ? "BERT" : "RoBERTa")} sequence classifier exported by Microsoft.ML.Lorenza. Inputs: {string.Join(", ", InputNames(model).SkipLast(1))} and {InputNames(model)[^1]} (int64, [batch, sequence]); outputs: logits and probabilities ([batch, labels]).",
         };
         modelProto.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = options.Opset });
         modelProto.MetadataProps.Add(new StringStringEntryProto { Key = "labels", Value = JsonSerializer.Serialize(config.Labels) });
