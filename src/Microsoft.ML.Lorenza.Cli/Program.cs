@@ -8,7 +8,7 @@ public static class Program
 {
     public static int Main(string[] args)
     {
-        var root = new RootCommand("Fine-tune RoBERTa text classifiers with the LORENZA optimizer (libtorch, CPU or CUDA).");
+        var root = new RootCommand("Fine-tune RoBERTa and BERT text classifiers with the LORENZA optimizer (libtorch, CPU or CUDA).");
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(EvaluateCommand.Create());
         root.Subcommands.Add(PredictCommand.Create());

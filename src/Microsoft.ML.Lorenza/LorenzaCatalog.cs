@@ -10,7 +10,7 @@ namespace Microsoft.ML;
 public static class LorenzaCatalog
 {
     /// <summary>
-    /// Fine-tunes a RoBERTa text classifier with the LORENZA optimizer. The first seven parameters match
+    /// Fine-tunes a RoBERTa (or, from a pretrained BERT folder, a BERT) text classifier with the LORENZA optimizer. The first seven parameters match
     /// ML.NET's <c>TextClassification</c> trainer (names, order and defaults), so switching is one word.
     /// </summary>
     /// <param name="catalog">The multiclass trainers catalog.</param>
@@ -56,7 +56,7 @@ public static class LorenzaCatalog
         });
     }
 
-    /// <summary>Fine-tunes a RoBERTa text classifier with every option of <see cref="LorenzaTrainer.Options"/>.</summary>
+    /// <summary>Fine-tunes a RoBERTa or BERT text classifier with every option of <see cref="LorenzaTrainer.Options"/>.</summary>
     public static LorenzaTrainer Lorenza(this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog, LorenzaTrainer.Options options)
     {
         ArgumentNullException.ThrowIfNull(catalog);

@@ -74,7 +74,10 @@ public sealed partial class LorenzaTrainer
         public double Scale = Spec.Scale;
         public double WeightDecay = Spec.WeightDecay;
 
-        /// <summary>A Hugging Face RoBERTa folder to fine-tune (config.json, weights, vocab.json, merges.txt).</summary>
+        /// <summary>
+        /// A Hugging Face folder to fine-tune: RoBERTa (config.json, weights, vocab.json, merges.txt) or BERT (config.json with
+        /// model_type "bert", weights, vocab.txt); config.json's model_type decides.
+        /// </summary>
         public string? PretrainedModelPath;
         /// <summary>Model size when training from scratch (ignored with <see cref="PretrainedModelPath"/>).</summary>
         public LorenzaArchitecture Architecture = LorenzaArchitecture.Tiny;

@@ -5,7 +5,7 @@ using Microsoft.ML.Lorenza.Training;
 namespace Microsoft.ML.Lorenza;
 
 /// <summary>
-/// Fine-tunes a RoBERTa text classifier with LORENZA (or another optimizer of <see cref="LorenzaOptimizer"/>).
+/// Fine-tunes a RoBERTa or BERT text classifier with LORENZA (or another optimizer of <see cref="LorenzaOptimizer"/>).
 /// Input: a key-typed label (<c>MapValueToKey</c>) and one or two text columns. Output: see <see cref="LorenzaTransformer"/>.
 /// Create it with <c>mlContext.MulticlassClassification.Trainers.Lorenza(...)</c>.
 /// </summary>

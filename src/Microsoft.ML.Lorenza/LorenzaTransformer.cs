@@ -8,7 +8,7 @@ using Microsoft.ML.Lorenza.Training;
 namespace Microsoft.ML.Lorenza;
 
 /// <summary>
-/// A fine-tuned RoBERTa classifier as an ML.NET transformer: adds <c>Score</c> (class probabilities in key
+/// A fine-tuned RoBERTa or BERT classifier as an ML.NET transformer: adds <c>Score</c> (class probabilities in key
 /// order) and <c>PredictedLabel</c> (the label's key type) to any data with the text column(s). Lazy and
 /// row-to-row, so <c>Transform</c>, <c>CreatePredictionEngine</c> and <c>Evaluate</c> all work.
 /// <para>
@@ -36,7 +36,7 @@ public sealed class LorenzaTransformer : ITransformer, IDisposable
         TrainingReport = report;
     }
 
-    /// <summary>The engine's classifier (RoBERTa model, tokenizer, labels): use it directly for batched prediction.</summary>
+    /// <summary>The engine's classifier (RoBERTa or BERT model, tokenizer, labels): use it directly for batched prediction.</summary>
     public TextClassifier Model { get; }
     /// <summary>The column names this transformer reads and writes.</summary>
     public ColumnNames Columns { get; }
@@ -170,20 +170,23 @@ public sealed class LorenzaTransformer : ITransformer, IDisposable
     }
 
     /// <summary>
-    /// Writes the model as ONNX (opset 17): inputs input_ids and attention_mask (int64, batch × sequence),
-    /// outputs logits and probabilities in key order; class names in the model's metadata.
+    /// Writes the model as ONNX (opset 17): inputs input_ids and attention_mask (int64, batch × sequence), and
+    /// token_type_ids for a BERT model; outputs logits and probabilities in key order; class names in the model's metadata.
     /// </summary>
     public void ExportToOnnx(Stream stream, bool float16Weights = false)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        RobertaOnnxExporter.Export(Model.Model, stream, new OnnxExportOptions { Float16Weights = float16Weights });
+        ClassifierOnnxExporter.Export(Model.Model, stream, new OnnxExportOptions { Float16Weights = float16Weights });
     }
 
-    /// <summary>Writes <paramref name="onnxPath"/> plus what a consumer needs beside it: labels.json, vocab.json, merges.txt.</summary>
+    /// <summary>
+    /// Writes <paramref name="onnxPath"/> plus what a consumer needs beside it: labels.json and the tokenizer's files
+    /// (vocab.json and merges.txt for RoBERTa; vocab.txt and tokenizer_config.json for BERT).
+    /// </summary>
     public void ExportToOnnx(string onnxPath, bool float16Weights = false)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        RobertaOnnxExporter.ExportFolder(Model.Model, onnxPath, Model.Tokenizer, new OnnxExportOptions { Float16Weights = float16Weights });
+        ClassifierOnnxExporter.ExportFolder(Model.Model, onnxPath, Model.Tokenizer, new OnnxExportOptions { Float16Weights = float16Weights });
     }
 
     public void Dispose()

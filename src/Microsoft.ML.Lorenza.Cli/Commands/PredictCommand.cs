@@ -12,10 +12,12 @@ internal static class PredictCommand
         var input = new Argument<string?>("input") { Description = "a text file, one text per line (omit or '-' for stdin)", Arity = ArgumentArity.ZeroOrOne };
         var model = new Option<string>("--model", "-m") { Description = "model folder written by `lorenza train`", Required = true };
         var device = new Option<string>("--device") { Description = "auto | cpu | cuda | cuda:N", DefaultValueFactory = _ => "auto" };
+        var pairs = new Option<bool>("--pairs") { Description = "each line is a sentence pair: first text, a tab, second text (models trained with --text2-col)" };
         var command = new Command("predict", "Print the predicted label and the probability of every class, one line per input text (tab-separated).");
         command.Arguments.Add(input);
         command.Options.Add(model);
         command.Options.Add(device);
+        command.Options.Add(pairs);
         command.SetAction(r => CommandErrors.Run(() =>
         {
             using var classifier = TextClassifier.Load(r.GetValue(model)!, Runtime.Devices.Resolve(r.GetValue(device)!));
@@ -23,7 +25,8 @@ internal static class PredictCommand
             var texts = (path is null or "-" ? ReadAll(Console.In) : File.Exists(path) ? File.ReadAllLines(path) : throw new FileNotFoundException($"Input file not found: {path}", path))
                 .Where(t => !string.IsNullOrWhiteSpace(t)).ToList();
             Console.WriteLine("label\t" + string.Join("\t", classifier.Labels.Select(l => $"p({l})")) + "\ttext");
-            var probabilities = classifier.PredictProbabilities(texts);
+            var split = r.GetValue(pairs) ? texts.Select(SplitPair).ToList() : texts.Select(t => (First: t, Second: (string?)null)).ToList();
+            var probabilities = classifier.PredictProbabilities(split.Select(p => p.First).ToList(), r.GetValue(pairs) ? split.Select(p => p.Second).ToList() : null);
             for (var i = 0; i < texts.Count; i++)
             {
                 var p = probabilities[i];
@@ -33,6 +36,13 @@ internal static class PredictCommand
             return 0;
         }));
         return command;
+    }
+
+    private static (string First, string? Second) SplitPair(string line)
+    {
+        var tab = line.IndexOf('\t');
+        if (tab < 0) throw new ArgumentException($"--pairs: the line '{line}' has no tab between its two texts.");
+        return (line[..tab], line[(tab + 1)..]);
     }
 
     private static IEnumerable<string> ReadAll(TextReader reader)

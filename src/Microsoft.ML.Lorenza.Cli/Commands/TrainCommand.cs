@@ -20,7 +20,7 @@ internal static class TrainCommand
         var checkpointEvery = new Option<int?>("--checkpoint-every") { Description = "write <output>/checkpoint.safetensors every N steps (atomic)" };
         var resume = new Option<bool>("--resume") { Description = "continue from <output>/checkpoint.safetensors (same command and data): ends bit-identical to an uninterrupted run" };
         var shared = new TrainingCommandLine();
-        var command = new Command("train", "Fine-tune a RoBERTa text classifier with LORENZA (or another optimizer) and save it.");
+        var command = new Command("train", "Fine-tune a RoBERTa or BERT text classifier with LORENZA (or another optimizer) and save it.");
         command.Arguments.Add(dataset);
         foreach (var option in new Option[] { validation, output, checkpointEvery, resume, TextColumn, Text2Column, LabelColumn, HasHeader, Separator }) command.Options.Add(option);
         shared.AddTo(command);

@@ -28,7 +28,7 @@ internal sealed class TrainingCommandLine(double learningRate = 1e-3, int epochs
     public Option<int> BatchSize { get; } = new("--batch-size") { DefaultValueFactory = _ => 32 };
     public Option<int> MaxLength { get; } = new("--max-length") { Description = "maximum tokens per example (longer ones are truncated)", DefaultValueFactory = _ => 128 };
     public Option<int?> MaxSteps { get; } = new("--max-steps") { Description = "stop after this many optimizer steps" };
-    public Option<string?> Model { get; } = new("--model") { Description = "a Hugging Face RoBERTa folder to fine-tune (config.json, weights, vocab.json, merges.txt)" };
+    public Option<string?> Model { get; } = new("--model") { Description = "a Hugging Face RoBERTa or BERT folder to fine-tune (config.json, weights, and vocab.json + merges.txt for RoBERTa or vocab.txt for BERT; config.json's model_type decides)" };
     public Option<string> Preset { get; } = new("--preset") { Description = "random-init architecture when no --model: tiny | small | base", DefaultValueFactory = _ => "tiny" };
     public Option<ulong> Seed { get; } = new("--seed") { DefaultValueFactory = _ => 0UL };
     public Option<string> Device { get; } = new("--device") { Description = "auto | cpu | cuda | cuda:N", DefaultValueFactory = _ => "auto" };

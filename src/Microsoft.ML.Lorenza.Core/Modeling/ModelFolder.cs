@@ -1,6 +1,7 @@
 using System.Text;
 using System.Collections;
 using Microsoft.ML.Lorenza.Runtime;
+using Microsoft.ML.Lorenza.Text;
 using TorchSharp;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
@@ -11,8 +12,9 @@ namespace Microsoft.ML.Lorenza.Modeling;
 public sealed record LoadReport(string WeightsFile, IReadOnlyList<string> Ignored, IReadOnlyList<string> FreshlyInitialized);
 
 /// <summary>
-/// Hugging Face model folders: config.json plus model.safetensors (preferred) or pytorch_model.bin.
-/// Loading validates every name and shape and reports all problems in one exception.
+/// Hugging Face model folders: config.json plus model.safetensors (preferred) or pytorch_model.bin, for every
+/// architecture config.json's model_type names (roberta, also when absent; bert). Loading validates every name
+/// and shape and reports all problems in one exception.
 /// </summary>
 public static class ModelFolder
 {
@@ -20,22 +22,18 @@ public static class ModelFolder
     public const string SafeTensorsFile = "model.safetensors";
     public const string PyTorchFile = "pytorch_model.bin";
 
-    // Keys HF checkpoints carry that this classifier does not use.
-    private static readonly string[] IgnorablePrefixes = ["roberta.pooler.", "lm_head.", "roberta.embeddings.position_ids", "roberta.embeddings.token_type_ids"];
-
     /// <summary>
-    /// Loads a folder. When the checkpoint has no classifier head (a pretrained encoder such as
-    /// roberta-base), the head is initialized from
-    /// <paramref name="seed"/> and reported as freshly initialized.
+    /// Loads a folder. When the checkpoint has no classifier head (a pretrained encoder such as roberta-base or a
+    /// bare BertModel), the head is initialized from <paramref name="seed"/> and reported as freshly initialized.
     /// </summary>
-    public static (RobertaForSequenceClassification Model, LoadReport Report) Load(string folder, IReadOnlyList<string>? labels = null, ulong seed = 0)
+    public static (SequenceClassifier Model, LoadReport Report) Load(string folder, IReadOnlyList<string>? labels = null, ulong seed = 0)
     {
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Model folder not found: {folder}");
-        var config = RobertaConfig.Load(Path.Combine(folder, ConfigFile));
+        var config = TransformerConfig.Load(Path.Combine(folder, ConfigFile));
         // New labels: a head saved for another class count cannot be reused; it is initialized afresh and reported.
         var newHead = labels is not null && labels.Count != config.Labels.Count;
         if (labels is not null) config.Labels = [.. labels];
-        var model = RobertaForSequenceClassification.Create(config, seed);
+        var model = SequenceClassifier.Create(config, seed);
         try
         {
             var report = LoadWeights(model, folder, reinitializeMismatchedHead: newHead);
@@ -48,8 +46,35 @@ public static class ModelFolder
         }
     }
 
+    /// <summary>
+    /// The tokenizer of a model folder, chosen by config.json's model_type: "roberta" (or absent) → byte-level BPE from
+    /// vocab.json + merges.txt; "bert" → WordPiece from vocab.txt (+ tokenizer_config.json).
+    /// </summary>
+    public static ITextTokenizer LoadTokenizer(string folder)
+    {
+        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Model folder not found: {folder}");
+        var configPath = Path.Combine(folder, ConfigFile);
+        var modelType = TransformerConfig.ModelTypeOf(configPath);
+        if (modelType is not (RobertaConfig.Type or BertConfig.Type))
+            throw new InvalidDataException($"{configPath} describes a '{modelType}' model; supported model types: roberta, bert.");
+        if (modelType == BertConfig.Type)
+        {
+            if (!BertWordPieceTokenizer.IsIn(folder))
+                throw new FileNotFoundException($"{folder}: config.json says model_type 'bert', but the folder has no {BertWordPieceTokenizer.VocabFile}; copy the model's WordPiece vocabulary (vocab.txt) into it.", Path.Combine(folder, BertWordPieceTokenizer.VocabFile));
+            return BertWordPieceTokenizer.FromFolder(folder);
+        }
+        if (!RobertaTokenizer.IsIn(folder))
+        {
+            var hint = BertWordPieceTokenizer.IsIn(folder)
+                ? "; it has a vocab.txt: if this is a BERT model, set \"model_type\": \"bert\" in config.json"
+                : "; copy the model's tokenizer files into it";
+            throw new FileNotFoundException($"{folder}: a RoBERTa model folder needs {RobertaTokenizer.VocabFile} and {RobertaTokenizer.MergesFile} (config.json model_type 'roberta'){hint}.", Path.Combine(folder, RobertaTokenizer.VocabFile));
+        }
+        return RobertaTokenizer.FromFolder(folder);
+    }
+
     /// <summary>Copies the folder's weights into <paramref name="model"/>, validating names and shapes.</summary>
-    public static LoadReport LoadWeights(RobertaForSequenceClassification model, string folder, bool reinitializeMismatchedHead = false)
+    public static LoadReport LoadWeights(SequenceClassifier model, string folder, bool reinitializeMismatchedHead = false)
     {
         var safetensors = Path.Combine(folder, SafeTensorsFile);
         var bin = Path.Combine(folder, PyTorchFile);
@@ -71,26 +96,26 @@ public static class ModelFolder
     /// reinitializeMismatchedHead, head tensors ("classifier.…") whose shape differs from the model's are skipped
     /// and reported as freshly initialized instead (fine-tuning a classifier for another set of labels).
     /// </summary>
-    public static LoadReport LoadStateDict(RobertaForSequenceClassification model, IReadOnlyDictionary<string, Tensor> tensors, string source,
+    public static LoadReport LoadStateDict(SequenceClassifier model, IReadOnlyDictionary<string, Tensor> tensors, string source,
         bool reinitializeMismatchedHead = false)
     {
-        // A bare RobertaModel checkpoint names "embeddings.…"; the classifier's encoder is "roberta.…".
-        var named = tensors.Keys.Any(k => k.StartsWith("roberta.", StringComparison.Ordinal))
-            ? tensors.ToDictionary(kv => kv.Key, kv => kv.Value)
-            : tensors.ToDictionary(kv => kv.Key.StartsWith("classifier.", StringComparison.Ordinal) ? kv.Key : "roberta." + kv.Key, kv => kv.Value);
+        // A bare encoder checkpoint (RobertaModel, BertModel) names "embeddings.…"; the classifier's encoder is "roberta.…"/"bert.…".
+        var prefix = model.BaseModelPrefix + ".";
+        var bare = !tensors.Keys.Any(k => k.StartsWith(prefix, StringComparison.Ordinal));
+        var named = tensors.ToDictionary(kv => ModernName(bare && !kv.Key.StartsWith("classifier.", StringComparison.Ordinal) ? prefix + kv.Key : kv.Key), kv => kv.Value);
 
         var parameters = model.state_dict();
+        bool InHead(string key) => model.HeadPrefixes.Any(p => key.StartsWith(p, StringComparison.Ordinal));
         if (reinitializeMismatchedHead)
             foreach (var key in named.Keys.Where(k => k.StartsWith("classifier.", StringComparison.Ordinal)
                          && parameters.TryGetValue(k, out var p) && !named[k].shape.SequenceEqual(p.shape)).ToList())
                 named.Remove(key);
-        var ignored = named.Keys.Where(k => !parameters.ContainsKey(k) && IgnorablePrefixes.Any(p => k.StartsWith(p, StringComparison.Ordinal))).ToList();
+        var ignored = named.Keys.Where(k => !parameters.ContainsKey(k) && model.IgnorableCheckpointPrefixes.Any(p => k.StartsWith(p, StringComparison.Ordinal))).ToList();
         var unexpected = named.Keys.Where(k => !parameters.ContainsKey(k) && !ignored.Contains(k)).ToList();
         var missing = parameters.Keys.Where(k => !named.ContainsKey(k)).ToList();
-        var headOnlyMissing = missing.Count > 0 && missing.All(k => k.StartsWith("classifier.", StringComparison.Ordinal));
+        var headOnlyMissing = missing.Count > 0 && missing.All(InHead);
         var misShaped = parameters.Where(p => named.TryGetValue(p.Key, out var t) && !t.shape.SequenceEqual(p.Value.shape))
             .Select(p => $"{p.Key}: checkpoint {Shapes.Format(named[p.Key].shape)}, model {Shapes.Format(p.Value.shape)}").ToList();
-
         if (unexpected.Count > 0 || misShaped.Count > 0 || (missing.Count > 0 && !headOnlyMissing))
         {
             var message = new StringBuilder($"{source} does not match the model described by its config.json:");
@@ -112,6 +137,13 @@ public static class ModelFolder
         return new LoadReport(source, ignored, headOnlyMissing ? missing : []);
     }
 
+    // Early BERT checkpoints (TensorFlow conversions, e.g. bert-base-uncased's pytorch_model.bin) name LayerNorm's
+    // parameters gamma and beta; transformers renames them on load, and so do we.
+    private static string ModernName(string key) =>
+        key.Contains("LayerNorm.", StringComparison.Ordinal) && key.EndsWith(".gamma", StringComparison.Ordinal) ? key[..^".gamma".Length] + ".weight"
+        : key.Contains("LayerNorm.", StringComparison.Ordinal) && key.EndsWith(".beta", StringComparison.Ordinal) ? key[..^".beta".Length] + ".bias"
+        : key;
+
     /// <summary>A state dict written by PyTorch's torch.save (e.g. Hugging Face's pytorch_model.bin), through TorchSharp.PyBridge.</summary>
     public static Dictionary<string, Tensor> LoadPickledStateDict(string path)
     {
@@ -132,7 +164,7 @@ public static class ModelFolder
     }
 
     /// <summary>Writes config.json and model.safetensors (HF names and keys): loadable here and by transformers.</summary>
-    public static void Save(RobertaForSequenceClassification model, string folder)
+    public static void Save(SequenceClassifier model, string folder)
     {
         Directory.CreateDirectory(folder);
         model.Config.Save(Path.Combine(folder, ConfigFile));

@@ -12,7 +12,7 @@ namespace Microsoft.ML.Lorenza.Text;
 /// Sentences become <c>&lt;s&gt; A &lt;/s&gt;</c>, pairs <c>&lt;s&gt; A &lt;/s&gt;&lt;/s&gt; B &lt;/s&gt;</c>.
 /// Thread-safe; a bounded cache remembers the BPE of frequent words.
 /// </summary>
-public sealed class RobertaTokenizer
+public sealed class RobertaTokenizer : ITextTokenizer
 {
     public const string VocabFile = "vocab.json";
     public const string MergesFile = "merges.txt";
@@ -64,6 +64,13 @@ public sealed class RobertaTokenizer
 
     /// <summary>One more than the largest id (the embedding table's row count must be at least this).</summary>
     public int VocabSize => idToToken.Length;
+
+    public string Kind => "bpe";
+
+    public IReadOnlyList<string> FileNames { get; } = [VocabFile, MergesFile];
+
+    /// <summary>True when <paramref name="folder"/> holds this tokenizer's files (vocab.json and merges.txt).</summary>
+    public static bool IsIn(string folder) => File.Exists(Path.Combine(folder, VocabFile)) && File.Exists(Path.Combine(folder, MergesFile));
 
     // ---- loading and saving ----
 
@@ -181,7 +188,14 @@ public sealed class RobertaTokenizer
             throw new ArgumentOutOfRangeException(nameof(max), max, $"A maximum length of {max} cannot hold the {specials} special tokens and any text; use at least {specials + 1}.");
     }
 
-    /// <summary>Encodes many texts (or pairs) and pads them into one batch (right padding, attention mask).</summary>
+    /// <summary>RoBERTa has no token types: every type id is 0.</summary>
+    public EncodedText EncodeSequence(string text, string? pair, int? maxLength)
+    {
+        var ids = pair is null ? Encode(text, maxLength) : EncodePair(text, pair, maxLength);
+        return new EncodedText(ids, new int[ids.Length]);
+    }
+
+    /// <summary>Encodes many texts (or pairs) and pads them into one batch (right padding, attention mask, token types 0).</summary>
     public EncodedBatch EncodeBatch(IReadOnlyList<string> texts, IReadOnlyList<string?>? pairs, int maxLength)
     {
         if (pairs is not null && pairs.Count != texts.Count)

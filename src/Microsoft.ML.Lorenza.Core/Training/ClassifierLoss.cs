@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 
 namespace Microsoft.ML.Lorenza.Training;
 
-/// <summary>The optimizers' loss closure for one batch of a RoBERTa classifier.</summary>
+/// <summary>The optimizers' loss closure for one batch of a classifier (RoBERTa or BERT).</summary>
 public static class ClassifierLoss
 {
     /// <summary>
@@ -16,7 +16,11 @@ public static class ClassifierLoss
     /// train mode over <paramref name="microBatches"/> slices of the batch, each loss weighted by its share, so
     /// the accumulated gradient is the whole batch's.
     /// </summary>
-    public static LossClosure Closure(RobertaForSequenceClassification model, Tensor ids, Tensor mask, Tensor labels, int microBatches = 1) => mode =>
+    public static LossClosure Closure(SequenceClassifier model, Tensor ids, Tensor mask, Tensor labels, int microBatches = 1) =>
+        Closure(model, ids, mask, null, labels, microBatches);
+
+    /// <summary>The same, with token_type_ids [batch, sequence] (BERT sentence pairs; null: all 0).</summary>
+    public static LossClosure Closure(SequenceClassifier model, Tensor ids, Tensor mask, Tensor? tokenTypes, Tensor labels, int microBatches = 1) => mode =>
     {
         if (mode == LossMode.Eval)
         {
@@ -26,7 +30,7 @@ public static class ClassifierLoss
             try
             {
                 using var noGrad = torch.no_grad();
-                using var evalOutput = model.forward(ids, mask, labels);
+                using var evalOutput = model.forward(ids, mask, tokenTypes, labels);
                 return evalOutput.Loss!.item<float>();
             }
             finally
@@ -37,7 +41,7 @@ public static class ClassifierLoss
         model.train();
         if (microBatches == 1)
         {
-            using var output = model.forward(ids, mask, labels);
+            using var output = model.forward(ids, mask, tokenTypes, labels);
             output.Loss!.backward();
             return output.Loss.item<float>();
         }
@@ -48,7 +52,7 @@ public static class ClassifierLoss
         {
             using var micro = torch.NewDisposeScope();
             var count = Math.Min(size, rows - first);
-            using var output = model.forward(ids.narrow(0, first, count), mask.narrow(0, first, count), labels.narrow(0, first, count));
+            using var output = model.forward(ids.narrow(0, first, count), mask.narrow(0, first, count), tokenTypes?.narrow(0, first, count), labels.narrow(0, first, count));
             using var share = ((double)count / rows).ToScalar(); // explicit Scalar: README, "TorchSharp notes"
             var weighted = output.Loss!.mul(share);
             weighted.backward();

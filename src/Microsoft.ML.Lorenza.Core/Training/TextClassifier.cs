@@ -9,15 +9,16 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Lorenza.Training;
 
 /// <summary>
-/// A trained classifier: RoBERTa model, its tokenizer and label names. Saved as a folder that Hugging
-/// Face can load too (config.json with id2label, model.safetensors, vocab.json, merges.txt) plus
-/// lorenza.json (labels, training options, metrics).
+/// A trained classifier: a RoBERTa or BERT model, its tokenizer and label names. Saved as a folder that Hugging
+/// Face can load too (config.json with id2label and model_type, model.safetensors, the tokenizer's files: vocab.json
+/// and merges.txt for RoBERTa, vocab.txt and tokenizer_config.json for BERT) plus lorenza.json (labels, training
+/// options, metrics).
 /// </summary>
 public sealed class TextClassifier : IDisposable
 {
     public const string MetadataFile = "lorenza.json";
 
-    public TextClassifier(RobertaForSequenceClassification model, RobertaTokenizer tokenizer, int maxSequenceLength, Device device)
+    public TextClassifier(SequenceClassifier model, ITextTokenizer tokenizer, int maxSequenceLength, Device device)
     {
         Model = model;
         Tokenizer = tokenizer;
@@ -25,8 +26,8 @@ public sealed class TextClassifier : IDisposable
         Device = device;
     }
 
-    public RobertaForSequenceClassification Model { get; }
-    public RobertaTokenizer Tokenizer { get; }
+    public SequenceClassifier Model { get; }
+    public ITextTokenizer Tokenizer { get; }
     public int MaxSequenceLength { get; }
     public Device Device { get; }
     public IReadOnlyList<string> Labels => Model.Config.Labels;
@@ -45,8 +46,8 @@ public sealed class TextClassifier : IDisposable
             var count = Math.Min(batchSize, texts.Count - start);
             using var scope = torch.NewDisposeScope();
             var batch = Tokenizer.EncodeBatch(texts.Skip(start).Take(count).ToList(), pairs?.Skip(start).Take(count).ToList(), MaxSequenceLength);
-            var (ids, mask) = ToTensors(batch, Device);
-            using var output = Model.forward(ids, mask);
+            var (ids, mask, types) = ToTensors(batch, Device);
+            using var output = Model.forward(ids, mask, types);
             var probabilities = output.Logits.softmax(-1).ToArray<float>();
             var k = Labels.Count;
             for (var i = 0; i < count; i++) results[start + i] = probabilities.AsSpan(i * k, k).ToArray();
@@ -61,11 +62,14 @@ public sealed class TextClassifier : IDisposable
         return (Labels[Array.IndexOf(p, p.Max())], p);
     }
 
-    internal static (Tensor Ids, Tensor Mask) ToTensors(EncodedBatch batch, Device device)
+    /// <summary>input_ids, attention_mask and token_type_ids as int64 [batch, sequence] tensors on <paramref name="device"/>.</summary>
+    internal static (Tensor Ids, Tensor Mask, Tensor TokenTypes) ToTensors(EncodedBatch batch, Device device)
     {
-        var ids = torch.tensor(batch.InputIds, [batch.BatchSize, batch.SequenceLength], device: device);
-        var mask = torch.tensor(batch.AttentionMask, [batch.BatchSize, batch.SequenceLength], device: device);
-        return (ids, mask);
+        long[] shape = [batch.BatchSize, batch.SequenceLength];
+        var ids = torch.tensor(batch.InputIds, shape, device: device);
+        var mask = torch.tensor(batch.AttentionMask, shape, device: device);
+        var types = torch.tensor(batch.TokenTypeIds, shape, device: device);
+        return (ids, mask, types);
     }
 
     public void Save(string folder)
@@ -80,11 +84,14 @@ public sealed class TextClassifier : IDisposable
         AtomicFile.WriteAllText(Path.Combine(folder, MetadataFile), metadata.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
-    /// <summary>Loads a folder written by <see cref="Save"/> (or any HF RoBERTa classifier folder with tokenizer files).</summary>
+    /// <summary>
+    /// Loads a folder written by <see cref="Save"/>, or any Hugging Face RoBERTa or BERT classifier folder with its
+    /// tokenizer files (config.json's model_type decides; see <see cref="ModelFolder.LoadTokenizer"/>).
+    /// </summary>
     public static TextClassifier Load(string folder, Device? device = null)
     {
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Model folder not found: {folder}");
-        var tokenizer = RobertaTokenizer.FromFolder(folder);
+        var tokenizer = ModelFolder.LoadTokenizer(folder);
         var (model, _) = ModelFolder.Load(folder);
         var target = device ?? CPU;
         model.to(target);

@@ -11,8 +11,8 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Lorenza.Training;
 
 /// <summary>
-/// Fine-tunes (or trains from scratch) a RoBERTa classifier on labelled texts with any of the
-/// optimizers. Deterministic on CPU for a fixed seed: the data order, dropout, initialization and the
+/// Fine-tunes a pretrained RoBERTa or BERT classifier (<see cref="TrainingOptions.PretrainedModelPath"/>; config.json's
+/// model_type decides), or trains a RoBERTa preset from scratch, on labelled texts with any of the optimizers. Deterministic on CPU for a fixed seed: the data order, dropout, initialization and the
 /// optimizer's probes all derive from <see cref="TrainingOptions.Seed"/>.
 /// </summary>
 public static class TextClassifierTrainer
@@ -29,15 +29,20 @@ public static class TextClassifierTrainer
         var (trainSet, trainLabels, validationSet, validationLabels) = Split(train, trainIds, validation, labels, options);
 
         torch.manual_seed(unchecked((long)options.Seed));
-        var tokenizer = options.PretrainedModelPath is { } path
-            ? RobertaTokenizer.FromFolder(path)
+        ITextTokenizer tokenizer = options.PretrainedModelPath is { } path
+            ? ModelFolder.LoadTokenizer(path)
             : BpeTrainer.Train(trainSet.Select(e => e.TextPair is null ? e.Text : e.Text + " " + e.TextPair), options.TokenizerMerges);
-        RobertaForSequenceClassification model;
+        SequenceClassifier model;
         IReadOnlyList<string> freshlyInitialized = [];
         if (options.PretrainedModelPath is { } pretrained)
         {
             var (loadedModel, loadReport) = ModelFolder.Load(pretrained, labels.Names, options.Seed);
             (model, freshlyInitialized) = (loadedModel, loadReport.FreshlyInitialized);
+            if (tokenizer.VocabSize > model.Config.VocabSize)
+            {
+                model.Dispose();
+                throw new InvalidDataException($"{pretrained}: the tokenizer has {tokenizer.VocabSize} tokens but config.json vocab_size is {model.Config.VocabSize}; the tokenizer files do not belong to this model.");
+            }
         }
         else
             model = RobertaForSequenceClassification.Create(WithLabels(RobertaConfig.Preset(options.Preset, tokenizer.VocabSize, labels.Count, options.MaxSequenceLength), labels), options.Seed);
@@ -86,13 +91,13 @@ public static class TextClassifierTrainer
         var model = classifier.Model;
         var tokenizer = classifier.Tokenizer;
         var maxLength = classifier.MaxSequenceLength;
-        var encoded = train.Select(e => e.TextPair is null ? tokenizer.Encode(e.Text, maxLength) : tokenizer.EncodePair(e.Text, e.TextPair, maxLength)).ToArray();
+        var encoded = train.Select(e => tokenizer.EncodeSequence(e.Text, e.TextPair, maxLength)).ToArray();
         var batchesPerEpoch = (encoded.Length + options.BatchSize - 1) / options.BatchSize;
         var totalSteps = Math.Min(options.MaxSteps ?? int.MaxValue, batchesPerEpoch * options.Epochs);
         var schedule = LearningRateSchedule.Create(options.LearningRateSchedule, options.OptimizerOptions.LearningRate, totalSteps, options.WarmupFraction);
         var optimizerOptions = options.OptimizerOptions.Clone();
         optimizerOptions.Seed = options.Seed;
-        var parameters = new ManagedParameterRule().Apply(model);
+        var parameters = ManagedParameterRule.Architecture.Apply(model);
         using var optimizer = OptimizerFactory.Create(options.Optimizer, parameters, optimizerOptions, schedule);
 
         var report = new TrainingReport { TrainExamples = train.Count, ValidationExamples = validation.Count, Optimizer = options.Optimizer };
@@ -120,9 +125,9 @@ public static class TextClassifierTrainer
                 cancellation.ThrowIfCancellationRequested();
                 using var scope = torch.NewDisposeScope();
                 var padded = EncodedBatch.Pad(batch.Select(i => encoded[i]).ToList(), tokenizer.PadId);
-                var (ids, mask) = TextClassifier.ToTensors(padded, classifier.Device);
+                var (ids, mask, types) = TextClassifier.ToTensors(padded, classifier.Device);
                 var labels = torch.tensor(batch.Select(i => (long)trainLabels[i]).ToArray(), device: classifier.Device);
-                var closure = ClassifierLoss.Closure(model, ids, mask, labels, options.GradientAccumulation);
+                var closure = ClassifierLoss.Closure(model, ids, mask, types, labels, options.GradientAccumulation);
                 var result = optimizer.Step(closure);
                 step++;
                 epochSteps++;
@@ -167,7 +172,7 @@ public static class TextClassifierTrainer
     }
 
     // Identifies the data and options a checkpoint belongs to, so --resume refuses another run's checkpoint.
-    private static string Fingerprint(TrainingOptions options, int[][] encoded, int[] labels)
+    private static string Fingerprint(TrainingOptions options, EncodedText[] encoded, int[] labels)
     {
         using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
         hash.AppendData(System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new
@@ -175,7 +180,12 @@ public static class TextClassifierTrainer
             options.Optimizer, options.OptimizerOptions, options.LearningRateSchedule, options.WarmupFraction, options.Epochs,
             options.BatchSize, options.MaxSequenceLength, options.MaxSteps, options.Seed, options.Preset, options.PretrainedModelPath, options.Labels,
         }, Json)));
-        foreach (var row in encoded) hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(row.AsSpan()));
+        foreach (var row in encoded)
+        {
+            hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(row.Ids.AsSpan()));
+            // Token types only where there are some (BERT pairs), so RoBERTa checkpoints keep their fingerprints.
+            if (row.TypeIds.Any(t => t != 0)) hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(row.TypeIds.AsSpan()));
+        }
         hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(labels.AsSpan()));
         return Convert.ToHexString(hash.GetHashAndReset());
     }

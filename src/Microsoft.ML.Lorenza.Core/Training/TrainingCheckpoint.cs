@@ -23,7 +23,7 @@ public static class TrainingCheckpoint
     public const string FileName = "checkpoint.safetensors";
     private static readonly JsonSerializerOptions Json = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
-    public static void Save(string path, RobertaForSequenceClassification model, IOptimizer optimizer, TrainingPosition position, TrainingReport report, string fingerprint)
+    public static void Save(string path, SequenceClassifier model, IOptimizer optimizer, TrainingPosition position, TrainingReport report, string fingerprint)
     {
         var tensors = new Dictionary<string, Tensor>();
         try
@@ -47,7 +47,7 @@ public static class TrainingCheckpoint
     }
 
     /// <summary>Restores model, optimizer, generator and report; returns where to continue.</summary>
-    public static TrainingPosition Load(string path, RobertaForSequenceClassification model, IOptimizer optimizer, TrainingReport report, string fingerprint)
+    public static TrainingPosition Load(string path, SequenceClassifier model, IOptimizer optimizer, TrainingReport report, string fingerprint)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"No checkpoint to resume from at {path}.", path);
         var metadata = SafeTensors.ReadMetadata(path);

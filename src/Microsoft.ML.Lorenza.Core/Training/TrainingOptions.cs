@@ -5,9 +5,12 @@ namespace Microsoft.ML.Lorenza.Training;
 /// <summary>Everything a training run needs besides the data. Defaults suit fine-tuning a small model.</summary>
 public sealed class TrainingOptions
 {
-    /// <summary>A Hugging Face RoBERTa folder to fine-tune (config.json, weights, vocab.json, merges.txt); null: random init of <see cref="Preset"/>.</summary>
+    /// <summary>
+    /// A Hugging Face folder to fine-tune: RoBERTa (config.json, weights, vocab.json, merges.txt) or BERT (config.json with
+    /// model_type "bert", weights, vocab.txt); null: random init of the RoBERTa <see cref="Preset"/>.
+    /// </summary>
     public string? PretrainedModelPath { get; set; }
-    /// <summary>Architecture for random initialization: tiny, small or base.</summary>
+    /// <summary>RoBERTa architecture for random initialization: tiny, small or base.</summary>
     public string Preset { get; set; } = "tiny";
     /// <summary>Merges of the byte-level BPE learned from the training texts when no pretrained vocabulary is given.</summary>
     public int TokenizerMerges { get; set; } = 2000;

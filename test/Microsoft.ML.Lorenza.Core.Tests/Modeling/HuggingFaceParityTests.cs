@@ -52,7 +52,8 @@ public sealed class HuggingFaceParityTests
         Directory.CreateDirectory(scratch);
         File.Copy(Path.Combine(dir, "config.json"), Path.Combine(scratch, "config.json"), true);
         File.Copy(Path.Combine(dir, weightsFile), Path.Combine(scratch, weightsFile), true);
-        var (model, report) = ModelFolder.Load(scratch);
+        var (loaded, report) = ModelFolder.Load(scratch);
+        var model = (RobertaForSequenceClassification)loaded;
         Assert.AreEqual(0, report.FreshlyInitialized.Count, "every parameter comes from the checkpoint");
         var inputs = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "inputs.json"))).RootElement;
         var expected = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "expected.json"))).RootElement;
@@ -79,14 +80,14 @@ public sealed class HuggingFaceParityTests
 
             using (torch.no_grad())
             {
-                using var output = model.forward(ids, mask, labels, returnHiddenStates: true);
+                using var output = model.forward(ids, mask, labels: labels, returnHiddenStates: true);
                 var float32Tolerance = logitTolerance < 1e-5 ? logitTolerance : 2 * logitTolerance;
                 AssertClose(Flat(expected.GetProperty("logits")), output.Logits, float32Tolerance, "float32 logits");
                 AssertClose([expected.GetProperty("loss").GetDouble()], output.Loss!, float32Tolerance, "float32 loss");
                 AssertClose(Flat(expected.GetProperty("embeddings_output")), output.EmbeddingsOutput!, 1e-4, "embeddings output");
                 AssertClose(Flat(expected.GetProperty("last_hidden_state")), output.LastHiddenState!, 1e-4, "last hidden state");
                 model.to(ScalarType.Float64);
-                using var exact = model.forward(ids, mask, labels);
+                using var exact = model.forward(ids, mask, labels: labels);
                 AssertClose(Flat(expected.GetProperty("logits")), exact.Logits, logitTolerance, "float64 logits");
                 AssertClose([expected.GetProperty("loss").GetDouble()], exact.Loss!, logitTolerance, "float64 loss");
             }
@@ -109,14 +110,14 @@ public sealed class HuggingFaceParityTests
             using var scope = torch.NewDisposeScope();
             model.Config.HiddenDropoutProb = 0; // the fixture's train-mode pass ran with dropout 0
             model.Config.AttentionProbsDropoutProb = 0;
-            var trainModel = new RobertaForSequenceClassification(model.Config);
+            var trainModel = new RobertaForSequenceClassification((RobertaConfig)model.Config);
             using var __ = trainModel;
             ModelFolder.LoadWeights(trainModel, scratch);
             trainModel.train();
             var ids = Int64Tensor(Rows(inputs.GetProperty("input_ids")));
             var mask = Int64Tensor(Rows(inputs.GetProperty("attention_mask")));
             var labels = torch.tensor(inputs.GetProperty("labels").EnumerateArray().Select(v => v.GetInt64()).ToArray());
-            using var output = trainModel.forward(ids, mask, labels);
+            using var output = trainModel.forward(ids, mask, labels: labels);
             var reference = expected.GetProperty("train_no_dropout");
             AssertClose([reference.GetProperty("loss").GetDouble()], output.Loss!, logitTolerance, "train-mode loss");
             output.Loss!.backward();

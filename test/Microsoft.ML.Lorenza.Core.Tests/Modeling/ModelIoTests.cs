@@ -120,13 +120,13 @@ public sealed class ModelIoTests
         var ids = torch.tensor(new long[] { 0, 10, 20, 2, 1, 1, 0, 7, 8, 9, 30, 2 }, [2, 6]);
         var mask = torch.tensor(new long[] { 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1 }, [2, 6]);
         var labels = torch.tensor(new long[] { 0, 1 });
-        using var plain = model.forward(ids, mask, labels);
+        using var plain = model.forward(ids, mask, labels: labels);
         plain.Loss!.backward();
         var plainGrad = model.roberta.encoder.layer[0].attention.self.query.weight.grad!.clone();
         model.zero_grad();
 
         model.ComputeType = ScalarType.BFloat16;
-        using var mixed = model.forward(ids, mask, labels);
+        using var mixed = model.forward(ids, mask, labels: labels);
         mixed.Loss!.backward();
         var weight = model.roberta.encoder.layer[0].attention.self.query.weight;
         Assert.AreEqual(ScalarType.Float32, mixed.Logits.dtype);
@@ -139,7 +139,7 @@ public sealed class ModelIoTests
         var cosine = (plainGrad * weight.grad).sum().item<float>() / (plainGrad.norm().item<float>() * weight.grad.norm().item<float>());
         Assert.IsTrue(cosine > 0.99, $"gradient direction cos = {cosine}");
         model.ComputeType = null;
-        using var again = model.forward(ids, mask, labels);
+        using var again = model.forward(ids, mask, labels: labels);
         Assert.IsTrue(TensorAssert.Identical(plain.Logits, again.Logits), "back to float32 exactly");
         Assert.ThrowsExactly<ArgumentException>(() => model.ComputeType = ScalarType.Int32);
     }

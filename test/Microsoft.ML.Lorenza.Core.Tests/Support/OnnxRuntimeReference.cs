@@ -7,29 +7,30 @@ namespace Microsoft.ML.Lorenza.Tests.Support;
 /// <summary>
 /// Runs an exported model in the real ONNX Runtime (NuGet Microsoft.ML.OnnxRuntime: the native
 /// libonnxruntime, default session options as a user gets them), independent of the engine's libtorch.
-/// Checks the graph's interface on the way: int64 inputs input_ids and attention_mask of shape
-/// [batch, sequence], float outputs logits and probabilities of shape [batch, labels].
+/// Checks the graph's interface on the way: int64 inputs input_ids and attention_mask (and token_type_ids when
+/// given: BERT) of shape [batch, sequence], float outputs logits and probabilities of shape [batch, labels].
 /// </summary>
 public static class OnnxRuntimeReference
 {
     /// <summary>What the session returned, row-major [batch, labels], and the model's custom metadata.</summary>
     public sealed record Result(float[][] Logits, float[][] Probabilities, IReadOnlyDictionary<string, string> Metadata);
 
-    public static Result Run(string modelPath, long[][] inputIds, long[][] attentionMask)
+    public static Result Run(string modelPath, long[][] inputIds, long[][] attentionMask, long[][]? tokenTypeIds = null)
     {
         Assert.AreEqual(inputIds.Length, attentionMask.Length, "one mask row per input row");
         var batch = inputIds.Length;
         var length = inputIds[0].Length;
-        Assert.IsTrue(inputIds.Concat(attentionMask).All(r => r.Length == length), "rectangular input");
+        Assert.IsTrue(inputIds.Concat(attentionMask).Concat(tokenTypeIds ?? []).All(r => r.Length == length), "rectangular input");
+        string[] inputNames = tokenTypeIds is null ? ["input_ids", "attention_mask"] : ["input_ids", "attention_mask", "token_type_ids"];
 
         using var session = new InferenceSession(modelPath);
-        foreach (var name in new[] { "input_ids", "attention_mask" })
+        foreach (var name in inputNames)
         {
             Assert.IsTrue(session.InputMetadata.TryGetValue(name, out var input), $"the model has an input {name}");
             Assert.AreEqual(TensorElementType.Int64, input.ElementDataType, $"{name} element type");
             CollectionAssert.AreEqual(new[] { "batch", "sequence" }, input.SymbolicDimensions, $"{name} has symbolic [batch, sequence] dims");
         }
-        Assert.AreEqual(2, session.InputMetadata.Count, "two inputs");
+        Assert.AreEqual(inputNames.Length, session.InputMetadata.Count, $"inputs: {string.Join(", ", inputNames)}");
         var labels = -1;
         foreach (var name in new[] { "logits", "probabilities" })
         {
@@ -43,8 +44,9 @@ public static class OnnxRuntimeReference
         long[] shape = [batch, length];
         using var ids = OrtValue.CreateTensorValueFromMemory(inputIds.SelectMany(r => r).ToArray(), shape);
         using var mask = OrtValue.CreateTensorValueFromMemory(attentionMask.SelectMany(r => r).ToArray(), shape);
+        using var types = tokenTypeIds is null ? null : OrtValue.CreateTensorValueFromMemory(tokenTypeIds.SelectMany(r => r).ToArray(), shape);
         using var runOptions = new RunOptions();
-        using var outputs = session.Run(runOptions, ["input_ids", "attention_mask"], [ids, mask], ["logits", "probabilities"]);
+        using var outputs = session.Run(runOptions, inputNames, types is null ? [ids, mask] : [ids, mask, types], ["logits", "probabilities"]);
         float[][] Matrix(OrtValue value)
         {
             CollectionAssert.AreEqual(new long[] { batch, labels }, value.GetTensorTypeAndShape().Shape, "output shape");

@@ -33,10 +33,25 @@ public static class PythonReference
             Assert.Inconclusive($"PyTorch reference unavailable ({why}); install python3-torch (./build.sh does).");
     }
 
-    /// <summary>Runs test/reference/&lt;script&gt; with a JSON request on stdin and parses its JSON reply.</summary>
-    public static JsonDocument RunScript(string script, object request, TimeSpan? timeout = null)
+    private static readonly Lazy<string?> NoInterpreter = new(() =>
     {
-        RequireTorch();
+        try
+        {
+            var (code, _, err) = Run("-c \"import json, unicodedata\"", null, TimeSpan.FromMinutes(1));
+            return code == 0 ? null : err.Trim();
+        }
+        catch (Exception e)
+        {
+            return e.Message;
+        }
+    });
+
+    /// <summary>Runs test/reference/&lt;script&gt; with a JSON request on stdin and parses its JSON reply.</summary>
+    /// <param name="requireTorch">False for the pure-Python references (only the interpreter is needed).</param>
+    public static JsonDocument RunScript(string script, object request, TimeSpan? timeout = null, bool requireTorch = true)
+    {
+        if (requireTorch) RequireTorch();
+        else if (NoInterpreter.Value is { } why) Assert.Inconclusive($"Python reference unavailable ({Interpreter}: {why}); install python3.");
         var path = Path.Combine(SharedData.RepoRoot, "test", "reference", script);
         var (code, stdout, stderr) = Run($"\"{path}\"", JsonSerializer.Serialize(request), timeout ?? TimeSpan.FromMinutes(5));
         if (code != 0) Assert.Fail($"{script} exited with {code}: {stderr}");

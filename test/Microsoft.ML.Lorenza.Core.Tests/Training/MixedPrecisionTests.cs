@@ -44,7 +44,7 @@ public sealed class MixedPrecisionTests
         double Bf16Loss()
         {
             using var noGrad = torch.no_grad();
-            using var output = model.forward(ids, mask, labels);
+            using var output = model.forward(ids, mask, labels: labels);
             return output.Loss!.item<float>();
         }
         var bf16 = Difference(Bf16Loss);

@@ -3,6 +3,7 @@ using Google.Protobuf;
 using Microsoft.ML.Lorenza.Modeling;
 using Microsoft.ML.Lorenza.Onnx.Proto;
 using Microsoft.ML.Lorenza.Runtime;
+using Microsoft.ML.Lorenza.Text;
 using TorchSharp;
 using static TorchSharp.torch;
 using static Microsoft.ML.Lorenza.Onnx.OnnxGraphBuilder;
@@ -21,24 +22,25 @@ public sealed class OnnxExportOptions
 }
 
 /// <summary>
-/// Writes a RoBERTa classifier as an ONNX model: inputs <c>input_ids</c> and <c>attention_mask</c> (int64,
-/// dynamic batch and sequence), outputs <c>logits</c> and <c>probabilities</c>; weights as initializers
-/// under their Hugging Face names. The graph computes what <see cref="RobertaForSequenceClassification"/>
-/// computes in eval mode, including RoBERTa's position ids from the padding offset and exact (erf) GELU.
+/// Writes a RoBERTa or BERT classifier as an ONNX model: inputs <c>input_ids</c> and <c>attention_mask</c> (int64,
+/// dynamic batch and sequence), for BERT also <c>token_type_ids</c>; outputs <c>logits</c> and <c>probabilities</c>;
+/// weights as initializers under their Hugging Face names. The graph computes what the
+/// <see cref="SequenceClassifier"/> computes in eval mode: RoBERTa's position ids from the padding offset and its
+/// dense-tanh-out_proj head, BERT's absolute positions, token types, pooler and classifier, exact (erf) GELU.
 /// </summary>
-public static class RobertaOnnxExporter
+public static class ClassifierOnnxExporter
 {
     public const int MinimumOpset = 17;
 
     /// <summary>Exports to <paramref name="path"/> atomically (no partial file on failure).</summary>
-    public static void Export(RobertaForSequenceClassification model, string path, OnnxExportOptions? options = null)
+    public static void Export(SequenceClassifier model, string path, OnnxExportOptions? options = null)
     {
         var bytes = Build(model, options ?? new OnnxExportOptions()).ToByteArray();
         AtomicFile.WriteAllBytes(path, bytes);
     }
 
     /// <summary>Writes the ONNX model to <paramref name="stream"/> (left open).</summary>
-    public static void Export(RobertaForSequenceClassification model, Stream stream, OnnxExportOptions? options = null)
+    public static void Export(SequenceClassifier model, Stream stream, OnnxExportOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
         var bytes = Build(model, options ?? new OnnxExportOptions()).ToByteArray();
@@ -47,17 +49,23 @@ public static class RobertaOnnxExporter
 
     /// <summary>
     /// Exports the model and writes what a consumer needs beside it: labels.json (class names in logit
-    /// order), and the tokenizer files when given.
+    /// order), and the tokenizer files when given (vocab.json + merges.txt for RoBERTa, vocab.txt +
+    /// tokenizer_config.json for BERT).
     /// </summary>
-    public static void ExportFolder(RobertaForSequenceClassification model, string onnxPath, Text.RobertaTokenizer? tokenizer = null, OnnxExportOptions? options = null)
+    public static void ExportFolder(SequenceClassifier model, string onnxPath, ITextTokenizer? tokenizer = null, OnnxExportOptions? options = null)
     {
-        Export(model, onnxPath, options);
         var dir = Path.GetDirectoryName(Path.GetFullPath(onnxPath))!;
+        Directory.CreateDirectory(dir);
+        Export(model, onnxPath, options);
         AtomicFile.WriteAllText(Path.Combine(dir, "labels.json"), JsonSerializer.Serialize(model.Config.Labels));
         tokenizer?.SaveTo(dir);
     }
 
-    internal static ModelProto Build(RobertaForSequenceClassification model, OnnxExportOptions options)
+    /// <summary>The graph's inputs for <paramref name="model"/>: input_ids, attention_mask, and token_type_ids for BERT.</summary>
+    public static IReadOnlyList<string> InputNames(SequenceClassifier model) =>
+        model is BertForSequenceClassification ? ["input_ids", "attention_mask", "token_type_ids"] : ["input_ids", "attention_mask"];
+
+    internal static ModelProto Build(SequenceClassifier model, OnnxExportOptions options)
     {
         if (options.Opset < MinimumOpset)
             throw new ArgumentOutOfRangeException(nameof(options), options.Opset, $"Opset {options.Opset} is not supported: use {MinimumOpset} or later (LayerNormalization needs 17).");
@@ -67,10 +75,11 @@ public static class RobertaOnnxExporter
         if (nonFinite.Count > 0)
             throw new InvalidOperationException($"The model has NaN or infinite weights in {string.Join(", ", nonFinite)}; it cannot be exported (was training diverging?).");
 
-        var graph = new GraphProto { Name = "roberta_for_sequence_classification" };
+        var bert = model is BertForSequenceClassification;
+        var encoder = model.BaseModelPrefix;
+        var graph = new GraphProto { Name = $"{encoder}_for_sequence_classification" };
         var g = new OnnxGraphBuilder(graph);
-        graph.Input.Add(TensorValue("input_ids", DataType.Int64, "batch", "sequence"));
-        graph.Input.Add(TensorValue("attention_mask", DataType.Int64, "batch", "sequence"));
+        foreach (var input in InputNames(model)) graph.Input.Add(TensorValue(input, DataType.Int64, "batch", "sequence"));
 
         string W(string name)
         {
@@ -85,16 +94,28 @@ public static class RobertaOnnxExporter
         string LayerNorm(string prefix, string x) =>
             g.Node("LayerNormalization", prefix, [x, W(prefix + ".weight"), W(prefix + ".bias")], Int("axis", -1), Float("epsilon", (float)config.LayerNormEps));
 
-        // Embeddings, with RoBERTa's positions: cumsum of the non-pad mask × mask + pad.
-        var pad = g.Int64Constant("const.pad_token_id", [config.PadTokenId], []);
-        var notPad = g.Node("Cast", "embeddings.not_pad", [g.Node("Not", "embeddings.not_pad", [g.Node("Equal", "embeddings.not_pad", ["input_ids", pad])])], Int("to", (long)DataType.Int64));
-        var cumsum = g.Node("CumSum", "embeddings.position_ids", [notPad, g.Int64Constant("const.axis1", [1], [])]);
-        var positions = g.Node("Add", "embeddings.position_ids", [g.Node("Mul", "embeddings.position_ids", [cumsum, notPad]), pad]);
-        var words = g.Node("Gather", "embeddings.word", [W("roberta.embeddings.word_embeddings.weight"), "input_ids"]);
-        var positional = g.Node("Gather", "embeddings.position", [W("roberta.embeddings.position_embeddings.weight"), positions]);
-        var tokenType = g.Node("Gather", "embeddings.token_type", [W("roberta.embeddings.token_type_embeddings.weight"), g.Int64Constant("const.zero", [0], [])]);
-        var x = LayerNorm("roberta.embeddings.LayerNorm", g.Node("Add", "embeddings.sum", [g.Node("Add", "embeddings.sum", [words, positional]), tokenType]));
-
+        string words, positional, tokenType;
+        if (bert)
+        {
+            // Absolute positions 0..T−1: a [T, hidden] slice of the table, broadcast over the batch; token types from the input.
+            words = g.Node("Gather", "embeddings.word", [W($"{encoder}.embeddings.word_embeddings.weight"), "input_ids"]);
+            var length = g.Node("Gather", "embeddings.position_ids", [g.Node("Shape", "embeddings.position_ids", ["input_ids"]), g.Int64Constant("const.one_index", [1], [])]);
+            var range = g.Node("Range", "embeddings.position_ids", [g.Int64Constant("const.zero_scalar", [0], []), length, g.Int64Constant("const.one_scalar", [1], [])]);
+            positional = g.Node("Gather", "embeddings.position", [W($"{encoder}.embeddings.position_embeddings.weight"), range]);
+            tokenType = g.Node("Gather", "embeddings.token_type", [W($"{encoder}.embeddings.token_type_embeddings.weight"), "token_type_ids"]);
+        }
+        else
+        {
+            // RoBERTa's positions: cumsum of the non-pad mask × mask + pad; token type 0 everywhere.
+            var pad = g.Int64Constant("const.pad_token_id", [config.PadTokenId], []);
+            var notPad = g.Node("Cast", "embeddings.not_pad", [g.Node("Not", "embeddings.not_pad", [g.Node("Equal", "embeddings.not_pad", ["input_ids", pad])])], Int("to", (long)DataType.Int64));
+            var cumsum = g.Node("CumSum", "embeddings.position_ids", [notPad, g.Int64Constant("const.axis1", [1], [])]);
+            var positions = g.Node("Add", "embeddings.position_ids", [g.Node("Mul", "embeddings.position_ids", [cumsum, notPad]), pad]);
+            words = g.Node("Gather", "embeddings.word", [W($"{encoder}.embeddings.word_embeddings.weight"), "input_ids"]);
+            positional = g.Node("Gather", "embeddings.position", [W($"{encoder}.embeddings.position_embeddings.weight"), positions]);
+            tokenType = g.Node("Gather", "embeddings.token_type", [W($"{encoder}.embeddings.token_type_embeddings.weight"), g.Int64Constant("const.zero", [0], [])]);
+        }
+        var x = LayerNorm($"{encoder}.embeddings.LayerNorm", g.Node("Add", "embeddings.sum", [g.Node("Add", "embeddings.sum", [words, positional]), tokenType]));
         // Additive attention mask: (1 − mask) · float32.min, shaped [batch, 1, 1, sequence].
         var maskFloat = g.Node("Cast", "attention.mask", ["attention_mask"], Int("to", (long)DataType.Float));
         var inverted = g.Node("Sub", "attention.mask", [g.FloatConstant("const.one", 1f), maskFloat]);
@@ -110,7 +131,7 @@ public static class RobertaOnnxExporter
         var one = "const.one";
         for (var l = 0; l < config.NumHiddenLayers; l++)
         {
-            var p = $"roberta.encoder.layer.{l}";
+            var p = $"{encoder}.encoder.layer.{l}";
             string Heads(string name, long[] perm) =>
                 g.Node("Transpose", $"{p}.attention.self.{name}", [g.Node("Reshape", $"{p}.attention.self.{name}", [Linear($"{p}.attention.self.{name}", x), splitHeads])], Ints("perm", perm));
             var q = Heads("query", [0, 2, 1, 3]);
@@ -127,9 +148,19 @@ public static class RobertaOnnxExporter
             x = LayerNorm($"{p}.output.LayerNorm", g.Node("Add", $"{p}.output.residual", [Linear($"{p}.output.dense", gelu), h]));
         }
 
-        var first = g.Node("Gather", "classifier.first_token", [x, g.Int64Constant("const.zero_index", [0], [])], Int("axis", 1));
-        var hidden = g.Node("Tanh", "classifier.dense", [Linear("classifier.dense", first)]);
-        var logits = Linear("classifier.out_proj", hidden);
+        string logits;
+        if (bert)
+        {
+            var first = g.Node("Gather", "pooler.first_token", [x, g.Int64Constant("const.zero_index", [0], [])], Int("axis", 1));
+            var pooled = g.Node("Tanh", "pooler.dense", [Linear($"{encoder}.pooler.dense", first)]);
+            logits = Linear("classifier", pooled);
+        }
+        else
+        {
+            var first = g.Node("Gather", "classifier.first_token", [x, g.Int64Constant("const.zero_index", [0], [])], Int("axis", 1));
+            var hidden = g.Node("Tanh", "classifier.dense", [Linear("classifier.dense", first)]);
+            logits = Linear("classifier.out_proj", hidden);
+        }
         graph.Node.Add(new NodeProto { OpType = "Identity", Name = "logits/Identity", Input = { logits }, Output = { "logits" } });
         graph.Node.Add(new NodeProto { OpType = "Softmax", Name = "probabilities/Softmax", Input = { logits }, Output = { "probabilities" }, Attribute = { Int("axis", -1) } });
         graph.Output.Add(TensorValue("logits", DataType.Float, "batch", config.NumLabels));
@@ -139,9 +170,9 @@ public static class RobertaOnnxExporter
         {
             IrVersion = 8,
             ProducerName = "Microsoft.ML.Lorenza",
-            ProducerVersion = typeof(RobertaOnnxExporter).Assembly.GetName().Version?.ToString() ?? "",
+            ProducerVersion = typeof(ClassifierOnnxExporter).Assembly.GetName().Version?.ToString() ?? "",
             Graph = graph,
-            DocString = "RoBERTa sequence classifier exported by Microsoft.ML.Lorenza. Inputs: input_ids and attention_mask (int64, [batch, sequence]); outputs: logits and probabilities ([batch, labels]).",
+            DocString = $"{(bert ? "BERT" : "RoBERTa")} sequence classifier exported by Microsoft.ML.Lorenza. Inputs: {string.Join(", ", InputNames(model).SkipLast(1))} and {InputNames(model)[^1]} (int64, [batch, sequence]); outputs: logits and probabilities ([batch, labels]).",
         };
         modelProto.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = options.Opset });
         modelProto.MetadataProps.Add(new StringStringEntryProto { Key = "labels", Value = JsonSerializer.Serialize(config.Labels) });
