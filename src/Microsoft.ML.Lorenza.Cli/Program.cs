@@ -15,6 +15,7 @@ public static class Program
         root.Subcommands.Add(ExportCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(InfoCommand.Create());
+        root.Subcommands.Add(PretrainedCommand.Create());
         return root.Parse(args).Invoke();
     }
 }
