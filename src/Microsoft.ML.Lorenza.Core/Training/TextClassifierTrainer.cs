@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.ML.Lorenza.Modeling;
 using Microsoft.ML.Lorenza.Optimizers;
+using Microsoft.ML.Lorenza.Pretrained;
 using Microsoft.ML.Lorenza.Text;
 using Microsoft.ML.Lorenza.Runtime;
 using TorchSharp;
@@ -29,12 +30,14 @@ public static class TextClassifierTrainer
         var (trainSet, trainLabels, validationSet, validationLabels) = Split(train, trainIds, validation, labels, options);
 
         torch.manual_seed(unchecked((long)options.Seed));
-        ITextTokenizer tokenizer = options.PretrainedModelPath is { } path
+        // A pretrained model's name ("minilm") is fetched and converted on first use, then read from the cache.
+        var pretrainedFolder = options.PretrainedModelPath is { } pathOrName ? PretrainedModels.Resolve(pathOrName) : null;
+        ITextTokenizer tokenizer = pretrainedFolder is { } path
             ? ModelFolder.LoadTokenizer(path)
             : BpeTrainer.Train(trainSet.Select(e => e.TextPair is null ? e.Text : e.Text + " " + e.TextPair), options.TokenizerMerges);
         SequenceClassifier model;
         IReadOnlyList<string> freshlyInitialized = [];
-        if (options.PretrainedModelPath is { } pretrained)
+        if (pretrainedFolder is { } pretrained)
         {
             var (loadedModel, loadReport) = ModelFolder.Load(pretrained, labels.Names, options.Seed);
             (model, freshlyInitialized) = (loadedModel, loadReport.FreshlyInitialized);

@@ -6,8 +6,9 @@ namespace Microsoft.ML.Lorenza.Training;
 public sealed class TrainingOptions
 {
     /// <summary>
-    /// A Hugging Face folder to fine-tune: RoBERTa (config.json, weights, vocab.json, merges.txt) or BERT (config.json with
-    /// model_type "bert", weights, vocab.txt); null: random init of the RoBERTa <see cref="Preset"/>.
+    /// A pretrained model to fine-tune: a name ("minilm", fetched and converted on first use: PretrainedModels) or a Hugging
+    /// Face folder: RoBERTa (config.json, weights, vocab.json, merges.txt) or BERT (config.json with model_type "bert",
+    /// weights, vocab.txt); null: random init of the RoBERTa <see cref="Preset"/>.
     /// </summary>
     public string? PretrainedModelPath { get; set; }
     /// <summary>RoBERTa architecture for random initialization: tiny, small or base.</summary>

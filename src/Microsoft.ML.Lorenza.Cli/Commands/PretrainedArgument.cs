@@ -1,0 +1,16 @@
+using Microsoft.ML.Lorenza.Pretrained;
+using Microsoft.ML.Lorenza.Training;
+
+namespace Microsoft.ML.Lorenza.Cli.Commands;
+
+/// <summary>`--model minilm`: a pretrained model's name is fetched (with progress on stderr) before training starts.</summary>
+internal static class PretrainedArgument
+{
+    public static void Prepare(TrainingOptions options)
+    {
+        if (options.PretrainedModelPath is not { } name || !PretrainedModels.IsName(name)) return;
+        if (!PretrainedModels.IsCached(name)) Console.Error.WriteLine($"fetching the pretrained model '{name}' (once; later runs use the cache)");
+        var folder = PretrainedModels.Get(name, new PretrainedModelOptions { Log = Console.Error.WriteLine });
+        Console.WriteLine($"pretrained model '{name}': {folder}");
+    }
+}
