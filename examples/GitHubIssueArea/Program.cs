@@ -1,7 +1,8 @@
 using GitHubIssueArea;
 
-// Usage: dotnet run [-- --epochs N] [--output folder]
-var epochs = args.SkipWhile(a => a != "--epochs").Skip(1).Select(int.Parse).FirstOrDefault(10);
+// Usage: dotnet run [-- --epochs N] [--output folder] [--model minilm|FOLDER] [--from-scratch]
+var epochs = args.SkipWhile(a => a != "--epochs").Skip(1).Select(int.Parse).FirstOrDefault(3);
+IssueAreaModel.PretrainedModel = args.Contains("--from-scratch") ? null : args.SkipWhile(a => a != "--model").Skip(1).FirstOrDefault("minilm");
 var output = args.SkipWhile(a => a != "--output").Skip(1).FirstOrDefault(".");
 Directory.CreateDirectory(output);
 IssueAreaModel.MLNetModelPath = Path.GetFullPath(Path.Combine(output, "IssueAreaModel.mlnet"));

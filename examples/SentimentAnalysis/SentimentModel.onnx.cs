@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.Lorenza.Modeling;
 using Microsoft.ML.Lorenza.Text;
 using Microsoft.ML.Transforms.Onnx;
 
@@ -10,12 +11,12 @@ namespace SentimentAnalysis;
 /// <summary>
 /// Deployment without libtorch: the exported <c>SentimentModel.onnx</c> scored by ML.NET's own
 /// <c>ApplyOnnxModel</c> (ONNX Runtime). The graph takes token ids, so the sentence is tokenized outside it by the
-/// project's <see cref="RobertaTokenizer"/>, read from the <c>vocab.json</c> and <c>merges.txt</c> exported beside the
-/// model; <c>labels.json</c> names the class of each probability. Neither step calls libtorch.
+/// tokenizer exported beside the model (BERT's WordPiece from <c>vocab.txt</c>, or RoBERTa's byte-level BPE from
+/// <c>vocab.json</c> and <c>merges.txt</c>); <c>labels.json</c> names the class of each probability. Neither step calls libtorch.
 /// </summary>
 public partial class SentimentModel
 {
-    /// <summary>The ONNX model's inputs for one sentence: &lt;s&gt; tokens &lt;/s&gt;, then padding to <see cref="MaxSequenceLength"/>.</summary>
+    /// <summary>The ONNX model's inputs for one sentence: its tokens with the special ones ([CLS] … [SEP] or &lt;s&gt; … &lt;/s&gt;), then padding to <see cref="MaxSequenceLength"/>.</summary>
     public class OnnxInput
     {
         [ColumnName("input_ids"), VectorType(MaxSequenceLength)]
@@ -24,6 +25,10 @@ public partial class SentimentModel
         /// <summary>1 for a token, 0 for padding: the model ignores the padded positions.</summary>
         [ColumnName("attention_mask"), VectorType(MaxSequenceLength)]
         public long[] AttentionMask { get; set; }
+
+        /// <summary>The segment of each token (all 0 for one sentence); BERT's graph takes it, RoBERTa's has no such input.</summary>
+        [ColumnName("token_type_ids"), VectorType(MaxSequenceLength)]
+        public long[] TokenTypeIds { get; set; }
     }
 
     /// <summary>What the ONNX model computes: one probability per label, in the order of labels.json.</summary>
@@ -36,34 +41,35 @@ public partial class SentimentModel
     /// <summary>Tokenize (CustomMapping) → ApplyOnnxModel, over <see cref="ModelInput"/> rows.</summary>
     public static ITransformer LoadOnnxModel(MLContext mlContext, string onnxPath)
     {
-        var tokenizer = RobertaTokenizer.FromFolder(Path.GetDirectoryName(Path.GetFullPath(onnxPath)));
+        var tokenizer = ModelFolder.LoadTokenizer(Path.GetDirectoryName(Path.GetFullPath(onnxPath)));
+        // BERT's graph has a token_type_ids input; RoBERTa's has none.
+        string[] inputs = tokenizer.Kind == "wordpiece" ? ["input_ids", "attention_mask", "token_type_ids"] : ["input_ids", "attention_mask"];
         var pipeline = mlContext.Transforms.CustomMapping((ModelInput input, OnnxInput tokens) => Tokenize(tokenizer, input.Sentence, tokens), contractName: null)
             .Append(mlContext.Transforms.ApplyOnnxModel(new OnnxOptions
             {
                 ModelFile = onnxPath,
-                InputColumns = ["input_ids", "attention_mask"],
+                InputColumns = inputs,
                 OutputColumns = ["probabilities"],
                 // The graph's inputs are [batch, sequence] with both dimensions symbolic; ML.NET feeds one row at a
                 // time and needs fixed sizes, so each row is one sequence padded to MaxSequenceLength.
-                ShapeDictionary = new Dictionary<string, int[]>
-                {
-                    ["input_ids"] = [1, MaxSequenceLength],
-                    ["attention_mask"] = [1, MaxSequenceLength],
-                },
+                ShapeDictionary = inputs.ToDictionary(name => name, _ => new[] { 1, MaxSequenceLength }),
             }));
         return pipeline.Fit(mlContext.Data.LoadFromEnumerable(Array.Empty<ModelInput>()));
     }
 
     /// <summary>Token ids as the trainer makes them (truncated to <see cref="MaxSequenceLength"/>), right-padded.</summary>
-    private static void Tokenize(RobertaTokenizer tokenizer, string sentence, OnnxInput tokens)
+    private static void Tokenize(ITextTokenizer tokenizer, string sentence, OnnxInput tokens)
     {
-        var ids = tokenizer.Encode(sentence ?? "", MaxSequenceLength);
+        var encoded = tokenizer.EncodeSequence(sentence ?? "", null, MaxSequenceLength);
         tokens.InputIds = new long[MaxSequenceLength];
         tokens.AttentionMask = new long[MaxSequenceLength];
+        tokens.TokenTypeIds = new long[MaxSequenceLength];
         for (var i = 0; i < MaxSequenceLength; i++)
         {
-            tokens.InputIds[i] = i < ids.Length ? ids[i] : tokenizer.PadId;
-            tokens.AttentionMask[i] = i < ids.Length ? 1 : 0;
+            var real = i < encoded.Length;
+            tokens.InputIds[i] = real ? encoded.Ids[i] : tokenizer.PadId;
+            tokens.AttentionMask[i] = real ? 1 : 0;
+            tokens.TokenTypeIds[i] = real ? encoded.TypeIds[i] : 0;
         }
     }
 

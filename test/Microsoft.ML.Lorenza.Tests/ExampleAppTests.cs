@@ -23,18 +23,18 @@ public sealed class ExampleAppTests
         var output = Directory.CreateTempSubdirectory("lorenza-sample-");
         try
         {
-            var (exit, stdout, stderr) = ProcessRunner.Run("dotnet", $"\"{dll}\" --epochs 2 --output \"{output.FullName}\"", null, TimeSpan.FromMinutes(5));
+            var (exit, stdout, stderr) = ProcessRunner.Run("dotnet", $"\"{dll}\" --epochs 1 --output \"{output.FullName}\"", null, TimeSpan.FromMinutes(5));
             Console.WriteLine(stdout);
             Assert.AreEqual(0, exit, stderr);
             StringAssert.Contains(stdout, metricLine);
             StringAssert.Contains(stdout, "→");
-            foreach (var file in new[] { model + ".mlnet", model + ".onnx", "labels.json", "vocab.json", "merges.txt" })
+            foreach (var file in new[] { model + ".mlnet", model + ".onnx", "labels.json", "vocab.txt" })
                 Assert.IsTrue(File.Exists(Path.Combine(output.FullName, file)), $"{file} missing in the sample's output");
             if (scoresOnnx)
             {
                 // The same float32 network on two runtimes (libtorch through the transformer, ONNX Runtime through
                 // ApplyOnnxModel, inputs padded to 64 rather than to the batch's longest) differs by rounding only:
-                // ~3e-8 measured. After 2 epochs the model is near chance, so mistakes show small but far above
+                // ~3e-8 measured. After 1 epoch the model is far from certain, so mistakes show small but far above
                 // 1e-5: an attention mask of all ones gave ~1e-3, ids without <s> ~6e-3.
                 var rows = Regex.Matches(stdout, @"LORENZA \[([^\]]*)\], ONNX \[([^\]]*)\]");
                 Assert.AreEqual(5, rows.Count, "the sample prints five test rows scored both ways");
