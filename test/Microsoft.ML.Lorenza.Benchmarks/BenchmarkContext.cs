@@ -57,7 +57,7 @@ public sealed class BenchmarkContext(string name, string[] args)
     }
 
     /// <summary>Writes the results as JSON to artifacts/bench/&lt;file name, default the benchmark's&gt;.json and returns the path.</summary>
-    public string Save(object results, string? fileName = null)
+    public string Save(object results, string? fileName = null, bool quiet = false)
     {
         var dir = Path.Combine(RepoRoot, "artifacts", "bench");
         Directory.CreateDirectory(dir);
@@ -70,7 +70,7 @@ public sealed class BenchmarkContext(string name, string[] args)
             results,
         };
         File.WriteAllText(path, JsonSerializer.Serialize(envelope, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
-        Console.WriteLine($"results written to {path}");
+        if (!quiet) Console.WriteLine($"results written to {path}");
         return path;
     }
 

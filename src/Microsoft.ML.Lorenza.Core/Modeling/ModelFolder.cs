@@ -48,12 +48,19 @@ public static class ModelFolder
 
     /// <summary>
     /// The tokenizer of a model folder, chosen by config.json's model_type: "roberta" (or absent) → byte-level BPE from
-    /// vocab.json + merges.txt; "bert" → WordPiece from vocab.txt (+ tokenizer_config.json).
+    /// vocab.json + merges.txt; "bert" → WordPiece from vocab.txt (+ tokenizer_config.json). Without a config.json (the
+    /// files an ONNX export writes beside model.onnx) the tokenizer files present decide.
     /// </summary>
     public static ITextTokenizer LoadTokenizer(string folder)
     {
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Model folder not found: {folder}");
         var configPath = Path.Combine(folder, ConfigFile);
+        if (!File.Exists(configPath))
+        {
+            if (BertWordPieceTokenizer.IsIn(folder)) return BertWordPieceTokenizer.FromFolder(folder);
+            if (RobertaTokenizer.IsIn(folder)) return RobertaTokenizer.FromFolder(folder);
+            throw new FileNotFoundException($"{folder} has no tokenizer: neither {BertWordPieceTokenizer.VocabFile} (BERT) nor {RobertaTokenizer.VocabFile} + {RobertaTokenizer.MergesFile} (RoBERTa).", configPath);
+        }
         var modelType = TransformerConfig.ModelTypeOf(configPath);
         if (modelType is not (RobertaConfig.Type or BertConfig.Type))
             throw new InvalidDataException($"{configPath} describes a '{modelType}' model; supported model types: roberta, bert.");

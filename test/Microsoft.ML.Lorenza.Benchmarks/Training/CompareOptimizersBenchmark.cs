@@ -17,7 +17,7 @@ public sealed record ComparisonRun(string Dataset, string Optimizer, int Seed, d
 /// <c>--pretrained minilm</c> (or a Hugging Face folder) fine-tunes that encoder on SST-2, AG News, MRPC and RTE
 /// (results in compare-pretrained.json); without it a tiny RoBERTa is trained from scratch on SST-2 and AG News.
 /// Options: --seeds N, --train N (training rows per data set), --eval N (evaluation rows), --epochs N, --batch N,
-/// --max-length N, --data a,b (of sst2, ag-news, mrpc, rte), --only a,b (method labels; AdamW always runs).
+/// --max-length N, --lr X (fine-tuning rate of AdamW, SAM, GaLore, LORENZA; LoRA 5×), --data a,b (of sst2, ag-news, mrpc, rte), --only a,b (method labels; AdamW always runs).
 /// </summary>
 public sealed class CompareOptimizersBenchmark : IBenchmark
 {
@@ -33,10 +33,11 @@ public sealed class CompareOptimizersBenchmark : IBenchmark
         var pretrained = Text("--pretrained");
         var quick = context.Quick;
         var seeds = Number("--seeds", quick ? 1 : pretrained is null ? 2 : 3);
-        var trainSize = Number("--train", quick ? 200 : pretrained is null ? 3000 : 640);
-        var evaluationSize = Number("--eval", quick ? 200 : pretrained is null ? 1000 : 500);
+        var trainSize = Number("--train", quick ? 200 : pretrained is null ? 3000 : 320);
+        var evaluationSize = Number("--eval", quick ? 200 : pretrained is null ? 1000 : 300);
         var settings = new ComparisonSettings(pretrained is not null, pretrained is null ? null : PretrainedFolder(pretrained),
-            Number("--epochs", quick ? 1 : pretrained is null ? 3 : 2), Number("--batch", pretrained is null ? 32 : 16), Number("--max-length", pretrained is null ? 64 : 128));
+            Number("--epochs", quick ? 1 : pretrained is null ? 3 : 2), Number("--batch", pretrained is null ? 32 : 16), Number("--max-length", 64),
+            Text("--lr") is { } rate ? double.Parse(rate, CultureInfo.InvariantCulture) : 1e-4);
         var dataNames = Text("--data")?.Split(',') ?? (pretrained is null ? ["sst2", "ag-news"] : [.. ComparisonData.Names]);
         var only = Text("--only")?.Split(',').ToHashSet();
         if (only is not null && only.Except(ComparisonMethod.All.Select(c => c.Label)).ToList() is { Count: > 0 } unknown)
@@ -56,9 +57,18 @@ public sealed class CompareOptimizersBenchmark : IBenchmark
         var clock = Stopwatch.StartNew();
         var runs = new List<ComparisonRun>();
         var radii = new Dictionary<string, double>();
-        foreach (var data in dataNames.Select(n => ComparisonData.Load(shared, n, trainSize, evaluationSize)))
+        // Seed-major, and the results file rewritten after each data set: a run stopped early still leaves every data set's
+        // first seeds (marked "complete": false).
+        var datasets = dataNames.Select(n => ComparisonData.Load(shared, n, trainSize, evaluationSize)).ToList();
+        object Result(bool complete) => new
         {
-            for (var seed = 0; seed < seeds; seed++)
+            settings = settings.Describe(), seeds, train_rows = trainSize, evaluation_rows = evaluationSize, data = dataNames,
+            sharpness_radius = radii, minutes = clock.Elapsed.TotalMinutes, complete, summary = Summarize(runs, radii).Summary, runs,
+        };
+        var fileName = pretrained is null ? null : "compare-pretrained";
+        for (var seed = 0; seed < seeds; seed++)
+        {
+            foreach (var data in datasets)
             {
                 foreach (var method in methods)
                 {
@@ -74,6 +84,7 @@ public sealed class CompareOptimizersBenchmark : IBenchmark
                         double.NaN, double.NaN, double.NaN, 0, 0, double.NaN));
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  [{clock.Elapsed:hh\\:mm\\:ss}] {data.Name} ml.net sdca seed {seed}: accuracy {baseline.Accuracy:P1}"));
                 }
+                context.Save(Result(complete: false), fileName, quiet: true);
             }
         }
 
@@ -81,12 +92,7 @@ public sealed class CompareOptimizersBenchmark : IBenchmark
         Console.WriteLine($"total {clock.Elapsed.TotalMinutes:F1} min; sharpness radius per data set (fraction of each tensor's norm): "
             + string.Join(", ", radii.Select(r => $"{r.Key} {r.Value:0.###}")));
         BenchmarkContext.PrintTable(table);
-        var result = new
-        {
-            settings = settings.Describe(), seeds, train_rows = trainSize, evaluation_rows = evaluationSize, data = dataNames,
-            sharpness_radius = radii, minutes = clock.Elapsed.TotalMinutes, summary, runs,
-        };
-        var json = context.Save(result, pretrained is null ? null : "compare-pretrained");
+        var json = context.Save(Result(complete: true), fileName);
         var svg = Path.ChangeExtension(json, ".svg");
         File.WriteAllText(svg, AccuracyChart.Render(runs));
         Console.WriteLine($"plot written to {svg}");
@@ -154,7 +160,5 @@ public sealed class CompareOptimizersBenchmark : IBenchmark
     }
 
     /// <summary>A pretrained model's name (e.g. minilm) or a Hugging Face folder.</summary>
-    private static string PretrainedFolder(string nameOrFolder) =>
-        Directory.Exists(nameOrFolder) ? Path.GetFullPath(nameOrFolder)
-        : throw new ArgumentException($"--pretrained: '{nameOrFolder}' is neither a known pretrained model nor a folder.");
+    private static string PretrainedFolder(string nameOrFolder) => Pretrained.PretrainedModels.Resolve(nameOrFolder, new() { Log = Console.WriteLine });
 }

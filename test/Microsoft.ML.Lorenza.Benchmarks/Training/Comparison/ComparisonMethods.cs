@@ -28,9 +28,9 @@ public sealed record ComparisonMethod(string Label, string Optimizer, MethodFami
 /// Pretrained (fine-tuning, after the GaLore paper's RoBERTa-on-GLUE setup: batch 16, rank 8 with scale α = 2
 /// for the projected methods at the full-rank learning rate, LoRA at the LoRA paper's 5e-4 with α/r = 1, ρ = 0.05,
 /// linear decay with 6 % warm-up), with the learning rates raised from their 1e-5–3e-5 to 1e-4 because our runs
-/// are a few dozen steps, not 30 epochs. T = 50 so the subspace is refreshed within the short runs.
+/// are a few dozen steps, not 30 epochs (--lr sets it; LoRA takes 5×). T = 50 so the subspace is refreshed within the short runs.
 /// </summary>
-public sealed record ComparisonSettings(bool Pretrained, string? PretrainedModelPath, int Epochs, int BatchSize, int MaxSequenceLength)
+public sealed record ComparisonSettings(bool Pretrained, string? PretrainedModelPath, int Epochs, int BatchSize, int MaxSequenceLength, double FineTuningRate = 1e-4)
 {
     public TrainingOptions For(ComparisonMethod method, ulong seed)
     {
@@ -47,12 +47,12 @@ public sealed record ComparisonSettings(bool Pretrained, string? PretrainedModel
         return options;
     }
 
-    public double LearningRate(MethodFamily family) => !Pretrained ? 3e-3 : family == MethodFamily.LowRankAdapter ? 5e-4 : 1e-4;
+    public double LearningRate(MethodFamily family) => !Pretrained ? 3e-3 : family == MethodFamily.LowRankAdapter ? 5 * FineTuningRate : FineTuningRate;
 
     public double Scale(MethodFamily family) => Pretrained && family == MethodFamily.LowRankProjected ? 2.0 : 1.0;
 
     public string Describe() => Pretrained
         ? $"fine-tuning {PretrainedModelPath}: batch {BatchSize}, {Epochs} epoch(s), length ≤ {MaxSequenceLength}, linear schedule with 6 % warm-up; "
-          + $"lr 1e-4 for AdamW/SAM and for GaLore/LORENZA (rank 8, α = 2, T = 50), 5e-4 for LoRA (rank 8, α/r = 1); ρ = 0.05"
+          + $"lr {FineTuningRate:0.#e0} for AdamW/SAM and for GaLore/LORENZA (rank 8, α = 2, T = 50), {5 * FineTuningRate:0.#e0} for LoRA (rank 8, α/r = 1); ρ = 0.05"
         : $"tiny RoBERTa from scratch: batch {BatchSize}, {Epochs} epoch(s), length ≤ {MaxSequenceLength}, lr 3e-3 linear, rank 8, T = 50";
 }

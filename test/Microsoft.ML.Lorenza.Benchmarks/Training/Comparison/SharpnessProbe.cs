@@ -13,8 +13,8 @@ namespace Microsoft.ML.Lorenza.Benchmarks.Training.Comparison;
 /// </summary>
 public static class SharpnessProbe
 {
-    public const int Examples = 128;
-    public const int Directions = 4;
+    public const int Examples = 96;
+    public const int Directions = 3;
     public const double MinimumRise = 0.02;
     public static readonly double[] Radii = [0.005, 0.01, 0.02, 0.05, 0.1, 0.2];
 
