@@ -24,6 +24,7 @@ public static class TextClassifierTrainer
         options.Validate();
         TorchRuntime.EnsureLoaded();
         var device = Devices.Resolve(options.Device);
+        if (options.Labels is null) DataChecks.LabelsLookLikeClasses(train, options.LabelsAreClasses);
         var labels = options.Labels is { } fixedLabels ? LabelMap.Fixed(fixedLabels) : LabelMap.FromTraining(train);
         var trainIds = labels.IdsOf(train);
         var (trainSet, trainLabels, validationSet, validationLabels) = Split(train, trainIds, validation, labels, options);
@@ -38,6 +39,7 @@ public static class TextClassifierTrainer
         {
             var (loadedModel, loadReport) = ModelFolder.Load(pretrained, labels.Names, options.Seed);
             (model, freshlyInitialized) = (loadedModel, loadReport.FreshlyInitialized);
+            DataChecks.MaxSequenceLength(options.MaxSequenceLength, model.Config.MaxSequenceLength, pretrained);
         }
         else
             model = RobertaForSequenceClassification.Create(WithLabels(RobertaConfig.Preset(options.Preset, tokenizer.VocabSize, labels.Count, options.MaxSequenceLength), labels), options.Seed);
@@ -107,7 +109,7 @@ public static class TextClassifierTrainer
         var bestEpoch = 0;
         for (var epoch = start.Epoch; epoch <= options.Epochs && step < totalSteps; epoch++)
         {
-            var diagnosticSums = new Dictionary<string, (double Sum, int Count)>();
+            var diagnosticSums = epoch == start.Epoch ? start.RestoreDiagnostics() : new Dictionary<string, (double Sum, int Count)>();
             var epochWatch = Stopwatch.StartNew();
             var epochSteps = 0;
             var plan = BatchPlan(encoded.Select(e => e.Length).ToArray(), options.BatchSize, options.Seed, epoch);
@@ -117,7 +119,8 @@ public static class TextClassifierTrainer
             {
                 var batch = plan[batchIndex];
                 if (step >= totalSteps) break;
-                cancellation.ThrowIfCancellationRequested();
+                if (cancellation.IsCancellationRequested)
+                    throw TrainingCheckpoint.Interrupted(checkpointPath, model, optimizer, new TrainingPosition(epoch, batchIndex, step, diagnosticSums), report, fingerprint, cancellation);
                 using var scope = torch.NewDisposeScope();
                 var padded = EncodedBatch.Pad(batch.Select(i => encoded[i]).ToList(), tokenizer.PadId);
                 var (ids, mask) = TextClassifier.ToTensors(padded, classifier.Device);
@@ -130,7 +133,7 @@ public static class TextClassifierTrainer
                 foreach (var (key, value) in optimizer.LastDiagnostics)
                     if (double.IsFinite(value)) diagnosticSums[key] = (diagnosticSums.GetValueOrDefault(key).Sum + value, diagnosticSums.GetValueOrDefault(key).Count + 1);
                 if (options.CheckpointEvery is { } every && step % every == 0 && checkpointPath is not null)
-                    TrainingCheckpoint.Save(checkpointPath, model, optimizer, new TrainingPosition(epoch, batchIndex + 1, step), report, fingerprint);
+                    TrainingCheckpoint.Save(checkpointPath, model, optimizer, new TrainingPosition(epoch, batchIndex + 1, step, diagnosticSums), report, fingerprint);
                 var rate = (step - start.Step) / watch.Elapsed.TotalSeconds;
                 progress?.Report(new TrainingProgress(epoch, options.Epochs, step, totalSteps, result.Loss, rate,
                     TimeSpan.FromSeconds((totalSteps - step) / Math.Max(rate, 1e-9)), result.LearningRate));
