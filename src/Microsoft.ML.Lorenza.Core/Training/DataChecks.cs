@@ -9,7 +9,7 @@ namespace Microsoft.ML.Lorenza.Training;
 /// </summary>
 public static class DataChecks
 {
-    /// <summary>Distinct numeric labels above this count (with a fraction among them, or one value per four rows) look continuous.</summary>
+    /// <summary>Distinct numeric labels above this count look continuous when one is fractional, one row in two has its own, or there are over 100.</summary>
     public const int ContinuousDistinctValues = 10;
 
     /// <summary>The longest sequence a preset may be built for (RoBERTa's position table).</summary>
@@ -66,8 +66,9 @@ public static class DataChecks
             if (!double.TryParse(label, NumberStyles.Float, CultureInfo.InvariantCulture, out var value)) return;
             numbers.Add(value);
         }
+        // Fractions are measurements; whole numbers are, when most rows have their own value (ids) or there are very many.
         var fractional = numbers.Any(v => v != Math.Floor(v));
-        if (!fractional && distinct.Count * 4 <= data.Examples.Count) return;
+        if (!fractional && distinct.Count * 2 <= data.Examples.Count && distinct.Count <= 100) return;
         var examples = string.Join(", ", distinct.Take(3));
         throw new InvalidDataException($"{data.Source}: the label column has {distinct.Count} distinct numeric values ({examples}, …), which looks like a continuous target, " +
                                        "not classes; pass --labels-are-classes (LabelsAreClasses) to make each value a class, or bin the values first.");

@@ -48,11 +48,13 @@ public sealed class ResumeTests
             Assert.IsTrue(killedAt is >= 10 and < 36, $"checkpoint at step {killedAt}");
             Assert.IsFalse(File.Exists(Path.Combine(interrupted, "model.safetensors")), "killed before the end");
 
-            (code, var stdout, err) = Cli.Run($"train \"{data}\" -o \"{interrupted}\" {Common} --checkpoint-every 5 --resume");
+            (code, var stdout, err) = Cli.Run($"train \"{data}\" -o \"{interrupted}\" {Common} --checkpoint-every 5 --resume --keep-checkpoint");
             Assert.AreEqual(0, code, err);
             StringAssert.Contains(stdout, "resuming from");
             CollectionAssert.AreEqual(File.ReadAllBytes(Path.Combine(straight, "model.safetensors")), File.ReadAllBytes(Path.Combine(interrupted, "model.safetensors")),
                 $"weights after resuming from step {killedAt} differ from the uninterrupted run");
+            Assert.AreEqual(History(straight), History(interrupted), "the resumed run's report (losses, accuracies, optimizer diagnostics) equals the uninterrupted one's");
+            Assert.IsFalse(Directory.EnumerateFileSystemEntries(interrupted, ".*").Any(), "the killed run's temporary files are gone");
 
             // A checkpoint of other data or options is refused.
             (code, _, err) = Cli.Run($"train \"{data}\" -o \"{interrupted}\" {Common.Replace("--seed 3", "--seed 4")} --resume");
@@ -63,6 +65,14 @@ public sealed class ResumeTests
         {
             Directory.Delete(folder, true);
         }
+    }
+
+    // lorenza.json's per-epoch history without the one measured quantity, the speed.
+    private static string History(string model)
+    {
+        var history = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(model, "lorenza.json")))!["history"]!.AsArray();
+        foreach (var epoch in history) epoch!.AsObject().Remove("StepsPerSecond");
+        return history.ToJsonString();
     }
 
     private static int StepOf(string checkpoint)
