@@ -107,6 +107,9 @@ public static class TextClassifierTrainer
         var step = start.Step;
         double bestMetric = double.NegativeInfinity;
         var bestEpoch = 0;
+        foreach (var done in report.Epochs) // a resumed run continues early stopping where it stood
+            if (options.EarlyStoppingMetric is { } resumedMetric && EarlyStoppingValue(resumedMetric, done) > bestMetric)
+                (bestMetric, bestEpoch) = (EarlyStoppingValue(resumedMetric, done), done.Epoch);
         for (var epoch = start.Epoch; epoch <= options.Epochs && step < totalSteps; epoch++)
         {
             var diagnosticSums = epoch == start.Epoch ? start.RestoreDiagnostics() : new Dictionary<string, (double Sum, int Count)>();
@@ -142,18 +145,18 @@ public static class TextClassifierTrainer
             var trainEval = Evaluate(classifier, train.Take(Math.Max(validation.Count, 256)).ToList(), trainLabels.Take(Math.Max(validation.Count, 256)).ToArray());
             var validationEval = validation.Count > 0 ? Evaluate(classifier, validation, validationLabels) : trainEval;
             report.Validation = validationEval;
-            if (options.EarlyStoppingMetric is { } metric)
-            {
-                var value = metric switch { "accuracy" => validationEval.Accuracy, "macro_f1" => validationEval.MacroF1, _ => -validationEval.LogLoss };
-                if (value > bestMetric) (bestMetric, bestEpoch) = (value, epoch);
-                report.BestEpoch = bestEpoch;
-            }
             var epochLoss = report.StepLosses.Skip(epochFirstStep).Take(step - epochFirstStep).Where(double.IsFinite).DefaultIfEmpty(double.NaN).Average();
             var epochResult = new EpochResult(epoch, step, epochLoss,
                 trainEval.Accuracy, validationEval.Accuracy, validationEval.MacroF1, validationEval.LogLoss,
                 trainEval.Accuracy - validationEval.Accuracy, schedule.At(Math.Max(0, step - 1)), epochSteps / epochWatch.Elapsed.TotalSeconds,
                 diagnosticSums.ToDictionary(kv => kv.Key, kv => kv.Value.Sum / kv.Value.Count));
             report.Epochs.Add(epochResult);
+            if (options.EarlyStoppingMetric is { } metric)
+            {
+                var value = EarlyStoppingValue(metric, epochResult);
+                if (value > bestMetric) (bestMetric, bestEpoch) = (value, epoch);
+                report.BestEpoch = bestEpoch;
+            }
             var stepsPerSecond = (step - start.Step) / watch.Elapsed.TotalSeconds;
             progress?.Report(new TrainingProgress(epoch, options.Epochs, step, totalSteps, epochLoss, stepsPerSecond,
                 TimeSpan.FromSeconds((totalSteps - step) / Math.Max(stepsPerSecond, 1e-9)), schedule.At(Math.Max(0, step - 1))) { CompletedEpoch = epochResult });
@@ -168,6 +171,9 @@ public static class TextClassifierTrainer
         report.SecondsPerStep = watch.Elapsed.TotalSeconds / Math.Max(1, step);
         return report;
     }
+
+    private static double EarlyStoppingValue(string metric, EpochResult e) =>
+        metric switch { "accuracy" => e.ValidationAccuracy, "macro_f1" => e.ValidationMacroF1, _ => -e.ValidationLogLoss };
 
     // Identifies the data and options a checkpoint belongs to, so --resume refuses another run's checkpoint.
     private static string Fingerprint(TrainingOptions options, int[][] encoded, int[] labels)
