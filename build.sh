@@ -17,6 +17,7 @@
 # (the libstdc++ test runs an app under a newer glibc), node and npm (the gpt3-encoder tokenizer
 # reference under test/js). Each step is skipped quietly when already done.
 set -euo pipefail
+CALLER_DIR=$(pwd)
 cd "$(dirname "$0")"
 ROOT=$(pwd)
 CONFIG=${CONFIG:-Release}
@@ -83,8 +84,9 @@ build() {
   dotnet build "$SOLUTION" -c "$CONFIG" --nologo -v quiet -clp:ErrorsOnly
 }
 
+# Runs the CLI from the caller's directory, so relative paths (data, -o) mean what they say there.
 lorenza() {
-  dotnet "src/Microsoft.ML.Lorenza.Cli/bin/$CONFIG/net10.0/lorenza.dll" "$@"
+  (cd "$CALLER_DIR" && dotnet "$ROOT/src/Microsoft.ML.Lorenza.Cli/bin/$CONFIG/net10.0/lorenza.dll" "$@")
 }
 
 run_tests() {

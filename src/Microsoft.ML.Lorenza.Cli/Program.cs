@@ -16,6 +16,10 @@ public static class Program
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(InfoCommand.Create());
         root.Subcommands.Add(PretrainedCommand.Create());
-        return root.Parse(args).Invoke();
+        var result = root.Parse(args);
+        // --help clears parse errors (e.g. a missing required option); anything else with errors is a usage error.
+        if (result.Errors.Count > 0 && result.Action is not System.CommandLine.Invocation.CommandLineAction { ClearsParseErrors: true })
+            return ParseErrors.Report(result);
+        return result.Invoke();
     }
 }

@@ -38,6 +38,8 @@ public sealed partial class LorenzaTrainer : IEstimator<LorenzaTransformer>
     public LorenzaTransformer Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
+        if (IsEmpty(input)) // before the label's key count: MapValueToKey fitted on no rows makes a 1-key label
+            throw new InvalidOperationException("The training data has no rows: nothing to train on.");
         var (labelColumn, keyType) = InputColumns.Label(input.Schema, options.LabelColumnName, "training data");
         var keys = LabelKeys.FromColumn(labelColumn, keyType);
         var train = ReadExamples(input, keys, "training data");
@@ -54,6 +56,13 @@ public sealed partial class LorenzaTrainer : IEstimator<LorenzaTransformer>
             Log($"not in the pretrained folder, initialized afresh: {string.Join(", ", report.FreshlyInitialized)}");
         var columns = new ColumnNames(options.Sentence1ColumnName, options.Sentence2ColumnName, options.ScoreColumnName, options.PredictedLabelColumnName);
         return new LorenzaTransformer(classifier, columns, keys, report);
+    }
+
+    private static bool IsEmpty(IDataView data)
+    {
+        if (data.GetRowCount() is { } count) return count == 0;
+        using var cursor = data.GetRowCursor([]);
+        return !cursor.MoveNext();
     }
 
     private TextDataset ReadExamples(IDataView data, LabelKeys keys, string source)

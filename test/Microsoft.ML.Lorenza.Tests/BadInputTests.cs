@@ -75,6 +75,16 @@ public sealed class BadInputTests
         StringAssert.Contains(mismatch.Message, "same fitted MapValueToKey");
     }
 
+    [TestMethod]
+    public void EmptyData_SaysNoRows_NotOneClass()
+    {
+        // MapValueToKey fitted on no rows gives a one-key label: the row count must be checked first.
+        var empty = Ml.Data.LoadFromEnumerable(TopicData.Rows(30, seed: 1).Take(0));
+        var pipeline = Ml.Transforms.Conversion.MapValueToKey("Label").Append(Ml.MulticlassClassification.Trainers.Lorenza(TopicData.Options()));
+        var error = Assert.ThrowsExactly<InvalidOperationException>(() => pipeline.Fit(empty));
+        Assert.AreEqual("The training data has no rows: nothing to train on.", error.Message);
+    }
+
     private sealed class LabelValue { public string Label { get; set; } = ""; }
 
     [TestMethod]

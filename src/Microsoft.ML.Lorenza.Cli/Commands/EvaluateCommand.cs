@@ -18,7 +18,7 @@ internal static class EvaluateCommand
         command.SetAction(r => CommandErrors.Run(() =>
         {
             using var classifier = TextClassifier.Load(r.GetValue(model)!, Runtime.Devices.Resolve(r.GetValue(device)!));
-            var data = TextDataset.Load(r.GetValue(dataset)!, TrainCommand.Columns(r));
+            var data = TrainCommand.Load(r.GetValue(dataset)!, TrainCommand.Columns(r));
             var labels = new LabelMap(classifier.Labels).IdsOf(data);
             var metrics = TextClassifierTrainer.Evaluate(classifier, data.Examples, labels);
             Console.WriteLine($"{data.Examples.Count} examples from {data.Source}" + (data.SkippedEmpty > 0 ? $" ({data.SkippedEmpty} empty skipped)" : ""));

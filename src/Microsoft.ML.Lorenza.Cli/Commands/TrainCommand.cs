@@ -11,6 +11,7 @@ internal static class TrainCommand
     public static readonly Option<string> LabelColumn = new("--label-col") { Description = "label column (name or 0-based index)", DefaultValueFactory = _ => "label" };
     public static readonly Option<bool?> HasHeader = new("--has-header") { Description = "whether the first line is a header (default: detected)" };
     public static readonly Option<string?> Separator = new("--separator") { Description = "field separator: tab, comma, semicolon, pipe (default: detected)" };
+    public static readonly Option<bool> LabelsAreClasses = new("--labels-are-classes") { Description = "train on numeric labels with many distinct values (which look continuous) as classes" };
 
     public static Command Create()
     {
@@ -19,23 +20,34 @@ internal static class TrainCommand
         var output = new Option<string>("--output", "-o") { Description = "model folder to write", DefaultValueFactory = _ => "lorenza-model" };
         var checkpointEvery = new Option<int?>("--checkpoint-every") { Description = "write <output>/checkpoint.safetensors every N steps (atomic)" };
         var resume = new Option<bool>("--resume") { Description = "continue from <output>/checkpoint.safetensors (same command and data): ends bit-identical to an uninterrupted run" };
+        var keepCheckpoint = new Option<bool>("--keep-checkpoint") { Description = "keep <output>/checkpoint.safetensors in the finished model folder (default: deleted when training ends)" };
         var shared = new TrainingCommandLine();
         var command = new Command("train", "Fine-tune a RoBERTa or BERT text classifier with LORENZA (or another optimizer) and save it.");
         command.Arguments.Add(dataset);
-        foreach (var option in new Option[] { validation, output, checkpointEvery, resume, TextColumn, Text2Column, LabelColumn, HasHeader, Separator }) command.Options.Add(option);
+        foreach (var option in new Option[] { validation, output, checkpointEvery, resume, keepCheckpoint, TextColumn, Text2Column, LabelColumn, HasHeader, Separator, LabelsAreClasses }) command.Options.Add(option);
         shared.AddTo(command);
         command.SetAction(r => CommandErrors.Run(() =>
         {
-            var columns = Columns(r);
-            var train = TextDataset.Load(r.GetValue(dataset)!, columns);
-            var valid = r.GetValue(validation) is { } v ? TextDataset.Load(v, columns) : null;
             var options = shared.Read(r);
+            options.LabelsAreClasses = r.GetValue(LabelsAreClasses);
             options.CheckpointEvery = r.GetValue(checkpointEvery);
             options.Resume = r.GetValue(resume);
-            if (options.CheckpointEvery is not null || options.Resume) options.CheckpointDirectory = r.GetValue(output);
-            return TrainAndSave(train, valid, options, r.GetValue(output)!);
+            options.CheckpointDirectory = r.GetValue(output); // also where Ctrl+C saves the run
+            options.Validate(); // bad option values fail before the data is read
+            var columns = Columns(r);
+            var train = Load(r.GetValue(dataset)!, columns);
+            var valid = r.GetValue(validation) is { } v ? Load(v, columns) : null;
+            return TrainAndSave(train, valid, options, r.GetValue(output)!, r.GetValue(keepCheckpoint));
         }));
         return command;
+    }
+
+    /// <summary>Loads a data file and prints the decisions made reading it (e.g. header or not).</summary>
+    public static TextDataset Load(string path, ColumnSpec columns)
+    {
+        var data = TextDataset.Load(path, columns);
+        foreach (var note in data.Notes) Console.WriteLine(note);
+        return data;
     }
 
     public static ColumnSpec Columns(ParseResult r) => new(r.GetValue(TextColumn)!, r.GetValue(LabelColumn)!, r.GetValue(Text2Column), r.GetValue(HasHeader),
@@ -51,9 +63,13 @@ internal static class TrainCommand
         });
 
     /// <summary>Trains, prints the metrics, writes the model folder and its learning curves.</summary>
-    public static int TrainAndSave(TextDataset train, TextDataset? validation, TrainingOptions options, string output)
+    public static int TrainAndSave(TextDataset train, TextDataset? validation, TrainingOptions options, string output, bool keepCheckpoint = false)
     {
         PretrainedArgument.Prepare(options);
+        OutputFolder.Check(output, OutputFolder.BytesNeeded(TrainingRun.EstimateParameters(options)));
+        using var runLock = RunLock.Acquire(output);
+        if (OutputFolder.CleanStale(output) is > 0 and var stale)
+            Console.WriteLine($"removed {stale} temporary file(s) left in {output} by an interrupted run");
         Console.WriteLine($"training on {train.Examples.Count} examples from {train.Source}" +
                           (train.SkippedEmpty > 0 ? $" ({train.SkippedEmpty} rows with empty text skipped)" : "") +
                           $"; optimizer {options.Optimizer}, device {Runtime.Devices.Describe(Runtime.Devices.Resolve(options.Device))}" +
@@ -74,12 +90,21 @@ internal static class TrainCommand
                 if (report.SkippedSteps > 0) Console.WriteLine($"{report.SkippedSteps} steps skipped (non-finite loss or gradient)");
                 if (report.FreshlyInitialized.Count > 0)
                     Console.WriteLine($"not in the pretrained folder, initialized afresh: {string.Join(", ", report.FreshlyInitialized)}");
-                classifier.Save(output);
-                var curves = Path.Combine(output, "learning-curves.svg");
-                AtomicFile.WriteAllText(curves, LearningCurves.ToSvg(report, $"{options.Optimizer} on {Path.GetFileName(train.Source)}"));
-                Console.WriteLine($"model saved to {Path.GetFullPath(output)} (learning curves: {curves})");
+                var checkpoint = Path.Combine(output, TrainingCheckpoint.FileName);
+                OutputFolder.Replace(output, folder =>
+                {
+                    classifier.Save(folder);
+                    AtomicFile.WriteAllText(Path.Combine(folder, "learning-curves.svg"), LearningCurves.ToSvg(report, $"{options.Optimizer} on {Path.GetFileName(train.Source)}"));
+                    if (keepCheckpoint && File.Exists(checkpoint)) File.Copy(checkpoint, Path.Combine(folder, TrainingCheckpoint.FileName));
+                });
+                Console.WriteLine($"model saved to {Path.GetFullPath(output)} (learning curves: {Path.Combine(output, "learning-curves.svg")})");
             }
             return 0;
+        }
+        catch (OperationCanceledException e) when (cancel.IsCancellationRequested)
+        {
+            Console.Error.WriteLine($"error: {e.Message}" + (options.CheckpointDirectory is null ? "" : $" Resume with: {TrainingRun.ResumeCommand()}"));
+            return 130;
         }
         finally
         {

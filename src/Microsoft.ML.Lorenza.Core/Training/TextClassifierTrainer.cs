@@ -25,6 +25,7 @@ public static class TextClassifierTrainer
         options.Validate();
         TorchRuntime.EnsureLoaded();
         var device = Devices.Resolve(options.Device);
+        if (options.Labels is null) DataChecks.LabelsLookLikeClasses(train, options.LabelsAreClasses);
         var labels = options.Labels is { } fixedLabels ? LabelMap.Fixed(fixedLabels) : LabelMap.FromTraining(train);
         var trainIds = labels.IdsOf(train);
         var (trainSet, trainLabels, validationSet, validationLabels) = Split(train, trainIds, validation, labels, options);
@@ -46,6 +47,7 @@ public static class TextClassifierTrainer
                 model.Dispose();
                 throw new InvalidDataException($"{pretrained}: the tokenizer has {tokenizer.VocabSize} tokens but config.json vocab_size is {model.Config.VocabSize}; the tokenizer files do not belong to this model.");
             }
+            DataChecks.MaxSequenceLength(options.MaxSequenceLength, model.Config.MaxSequenceLength, pretrained);
         }
         else
             model = RobertaForSequenceClassification.Create(WithLabels(RobertaConfig.Preset(options.Preset, tokenizer.VocabSize, labels.Count, options.MaxSequenceLength), labels), options.Seed);
@@ -113,9 +115,12 @@ public static class TextClassifierTrainer
         var step = start.Step;
         double bestMetric = double.NegativeInfinity;
         var bestEpoch = 0;
+        foreach (var done in report.Epochs) // a resumed run continues early stopping where it stood
+            if (options.EarlyStoppingMetric is { } resumedMetric && EarlyStoppingValue(resumedMetric, done) > bestMetric)
+                (bestMetric, bestEpoch) = (EarlyStoppingValue(resumedMetric, done), done.Epoch);
         for (var epoch = start.Epoch; epoch <= options.Epochs && step < totalSteps; epoch++)
         {
-            var diagnosticSums = new Dictionary<string, (double Sum, int Count)>();
+            var diagnosticSums = epoch == start.Epoch ? start.RestoreDiagnostics() : new Dictionary<string, (double Sum, int Count)>();
             var epochWatch = Stopwatch.StartNew();
             var epochSteps = 0;
             var plan = BatchPlan(encoded.Select(e => e.Length).ToArray(), options.BatchSize, options.Seed, epoch);
@@ -125,7 +130,8 @@ public static class TextClassifierTrainer
             {
                 var batch = plan[batchIndex];
                 if (step >= totalSteps) break;
-                cancellation.ThrowIfCancellationRequested();
+                if (cancellation.IsCancellationRequested)
+                    throw TrainingCheckpoint.Interrupted(checkpointPath, model, optimizer, new TrainingPosition(epoch, batchIndex, step, diagnosticSums), report, fingerprint, cancellation);
                 using var scope = torch.NewDisposeScope();
                 var padded = EncodedBatch.Pad(batch.Select(i => encoded[i]).ToList(), tokenizer.PadId);
                 var (ids, mask, types) = TextClassifier.ToTensors(padded, classifier.Device);
@@ -138,7 +144,7 @@ public static class TextClassifierTrainer
                 foreach (var (key, value) in optimizer.LastDiagnostics)
                     if (double.IsFinite(value)) diagnosticSums[key] = (diagnosticSums.GetValueOrDefault(key).Sum + value, diagnosticSums.GetValueOrDefault(key).Count + 1);
                 if (options.CheckpointEvery is { } every && step % every == 0 && checkpointPath is not null)
-                    TrainingCheckpoint.Save(checkpointPath, model, optimizer, new TrainingPosition(epoch, batchIndex + 1, step), report, fingerprint);
+                    TrainingCheckpoint.Save(checkpointPath, model, optimizer, new TrainingPosition(epoch, batchIndex + 1, step, diagnosticSums), report, fingerprint);
                 var rate = (step - start.Step) / watch.Elapsed.TotalSeconds;
                 progress?.Report(new TrainingProgress(epoch, options.Epochs, step, totalSteps, result.Loss, rate,
                     TimeSpan.FromSeconds((totalSteps - step) / Math.Max(rate, 1e-9)), result.LearningRate));
@@ -147,18 +153,18 @@ public static class TextClassifierTrainer
             var trainEval = Evaluate(classifier, train.Take(Math.Max(validation.Count, 256)).ToList(), trainLabels.Take(Math.Max(validation.Count, 256)).ToArray());
             var validationEval = validation.Count > 0 ? Evaluate(classifier, validation, validationLabels) : trainEval;
             report.Validation = validationEval;
-            if (options.EarlyStoppingMetric is { } metric)
-            {
-                var value = metric switch { "accuracy" => validationEval.Accuracy, "macro_f1" => validationEval.MacroF1, _ => -validationEval.LogLoss };
-                if (value > bestMetric) (bestMetric, bestEpoch) = (value, epoch);
-                report.BestEpoch = bestEpoch;
-            }
             var epochLoss = report.StepLosses.Skip(epochFirstStep).Take(step - epochFirstStep).Where(double.IsFinite).DefaultIfEmpty(double.NaN).Average();
             var epochResult = new EpochResult(epoch, step, epochLoss,
                 trainEval.Accuracy, validationEval.Accuracy, validationEval.MacroF1, validationEval.LogLoss,
                 trainEval.Accuracy - validationEval.Accuracy, schedule.At(Math.Max(0, step - 1)), epochSteps / epochWatch.Elapsed.TotalSeconds,
                 diagnosticSums.ToDictionary(kv => kv.Key, kv => kv.Value.Sum / kv.Value.Count));
             report.Epochs.Add(epochResult);
+            if (options.EarlyStoppingMetric is { } metric)
+            {
+                var value = EarlyStoppingValue(metric, epochResult);
+                if (value > bestMetric) (bestMetric, bestEpoch) = (value, epoch);
+                report.BestEpoch = bestEpoch;
+            }
             var stepsPerSecond = (step - start.Step) / watch.Elapsed.TotalSeconds;
             progress?.Report(new TrainingProgress(epoch, options.Epochs, step, totalSteps, epochLoss, stepsPerSecond,
                 TimeSpan.FromSeconds((totalSteps - step) / Math.Max(stepsPerSecond, 1e-9)), schedule.At(Math.Max(0, step - 1))) { CompletedEpoch = epochResult });
@@ -173,6 +179,9 @@ public static class TextClassifierTrainer
         report.SecondsPerStep = watch.Elapsed.TotalSeconds / Math.Max(1, step);
         return report;
     }
+
+    private static double EarlyStoppingValue(string metric, EpochResult e) =>
+        metric switch { "accuracy" => e.ValidationAccuracy, "macro_f1" => e.ValidationMacroF1, _ => -e.ValidationLogLoss };
 
     // Identifies the data and options a checkpoint belongs to, so --resume refuses another run's checkpoint.
     private static string Fingerprint(TrainingOptions options, EncodedText[] encoded, int[] labels)

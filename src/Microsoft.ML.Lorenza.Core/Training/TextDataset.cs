@@ -16,16 +16,19 @@ public sealed record ColumnSpec(string Text, string Label, string? TextPair = nu
 /// </summary>
 public sealed class TextDataset
 {
-    private TextDataset(string source, List<TextExample> examples, int skippedEmpty)
+    private TextDataset(string source, List<TextExample> examples, int skippedEmpty, IReadOnlyList<string>? notes = null)
     {
         Source = source;
         Examples = examples;
         SkippedEmpty = skippedEmpty;
+        Notes = notes ?? [];
     }
 
     public string Source { get; }
     public IReadOnlyList<TextExample> Examples { get; }
     public int SkippedEmpty { get; }
+    /// <summary>Decisions made while reading that the user should see (e.g. whether line 1 was read as a header).</summary>
+    public IReadOnlyList<string> Notes { get; }
     public bool HasPairs => Examples.Any(e => e.TextPair is not null);
 
     public static TextDataset FromExamples(IEnumerable<TextExample> examples, string source = "memory") => new(source, examples.ToList(), 0);
@@ -33,17 +36,30 @@ public sealed class TextDataset
     public static TextDataset Load(string path, ColumnSpec columns)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"Data file not found: {path}", path);
-        var lines = File.ReadLines(path, Encoding.UTF8).GetEnumerator();
-        if (!lines.MoveNext() || string.IsNullOrWhiteSpace(lines.Current))
+        var lines = TextLines.Read(path).Where(l => l.Line.Length > 0).ToList();
+        if (lines.Count == 0 || string.IsNullOrWhiteSpace(lines[0].Line))
             throw new InvalidDataException($"{path} is empty: it needs a header (or data) line and at least one example.");
-        var first = lines.Current;
-        var separator = columns.Separator ?? DetectSeparator(first);
-        var firstFields = Split(first, separator, path, 1);
-        var hasHeader = columns.HasHeader ?? LooksLikeHeader(firstFields, columns);
+        var separator = columns.Separator ?? DetectSeparator(lines[0].Line);
+        var rows = lines.Select(l => Split(l.Line, separator, path, l.Number)).ToList();
+        var firstFields = rows[0];
+        var notes = new List<string>();
+        var byIndex = DataChecks.IsIndex(columns.Text) && DataChecks.IsIndex(columns.Label) && (columns.TextPair is null || DataChecks.IsIndex(columns.TextPair));
+        bool hasHeader;
+        if (columns.HasHeader is { } given) hasHeader = given;
+        else if (!byIndex) hasHeader = true; // columns by name: line 1 names them
+        else
+        {
+            var (header, note) = DataChecks.FirstRowIsHeader(path, rows, int.Parse(columns.Label, System.Globalization.CultureInfo.InvariantCulture));
+            hasHeader = header;
+            notes.Add(note);
+        }
         var names = hasHeader ? firstFields : Enumerable.Range(0, firstFields.Count).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
 
         int Column(string spec, string role)
         {
+            // An index given while all columns are given by index is an index, whatever the header says.
+            if (byIndex && int.TryParse(spec, out var position) && position < names.Count) return position;
+            DataChecks.UniqueHeaderName(path, spec, role, names);
             var byName = names.FindIndex(n => string.Equals(n.Trim(), spec, StringComparison.OrdinalIgnoreCase));
             if (byName >= 0) return byName;
             if (int.TryParse(spec, out var index) && index >= 0 && index < names.Count) return index;
@@ -52,20 +68,14 @@ public sealed class TextDataset
         var textColumn = Column(columns.Text, "text");
         var labelColumn = Column(columns.Label, "label");
         var pairColumn = columns.TextPair is null ? -1 : Column(columns.TextPair, "second text");
+        DataChecks.DistinctColumns(path, [("text", columns.Text, textColumn), ("label", columns.Label, labelColumn), ("second text", columns.TextPair ?? "", pairColumn)], names);
         var needed = new[] { textColumn, labelColumn, pairColumn }.Max() + 1;
 
         var examples = new List<TextExample>();
         var skipped = 0;
-        IEnumerable<(string Line, int Number)> Rows()
+        for (var row = hasHeader ? 1 : 0; row < rows.Count; row++)
         {
-            var number = 1;
-            if (!hasHeader) yield return (first, number);
-            while (lines.MoveNext()) yield return (lines.Current, ++number);
-        }
-        foreach (var (line, lineNumber) in Rows())
-        {
-            if (line.Length == 0) continue;
-            var fields = Split(line, separator, path, lineNumber);
+            var (fields, lineNumber) = (rows[row], lines[row].Number);
             if (fields.Count < needed)
                 throw new InvalidDataException($"{path} line {lineNumber}: {fields.Count} field(s) separated by {Describe(separator)}, but column {needed - 1} is needed.");
             var text = fields[textColumn].Trim();
@@ -76,7 +86,7 @@ public sealed class TextDataset
             examples.Add(new TextExample(text, pair, label));
         }
         if (examples.Count == 0) throw new InvalidDataException($"{path} has no examples with a non-empty text ({skipped} skipped as empty).");
-        return new TextDataset(path, examples, skipped);
+        return new TextDataset(path, examples, skipped, notes);
     }
 
     private static string Describe(char c) => c switch { '\t' => "tabs", ',' => "commas", ';' => "semicolons", '|' => "pipes", _ => $"'{c}'" };
@@ -87,12 +97,6 @@ public sealed class TextDataset
             if (line.Contains(c)) return c;
         return '\t';
     }
-
-    // Columns asked for by name imply a header; columns asked for by index imply none, unless the first
-    // line names them anyway.
-    private static bool LooksLikeHeader(List<string> fields, ColumnSpec columns) =>
-        fields.Any(f => string.Equals(f.Trim(), columns.Text, StringComparison.OrdinalIgnoreCase) || string.Equals(f.Trim(), columns.Label, StringComparison.OrdinalIgnoreCase))
-        || !(int.TryParse(columns.Text, out _) && int.TryParse(columns.Label, out _));
 
     internal static List<string> Split(string line, char separator, string path, int lineNumber)
     {

@@ -8,7 +8,17 @@ using static TorchSharp.torch;
 namespace Microsoft.ML.Lorenza.Training;
 
 /// <summary>Where training stands: the next batch to run is batch <see cref="BatchInEpoch"/> of epoch <see cref="Epoch"/>.</summary>
-public sealed record TrainingPosition(int Epoch, int BatchInEpoch, int Step);
+public sealed record TrainingPosition(int Epoch, int BatchInEpoch, int Step)
+{
+    /// <summary>The current epoch's optimizer-diagnostic sums and counts so far, so a resumed epoch reports what an uninterrupted one does.</summary>
+    public Dictionary<string, double[]>? EpochDiagnostics { get; init; }
+
+    internal TrainingPosition(int epoch, int batchInEpoch, int step, Dictionary<string, (double Sum, int Count)> diagnostics) : this(epoch, batchInEpoch, step) =>
+        EpochDiagnostics = diagnostics.ToDictionary(kv => kv.Key, kv => new[] { kv.Value.Sum, kv.Value.Count });
+
+    internal Dictionary<string, (double Sum, int Count)> RestoreDiagnostics() =>
+        EpochDiagnostics?.ToDictionary(kv => kv.Key, kv => (kv.Value[0], (int)kv.Value[1])) ?? new();
+}
 
 /// <summary>
 /// Everything needed to continue a run bit-identically, in ONE safetensors file written atomically
@@ -44,6 +54,18 @@ public static class TrainingCheckpoint
         {
             foreach (var t in tensors.Values) t.Dispose();
         }
+    }
+
+    /// <summary>
+    /// The exception that ends a cancelled run; with a checkpoint path the run is saved first (at the batch not yet
+    /// run), so --resume continues it, and the message says so.
+    /// </summary>
+    internal static OperationCanceledException Interrupted(string? path, SequenceClassifier model, IOptimizer optimizer, TrainingPosition position,
+        TrainingReport report, string fingerprint, CancellationToken cancellation)
+    {
+        if (path is null) return new OperationCanceledException($"Training was cancelled at step {position.Step}.", cancellation);
+        Save(path, model, optimizer, position, report, fingerprint);
+        return new OperationCanceledException($"Training was cancelled at step {position.Step}; checkpoint saved to {path}.", cancellation);
     }
 
     /// <summary>Restores model, optimizer, generator and report; returns where to continue.</summary>

@@ -21,6 +21,8 @@ public sealed class TrainingOptions
     /// class list is known beforehand, so that labels without training examples still get an output.
     /// </summary>
     public IReadOnlyList<string>? Labels { get; set; }
+    /// <summary>Train on labels that look continuous (many distinct numbers) as classes anyway; otherwise they are refused.</summary>
+    public bool LabelsAreClasses { get; set; }
 
     public string Optimizer { get; set; } = "lorenza";
     public OptimizerOptions OptimizerOptions { get; set; } = new() { LearningRate = 1e-3 };
@@ -66,6 +68,9 @@ public sealed class TrainingOptions
         Check(Epochs >= 1, nameof(Epochs), Epochs, ">= 1");
         Check(BatchSize >= 1, nameof(BatchSize), BatchSize, ">= 1");
         Check(MaxSequenceLength >= 8, nameof(MaxSequenceLength), MaxSequenceLength, ">= 8");
+        if (PretrainedModelPath is { } folder && !Pretrained.PretrainedModels.IsName(folder) && !Directory.Exists(folder))
+            throw new DirectoryNotFoundException($"Pretrained model folder not found: {folder}; pass a pretrained model's name ({string.Join(", ", Pretrained.PretrainedModels.Catalog.Select(m => m.Name))}) or a Hugging Face folder (config.json, weights, tokenizer files), or no --model to train from scratch.");
+        if (PretrainedModelPath is null) DataChecks.MaxSequenceLength(MaxSequenceLength, DataChecks.PresetMaxSequenceLength, $"the '{Preset}' preset");
         Check(ValidationFraction is >= 0 and < 1, nameof(ValidationFraction), ValidationFraction, "in [0, 1)");
         Check(CheckpointEvery is null or >= 1, nameof(CheckpointEvery), CheckpointEvery ?? 0, ">= 1 or null");
         if ((CheckpointEvery is not null || Resume) && string.IsNullOrEmpty(CheckpointDirectory))

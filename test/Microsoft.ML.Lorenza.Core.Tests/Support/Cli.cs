@@ -17,4 +17,8 @@ public static class Cli
 
     public static (int ExitCode, string Stdout, string Stderr) Run(string arguments, string? stdin = null, int timeoutSeconds = 300) =>
         ProcessRunner.Run("dotnet", $"\"{Dll}\" {arguments}", stdin, TimeSpan.FromSeconds(timeoutSeconds));
+
+    /// <summary>Runs the CLI with <paramref name="workingDirectory"/> as its current directory (relative paths resolve there).</summary>
+    public static (int ExitCode, string Stdout, string Stderr) RunIn(string workingDirectory, string arguments, int timeoutSeconds = 300) =>
+        ProcessRunner.Run("dotnet", $"\"{Dll}\" {arguments}", null, TimeSpan.FromSeconds(timeoutSeconds), workingDirectory);
 }

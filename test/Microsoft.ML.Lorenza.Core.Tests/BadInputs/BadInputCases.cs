@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+
+namespace Microsoft.ML.Lorenza.Tests.BadInputs;
+
+/// <summary>
+/// One bad input given to the `lorenza` tool: the files in the working folder, the arguments, the one line it
+/// must print (after "error: ") and the exit code. docs/bad-inputs.md is generated from this list
+/// (<see cref="BadInputTableTests"/>), so the table and the behaviour cannot drift apart.
+/// </summary>
+public sealed record BadInputCase(string Kind, string Arguments, string Message, int ExitCode, params (string Name, byte[] Content)[] Files);
+
+/// <summary>A bad input handled where no CLI run can show it (the ML.NET layer, a full disk, a race), with the test that shows it.</summary>
+public sealed record BadInputElsewhere(string Kind, string Message, string Test);
+
+public static class BadInputCases
+{
+    private static (string, byte[]) File(string name, string text) => (name, Encoding.UTF8.GetBytes(text));
+    private static (string, byte[]) File(string name, byte[] bytes) => (name, bytes);
+
+    private static readonly string GoodRows = string.Concat(Enumerable.Range(0, 40).Select(i => i % 2 == 0 ? $"good fine film {i}\tpos\n" : $"bad awful film {i}\tneg\n"));
+    private static (string, byte[]) Good => File("data.tsv", "text\tlabel\n" + GoodRows);
+    private static string Continuous(Func<int, string> label) => "text\tlabel\n" + string.Concat(Enumerable.Range(0, 60).Select(i => $"film {i}\t{label(i)}\n"));
+
+    /// <summary>The lock file of a run that is alive (this test process), for "-o model".</summary>
+    private static (string, byte[]) LiveLock()
+    {
+        using var me = Process.GetCurrentProcess();
+        return File(".model.lock", FormattableString.Invariant($"{me.Id} {me.StartTime.ToUniversalTime().Ticks}\n"));
+    }
+
+    public static IReadOnlyList<BadInputCase> All { get; } =
+    [
+        // The data file
+        new("data file missing", "train nope.tsv -o model", "Data file not found: nope.tsv", 1),
+        new("data path is a folder", "train folder -o model", "Data file not found: folder", 1, File("folder/readme.txt", "x")),
+        new("empty data file", "train data.tsv -o model", "data.tsv is empty", 1, File("data.tsv", "")),
+        new("only blank lines", "train data.tsv -o model", "data.tsv is empty", 1, File("data.tsv", "   \n\n \n")),
+        new("a header and no rows", "train data.tsv -o model", "data.tsv has no examples with a non-empty text (0 skipped as empty)", 1, File("data.tsv", "text\tlabel\n")),
+        new("every text empty", "train data.tsv -o model", "(2 skipped as empty)", 1, File("data.tsv", "text\tlabel\n\tpos\n  \tneg\n")),
+        new("binary file", "train data.tsv -o model", "data.tsv line 1: a NUL byte at byte 4: this is a binary file", 1, File("data.tsv", [0x1f, 0x8b, 0x08, 0x00, 0x61, 0x62, 0x00, 0xff])),
+        new("not UTF-8 (Latin-1)", "train data.tsv -o model", "data.tsv line 3: 0xE9 at byte 4 is not UTF-8; save the file as UTF-8", 1,
+            File("data.tsv", [.. "text\tlabel\ngood\tpos\n"u8, .. "caf"u8, 0xE9, .. "\tneg\n"u8])),
+        new("row with too few fields", "train data.tsv -o model", "data.tsv line 42: 1 field(s) separated by tabs, but column 1 is needed", 1, File("data.tsv", "text\tlabel\n" + GoodRows + "lonely\n")),
+        new("empty label", "train data.tsv -o model", "data.tsv line 3: the label is empty", 1, File("data.tsv", "text\tlabel\ngood\tpos\nbad\t\n")),
+        new("unclosed CSV quote", "train data.csv -o model", "data.csv line 2: a quoted field is not closed", 1, File("data.csv", "text,label\n\"good,pos\nbad,neg\n")),
+        new("one class only", "train data.tsv -o model", "data.tsv has only one class ('pos')", 1, File("data.tsv", "text\tlabel\ngood\tpos\nfine\tpos\n")),
+        new("continuous (float) labels", "train data.tsv -o model", "the label column has 60 distinct numeric values", 1,
+            File("data.tsv", Continuous(i => (i * 0.37).ToString("F2", CultureInfo.InvariantCulture)))),
+        new("one integer label per row (an id column)", "train data.tsv -o model", "which looks like a continuous target, not classes; pass --labels-are-classes", 1,
+            File("data.tsv", Continuous(i => (1000 + i).ToString(CultureInfo.InvariantCulture)))),
+        new("validation file missing", "train data.tsv --validation dev.tsv -o model", "Data file not found: dev.tsv", 1, Good),
+        new("validation labels unseen in training", "train data.tsv --validation dev.tsv -o model", "dev.tsv has label(s) not seen in training: meh", 1,
+            Good, File("dev.tsv", "text\tlabel\nso so\tmeh\n")),
+        // Columns
+        new("text column name not in the header", "train data.tsv -o model", "no text column 'text'. Available columns: 'review' (0), 'stars' (1)", 2,
+            File("data.tsv", "review\tstars\ngood\t5\nbad\t1\n")),
+        new("label column name not in the header", "train data.tsv --label-col sentiment -o model", "no label column 'sentiment'", 2, Good),
+        new("column index beyond the row", "train data.tsv --text-col 5 --label-col 1 -o model", "no text column '5'. Available columns: 'text' (0), 'label' (1)", 2, Good),
+        new("column names with --has-header false", "train data.tsv --has-header false -o model", "no text column 'text'. Available columns: 0, 1", 2, Good),
+        new("second text column not in the header", "train data.tsv --text2-col hypothesis -o model", "no second text column 'hypothesis'", 2, Good),
+        new("text column = label column (names)", "train data.tsv --text-col label -o model", "the text column 'label' and the label column 'label' are the same column (1, 'label')", 2, Good),
+        new("text column = label column (indexes)", "train data.tsv --text-col 1 --label-col 1 -o model", "are the same column (1, 'label')", 2, Good),
+        new("second text column = label column", "train data.tsv --text2-col label -o model", "the label column 'label' and the second text column 'label' are the same column", 2, Good),
+        new("duplicate header name that is used", "train data.tsv -o model", "the header names 2 columns 'text' (columns 0, 1), which is the text column", 1,
+            File("data.tsv", "text\ttext\tlabel\na\tb\tpos\nc\td\tneg\n")),
+        new("separator of two characters", "train data.tsv --separator ab -o model", "--separator 'ab' is not one character", 2, Good),
+        // Option values
+        new("--lr not a number", "train data.tsv --lr fast -o model", "--lr expects a number (e.g. 0.001 or 1e-3), got 'fast'.", 2, Good),
+        new("--epochs not a whole number", "train data.tsv --epochs 2.5 -o model", "--epochs expects a whole number, got '2.5'.", 2, Good),
+        new("--seed negative", "train data.tsv --seed -1 -o model", "--seed expects a whole number >= 0, got '-1'.", 2, Good),
+        new("--has-header not a boolean", "train data.tsv --has-header maybe -o model", "Unrecognized command or argument 'maybe'", 2, Good),
+        new("unknown option", "train data.tsv --bogus -o model", "Unrecognized command or argument '--bogus'", 2, Good),
+        new("data argument missing", "train -o model", "Required argument missing for command: 'train'", 2),
+        new("no verb", "", "Required command was not provided", 2),
+        new("unknown verb", "trian", "Unrecognized command or argument 'trian'", 2, Good),
+        new("--epochs 0", "train data.tsv --epochs 0 -o model", "Epochs = 0 is invalid: it must be >= 1", 2, Good),
+        new("--batch-size 0", "train data.tsv --batch-size 0 -o model", "BatchSize = 0 is invalid: it must be >= 1", 2, Good),
+        new("--max-length below 8", "train data.tsv --max-length 4 -o model", "MaxSequenceLength = 4 is invalid: it must be >= 8", 2, Good),
+        new("--max-length beyond the position table", "train data.tsv --max-length 100000 -o model", "--max-length) = 100000 exceeds the 512 positions of the 'tiny' preset; use --max-length 512 or less", 2, Good),
+        new("--max-steps 0", "train data.tsv --max-steps 0 -o model", "MaxSteps = 0 is invalid", 2, Good),
+        new("--validation-fraction 1.5", "train data.tsv --validation-fraction 1.5 -o model", "ValidationFraction = 1.5 is invalid: it must be in [0, 1)", 2, Good),
+        new("--checkpoint-every 0", "train data.tsv --checkpoint-every 0 -o model", "CheckpointEvery = 0 is invalid", 2, Good),
+        new("--grad-accumulation 0", "train data.tsv --grad-accumulation 0 -o model", "GradientAccumulation = 0 is invalid", 2, Good),
+        new("--patience 0", "train data.tsv --patience 0 -o model", "Patience = 0 is invalid", 2, Good),
+        new("--early-stopping-metric unknown", "train data.tsv --early-stopping-metric loss -o model", "EarlyStoppingMetric = loss is invalid", 2, Good),
+        new("--precision unknown", "train data.tsv --precision fp8 -o model", "Precision = fp8 is invalid: it must be none, bf16 or fp16", 2, Good),
+        new("--optimizer unknown", "train data.tsv --optimizer adam -o model", "Optimizer = 'adam' is unknown", 2, Good),
+        new("--ascent unknown", "train data.tsv --ascent up -o model", "--ascent 'up' is unknown: use zeroth-order or momentum", 2, Good),
+        new("--rank 0", "train data.tsv --rank 0 -o model", "Rank = 0 is invalid: it must be >= 1", 2, Good),
+        new("--rho negative", "train data.tsv --rho -1 -o model", "Rho = -1 is invalid: it must be >= 0", 2, Good),
+        new("--refresh-interval 0", "train data.tsv --refresh-interval 0 -o model", "RefreshInterval = 0 is invalid", 2, Good),
+        new("--zo-queries 0", "train data.tsv --zo-queries 0 -o model", "ZoQueries = 0 is invalid", 2, Good),
+        new("--device unknown", "train data.tsv --device tpu -o model", "Unknown device 'tpu'. Use 'auto', 'cpu', 'cuda' or 'cuda:N'", 2, Good),
+        new("--preset unknown", "train data.tsv --preset huge -o model", "Unknown model preset 'huge'", 2, Good),
+        new("--model folder missing", "train data.tsv --model nomodel -o model", "Pretrained model folder not found: nomodel", 1, Good),
+        new("--lr-schedule unknown", "train data.tsv --lr-schedule steps --max-steps 1 -o model", "Unknown learning-rate schedule 'steps'. Use constant, linear or cosine.", 2, Good),
+        new("--warmup-fraction 1.5", "train data.tsv --warmup-fraction 1.5 --max-steps 1 -o model", "The warm-up fraction must be in [0, 1).", 2, Good),
+        new("--resume without a checkpoint", "train data.tsv --resume --max-steps 1 -o model", "No checkpoint to resume from at model/checkpoint.safetensors", 1, Good),
+        // The output folder
+        new("output is an existing file", "train data.tsv -o model", "--output model is an existing file, not a folder", 1, Good, File("model", "my notes")),
+        new("output folder holds other files", "train data.tsv -o model", "--output model holds 'notes.txt', which is not part of a model, and would be replaced", 1, Good, File("model/notes.txt", "mine")),
+        new("output folder not writable", "train data.tsv -o /sys/lorenza-model", "--output /sys/lorenza-model: cannot write to /sys", 1, Good),
+        new("output folder in use by another run", "train data.tsv -o model", "model is being written by another lorenza run (process", 1, Good, LiveLock()),
+        // Other verbs
+        new("predict: model folder missing", "predict --model nomodel", "Model folder not found: nomodel", 1),
+        new("predict: --model not given", "predict", "Option '--model' is required.", 2),
+        new("evaluate: --model not given", "evaluate data.tsv", "Option '--model' is required.", 2, Good),
+        new("export: --onnx not given", "export --model nomodel", "Option '--onnx' is required.", 2),
+    ];
+
+    public static IReadOnlyList<BadInputElsewhere> Elsewhere { get; } =
+    [
+        new("not enough free disk space for the model and a checkpoint", "free on that disk, but the model and a checkpoint need about", "OutputFolderTests.NotEnoughFreeSpace_IsRefusedBeforeTraining"),
+        new("a failed final save (disk full while writing the model)", "No space left on device", "OutputFolderTests.AFailedSave_LeavesThePreviousModel_OrNothing"),
+        new("Ctrl+C during training", "Resume with: lorenza ", "OutputFolderTests.CtrlC_SavesACheckpoint_AndPrintsTheResumeCommand"),
+        new("ML.NET: empty data view (through MapValueToKey)", "The training data has no rows: nothing to train on.", "BadInputTests.EmptyData_SaysNoRows_NotOneClass"),
+    ];
+}

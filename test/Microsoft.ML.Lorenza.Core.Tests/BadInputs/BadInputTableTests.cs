@@ -1,0 +1,101 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.ML.Lorenza.Tests.Support;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+
+namespace Microsoft.ML.Lorenza.Tests.BadInputs;
+
+/// <summary>
+/// Runs every case of <see cref="BadInputCases"/> through the `lorenza` tool: one `error:` line holding the
+/// expected message, the expected exit code, no stack trace, and the working folder exactly as it was
+/// (nothing partial written). Also keeps docs/bad-inputs.md equal to the list.
+/// </summary>
+[TestClass]
+public sealed class BadInputTableTests
+{
+    private static string DocsPath => Path.Combine(SharedData.RepoRoot, "docs", "bad-inputs.md");
+
+    [TestMethod]
+    public void EveryCaseGetsItsOneLineAndExitCode_AndLeavesNothingBehind()
+    {
+        var failures = new ConcurrentBag<string>();
+        // Each case is its own process, mostly waiting on process start-up: three at a time.
+        Parallel.ForEach(BadInputCases.All, new ParallelOptions { MaxDegreeOfParallelism = 3 }, c =>
+        {
+            var folder = Directory.CreateTempSubdirectory("lorenza-bad-input-").FullName;
+            try
+            {
+                foreach (var (name, content) in c.Files)
+                {
+                    Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(folder, name))!);
+                    File.WriteAllBytes(Path.Combine(folder, name), content);
+                }
+                var before = Snapshot(folder);
+                var (code, _, stderr) = Cli.RunIn(folder, c.Arguments, timeoutSeconds: 120);
+                var errors = stderr.Split('\n').Where(l => l.StartsWith("error: ", StringComparison.Ordinal)).ToList();
+                var problem =
+                    code != c.ExitCode ? $"exit code {code}, expected {c.ExitCode}"
+                    : errors.Count != 1 ? $"{errors.Count} error lines"
+                    : !errors[0].Contains(c.Message, StringComparison.Ordinal) ? "message differs"
+                    : stderr.Contains("   at ", StringComparison.Ordinal) || stderr.Length > 2000 ? "a stack trace or help text"
+                    : Snapshot(folder) != before ? "the working folder changed" : null;
+                if (problem is not null) failures.Add($"[{c.Kind}] {problem}: lorenza {c.Arguments}\n  expected: {c.Message}\n  stderr: {stderr.Trim()}");
+            }
+            finally
+            {
+                Directory.Delete(folder, true);
+            }
+        });
+        Assert.IsEmpty(failures, string.Join("\n", failures));
+    }
+
+    [TestMethod]
+    public void TheDocsTableIsTheCaseList_AndCountsThem()
+    {
+        var expected = Table();
+        if (Environment.GetEnvironmentVariable("LORENZA_WRITE_DOCS") == "1") File.WriteAllText(DocsPath, expected);
+        Assert.AreEqual(expected, File.Exists(DocsPath) ? File.ReadAllText(DocsPath) : "",
+            "docs/bad-inputs.md differs from BadInputCases: run the test with LORENZA_WRITE_DOCS=1 to rewrite it");
+        Assert.AreEqual(BadInputCases.All.Count, BadInputCases.All.Select(c => c.Kind).Distinct().Count(), "kinds are distinct");
+        Assert.IsGreaterThanOrEqualTo(60, BadInputCases.All.Count + BadInputCases.Elsewhere.Count);
+    }
+
+    [TestMethod]
+    public void EveryCaseShownElsewhereHasItsTest_AssertingItsMessage()
+    {
+        var sources = Directory.EnumerateFiles(Path.Combine(SharedData.RepoRoot, "test"), "*.cs", SearchOption.AllDirectories).Select(File.ReadAllText).ToList();
+        foreach (var c in BadInputCases.Elsewhere)
+        {
+            var (type, method) = (c.Test.Split('.')[0], c.Test.Split('.')[1]);
+            var source = sources.SingleOrDefault(s => s.Contains($"class {type}") && s.Contains($"void {method}("));
+            Assert.IsNotNull(source, $"{c.Test} not found");
+            StringAssert.Contains(source, c.Message, $"{c.Test} does not assert its message");
+        }
+    }
+
+    private static string Table()
+    {
+        var text = new StringBuilder();
+        text.Append("# Bad inputs and what `lorenza` says\n\n");
+        text.Append("Generated from `test/Microsoft.ML.Lorenza.Core.Tests/BadInputs/BadInputCases.cs`: `BadInputTableTests` runs every row\n");
+        text.Append("through the tool and fails when this file differs from the list (`LORENZA_WRITE_DOCS=1` rewrites it).\n");
+        text.Append("Each refusal is one line on stderr, `error: ` and the message; exit code 2 for usage errors (options, columns),\n");
+        text.Append("1 for bad data, files and the output folder; nothing is written. The command runs in a folder holding the\n");
+        text.Append("row's files (`data.tsv`: a valid two-class file with a `text` and a `label` column, unless the row is about it).\n\n");
+        text.Append($"{BadInputCases.All.Count + BadInputCases.Elsewhere.Count} kinds: {BadInputCases.All.Count} run through the tool, {BadInputCases.Elsewhere.Count} shown by other tests.\n\n");
+        text.Append("| # | bad input | command | `lorenza` says (contains) | exit |\n| --- | --- | --- | --- | --- |\n");
+        var n = 0;
+        foreach (var c in BadInputCases.All)
+            text.Append($"| {++n} | {Cell(c.Kind)} | `lorenza {c.Arguments}` | {Cell(c.Message)} | {c.ExitCode} |\n");
+        text.Append("\n| # | bad input | message (contains) | test |\n| --- | --- | --- | --- |\n");
+        foreach (var c in BadInputCases.Elsewhere)
+            text.Append($"| {++n} | {Cell(c.Kind)} | {Cell(c.Message)} | `{c.Test}` |\n");
+        return text.ToString();
+    }
+
+    private static string Cell(string s) => s.Replace("|", "\\|");
+
+    private static string Snapshot(string folder) => string.Join("\n", Directory.EnumerateFileSystemEntries(folder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
+        .Select(p => Path.GetRelativePath(folder, p) + (File.Exists(p) ? " " + Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(p))) : "/")));
+}
