@@ -12,7 +12,7 @@ internal static class TrainingRun
         if (options.PretrainedModelPath is { } pathOrName)
         {
             var folder = Pretrained.PretrainedModels.IsName(pathOrName) ? Pretrained.PretrainedModels.Resolve(pathOrName) : pathOrName;
-            return new[] { "model.safetensors", "pytorch_model.bin" }.Select(f => Path.Combine(folder, f)).Where(File.Exists).Select(f => new FileInfo(f).Length / 4).FirstOrDefault();
+            return new[] { ModelFolder.SafeTensorsFile, ModelFolder.PyTorchFile }.Select(f => Path.Combine(folder, f)).Where(File.Exists).Select(f => new FileInfo(f).Length / 4).FirstOrDefault();
         }
         var c = RobertaConfig.Preset(options.Preset, options.TokenizerMerges + 261, 2, options.MaxSequenceLength);
         long h = c.HiddenSize, i = c.IntermediateSize;
