@@ -70,6 +70,12 @@ public sealed partial class LorenzaTrainer
         public double ZoSmoothing = Spec.ZoSmoothing;
         /// <summary>Probes per step q of the zeroth-order estimate.</summary>
         public int ZoQueries = Spec.ZoQueries;
+        /// <summary>Where LORENZA's ascent comes from: the paper's zeroth-order probes, or (a departure) the low-rank first moment.</summary>
+        public AscentDirection AscentDirection = Spec.AscentDirection;
+        /// <summary>Share of the batch the zeroth-order probe losses use (1: the paper; the default is cheaper, see the README).</summary>
+        public double ProbeBatchFraction = Spec.ProbeBatchFraction;
+        /// <summary>How the token embedding is trained: Full, LowRank (LORENZA and GaLore only) or Frozen; null: low-rank for LORENZA fine-tuning a pretrained model, full otherwise.</summary>
+        public WordEmbeddingTreatment? WordEmbeddings = Spec.WordEmbeddings;
         /// <summary>Scale α of the projected update.</summary>
         public double Scale = Spec.Scale;
         public double WeightDecay = Spec.WeightDecay;

@@ -20,6 +20,8 @@ internal sealed class TrainingCommandLine(double learningRate = 1e-3, int epochs
     public Option<int> Oversampling { get; } = new("--oversampling") { Description = "p, extra range-finder columns", DefaultValueFactory = _ => 0 };
     public Option<int> PowerIterations { get; } = new("--power-iterations") { Description = "k, range-finder power iterations", DefaultValueFactory = _ => 0 };
     public Option<string> Ascent { get; } = new("--ascent") { Description = "zeroth-order (the paper) | momentum (departure: the low-rank first moment)", DefaultValueFactory = _ => "zeroth-order" };
+    public Option<double> ProbeFraction { get; } = new("--probe-fraction") { Description = "share of the batch the zeroth-order probe losses use (1: the paper)", DefaultValueFactory = _ => OptimizerOptions.DefaultProbeBatchFraction };
+    public Option<string?> WordEmbeddings { get; } = new("--word-embeddings") { Description = "full | low-rank | frozen: how the token embedding is trained (default: low-rank for lorenza fine-tuning a pretrained model, full otherwise)" };
     public Option<double> LearningRate { get; } = new("--lr") { Description = "peak learning rate", DefaultValueFactory = _ => learningRate };
     public Option<string> Schedule { get; } = new("--lr-schedule") { Description = "linear | cosine | constant", DefaultValueFactory = _ => "linear" };
     public Option<double> Warmup { get; } = new("--warmup-fraction") { Description = "fraction of steps of linear warm-up", DefaultValueFactory = _ => 0.06 };
@@ -46,7 +48,7 @@ internal sealed class TrainingCommandLine(double learningRate = 1e-3, int epochs
     public void AddTo(Command command)
     {
         foreach (var option in new Option[] { Optimizer, Rank, Rho, RhoMin, RefreshInterval, RefreshTolerance, Scale, ZoSmoothing, ZoQueries,
-                     Oversampling, PowerIterations, Ascent, LearningRate, Schedule, Warmup, WeightDecay, GradClip, Epochs, BatchSize,
+                     Oversampling, PowerIterations, Ascent, ProbeFraction, WordEmbeddings, LearningRate, Schedule, Warmup, WeightDecay, GradClip, Epochs, BatchSize,
                      MaxLength, MaxSteps, Model, Preset, Seed, Device, Precision, GradAccumulation, EarlyStopping, Patience, ValidationFraction })
             command.Options.Add(option);
     }
@@ -73,6 +75,15 @@ internal sealed class TrainingCommandLine(double learningRate = 1e-3, int epochs
                 "zeroth-order" or "zo" => AscentDirection.ZerothOrder,
                 "momentum" => AscentDirection.Momentum,
                 var other => throw new ArgumentException($"--ascent '{other}' is unknown: use zeroth-order or momentum."),
+            },
+            ProbeBatchFraction = r.GetValue(ProbeFraction),
+            WordEmbeddings = r.GetValue(WordEmbeddings) switch
+            {
+                null => null,
+                "full" => WordEmbeddingTreatment.Full,
+                "low-rank" or "lowrank" => WordEmbeddingTreatment.LowRank,
+                "frozen" => WordEmbeddingTreatment.Frozen,
+                var other => throw new ArgumentException($"--word-embeddings '{other}' is unknown: use full, low-rank or frozen."),
             },
             MaxGradNorm = r.GetValue(GradClip),
         },

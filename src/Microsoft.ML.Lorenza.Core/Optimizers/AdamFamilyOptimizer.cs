@@ -32,7 +32,8 @@ public enum Ascent
 /// One engine for AdamW, SAM, GaLore, AdaZo-SAM and LORENZA (docs/lorenza-algorithm.md): they differ
 /// only in how managed matrices keep their moments (<see cref="Subspace"/>) and where the ascent comes
 /// from (<see cref="Ascent"/>). Perturbations go through <see cref="SideBranchLinear.Delta"/> side branches, so
-/// weights change only in the update. Unmanaged parameters take plain AdamW steps and are never perturbed.
+/// weights change only in the update. Unmanaged parameters take plain AdamW steps and are never perturbed; the word
+/// embedding is trained in full, in a low-rank subspace or not at all (<see cref="OptimizerOptions.WordEmbeddings"/>).
 /// </summary>
 public sealed class AdamFamilyOptimizer : IOptimizer
 {
@@ -41,6 +42,7 @@ public sealed class AdamFamilyOptimizer : IOptimizer
     private readonly Subspace subspace;
     private readonly Ascent ascent;
     private readonly List<ParameterState> states;
+    private readonly List<Tensor> frozen;
     private ulong rngState;
     private int adamSteps;
     private Dictionary<string, double> diagnostics = new();
@@ -55,7 +57,13 @@ public sealed class AdamFamilyOptimizer : IOptimizer
         this.subspace = subspace;
         this.ascent = ascent;
         rngState = options.Seed;
-        states = parameters.Select(p => new ParameterState(p, subspace != Subspace.None && p.Managed)).ToList();
+        var embeddings = options.WordEmbeddings ?? OptimizerOptions.DefaultWordEmbeddings(name);
+        if (embeddings == WordEmbeddingTreatment.LowRank && subspace == Subspace.None)
+            throw new ArgumentException($"WordEmbeddings = LowRank needs a projected optimizer (lorenza or galore), not {name}: use Full or Frozen.", nameof(options));
+        bool LowRank(OptimizedParameter p) => subspace != Subspace.None && (p.Managed || (p.WordEmbedding && embeddings == WordEmbeddingTreatment.LowRank));
+        var trained = embeddings == WordEmbeddingTreatment.Frozen ? parameters.Where(p => !p.WordEmbedding) : parameters;
+        states = trained.Select(p => new ParameterState(p, LowRank(p))).ToList();
+        frozen = embeddings == WordEmbeddingTreatment.Frozen ? parameters.Where(p => p.WordEmbedding && p.Tensor.requires_grad).Select(p => p.Tensor).ToList() : [];
         foreach (var s in states.Where(s => s.LowRank))
         {
             long m = s.Parameter.Tensor.size(0), n = s.Parameter.Tensor.size(1);
@@ -67,6 +75,11 @@ public sealed class AdamFamilyOptimizer : IOptimizer
             throw new ArgumentException($"{name} perturbs managed weights, but no parameter is managed; check the ManagedParameterRule.");
         if (states.Any(s => s.Parameter.Managed && s.Parameter.Layer is null) && ascent != Ascent.None)
             throw new ArgumentException("Managed parameters must be SideBranchLinear weights (the perturbation is applied as the layer's side branch).");
+        foreach (var t in frozen) // after every check, so a refusal leaves the model as it was; Dispose unfreezes
+        {
+            t.requires_grad_(false);
+            t.grad = null;
+        }
     }
 
     public string Name { get; }
@@ -177,9 +190,9 @@ public sealed class AdamFamilyOptimizer : IOptimizer
             using (torch.no_grad())
             {
                 Perturb(noise, mu);
-                plus = closure(LossMode.Eval);
+                plus = closure(LossMode.Eval, options.ProbeBatchFraction);
                 Perturb(noise, -mu);
-                minus = closure(LossMode.Eval);
+                minus = closure(LossMode.Eval, options.ProbeBatchFraction);
                 ClearPerturbation();
             }
             if (!double.IsFinite(plus) || !double.IsFinite(minus)) return null;
@@ -279,14 +292,39 @@ public sealed class AdamFamilyOptimizer : IOptimizer
             s.M!.mul_(scalars.Beta1).add_(r, scalars.OneMinusBeta1);
             s.V!.mul_(scalars.Beta2).addcmul_(r, r, scalars.OneMinusBeta2);
             var denom = s.V.sqrt().div_(scalars.BiasCorrection2Sqrt).add_(scalars.Epsilon);
-            var normalized = s.M / denom;
-            var back = s.RightSide ? torch.matmul(normalized, s.Basis!.t()) : torch.matmul(s.Basis!, normalized);
-            w.add_(back, lowRankStepSize);
+            AddBackProjected(w, s.M / denom, s.Basis!, s.RightSide, lowRankStepSize);
         }
         if (captured > 0)
         {
             diagnostics["captured_fraction_min"] = capturedMin;
             diagnostics["captured_fraction_mean"] = capturedSum / captured;
+        }
+    }
+
+    /// <summary>Matrices above this many elements are back-projected in slices (the word embedding: 38.6 M, a 154 MB temporary whole).</summary>
+    internal const long BackProjectionSlice = 4L * 1024 * 1024;
+
+    /// <summary>
+    /// W += step · P·N (left basis, N r×n) or N·Pᵀ (right basis, N m×r). Large matrices go in slices of rows (right) or
+    /// columns (left) — the same products element by element — so the m×n update is never a whole temporary.
+    /// </summary>
+    internal static void AddBackProjected(Tensor w, Tensor normalized, Tensor basis, bool rightSide, Scalar step)
+    {
+        long m = w.size(0), n = w.size(1);
+        if (m * n <= BackProjectionSlice)
+        {
+            using var back = rightSide ? torch.matmul(normalized, basis.t()) : torch.matmul(basis, normalized);
+            w.add_(back, step);
+            return;
+        }
+        var (dimension, length) = rightSide ? (0, m) : (1, n);
+        var slice = Math.Max(1, BackProjectionSlice / (rightSide ? n : m));
+        for (long start = 0; start < length; start += slice)
+        {
+            using var scope = NewDisposeScope();
+            var count = Math.Min(slice, length - start);
+            var back = rightSide ? torch.matmul(normalized.narrow(0, start, count), basis.t()) : torch.matmul(basis, normalized.narrow(1, start, count));
+            w.narrow(dimension, start, count).add_(back, step);
         }
     }
 
@@ -431,6 +469,7 @@ public sealed class AdamFamilyOptimizer : IOptimizer
     {
         ClearPerturbation();
         foreach (var s in states) s.Replace(null, null, null);
+        foreach (var t in frozen) t.requires_grad_(true);
     }
 
     /// <summary>The optimizer's state of one parameter.</summary>

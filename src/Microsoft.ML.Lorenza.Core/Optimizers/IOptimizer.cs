@@ -7,7 +7,7 @@ namespace Microsoft.ML.Lorenza.Optimizers;
 /// <summary>How the optimizer asks the trainer for a loss.</summary>
 public enum LossMode
 {
-    /// <summary>Inference: no dropout, no autograd. Used by zeroth-order probes.</summary>
+    /// <summary>Inference: no dropout, no autograd. Used by zeroth-order probes (possibly on a part of the batch).</summary>
     Eval,
 
     /// <summary>Training: forward and backward (gradients accumulate into .grad); the closure runs both.</summary>
@@ -17,12 +17,15 @@ public enum LossMode
 /// <summary>
 /// Evaluates the loss of the current mini-batch at the model's current (possibly perturbed) weights.
 /// In <see cref="LossMode.Train"/> the closure also calls backward, so gradient accumulation over
-/// micro-batches lives in the closure. Returns the loss value.
+/// micro-batches lives in the closure. In <see cref="LossMode.Eval"/>, <paramref name="batchFraction"/> &lt; 1 asks for
+/// the loss of the first ⌈fraction · rows⌉ rows only (<see cref="OptimizerOptions.ProbeBatchFraction"/>); Train
+/// always uses the whole batch. Returns the loss value.
 /// </summary>
-public delegate double LossClosure(LossMode mode);
+public delegate double LossClosure(LossMode mode, double batchFraction = 1);
 
-/// <summary>A parameter to optimize; <paramref name="Layer"/> is the linear layer whose weight it is, if any.</summary>
-public sealed record OptimizedParameter(string Name, Tensor Tensor, SideBranchLinear? Layer, bool Managed);
+/// <summary>A parameter to optimize; <paramref name="Layer"/> is the linear layer whose weight it is, if any;
+/// <paramref name="WordEmbedding"/> marks the token embedding matrix (<see cref="OptimizerOptions.WordEmbeddings"/> decides its treatment).</summary>
+public sealed record OptimizedParameter(string Name, Tensor Tensor, SideBranchLinear? Layer, bool Managed, bool WordEmbedding = false);
 
 /// <summary>What one step did.</summary>
 public sealed record StepResult(double Loss, bool Skipped, double LearningRate, double Rho);

@@ -11,6 +11,7 @@ namespace Microsoft.ML.Lorenza.Optimizers;
 /// managed weights (<see cref="SequenceClassifier.ManagedLinears"/>: the encoder blocks' attention query/key/value/output
 /// and FFN weights, for RoBERTa and BERT alike); embeddings, LayerNorm, biases, BERT's pooler and the classifier head
 /// are unmanaged. With a <see cref="NamePattern"/>, the 2-D <see cref="SideBranchLinear"/> weights whose name matches it.
+/// A <see cref="SequenceClassifier"/>'s token embedding matrix is marked <see cref="OptimizedParameter.WordEmbedding"/>.
 /// </summary>
 public sealed class ManagedParameterRule
 {
@@ -45,12 +46,13 @@ public sealed class ManagedParameterRule
         var layers = ModuleTree.DepthFirst(module)
             .Where(m => m.Module is SideBranchLinear)
             .ToDictionary(m => (m.Name.Length == 0 ? "" : m.Name + ".") + "weight", m => (SideBranchLinear)m.Module);
+        var wordEmbedding = module is SequenceClassifier c ? $"{c.BaseModelPrefix}.embeddings.word_embeddings.weight" : null;
         return module.named_parameters()
             .Select(p =>
             {
                 var layer = layers.GetValueOrDefault(p.name);
                 var managed = layer is not null && p.parameter.dim() == 2 && p.parameter.numel() >= MinimumSize && selected(p.name);
-                return new OptimizedParameter(p.name, p.parameter, layer, managed);
+                return new OptimizedParameter(p.name, p.parameter, layer, managed, p.name == wordEmbedding);
             })
             .ToList();
     }

@@ -12,7 +12,8 @@ public static class ClassifierLoss
     /// <summary>
     /// Eval: the mean cross-entropy in eval mode without autograd, in float32 whatever the model's compute type
     /// (for zeroth-order probes: a bfloat16 forward keeps 8 significant bits and would round away a probe of
-    /// size μ = 1e-3, so L(θ + μU) − L(θ − μU) must come from float32 losses). Train: forward and backward in
+    /// size μ = 1e-3, so L(θ + μU) − L(θ − μU) must come from float32 losses), on the first ⌈fraction · rows⌉ rows when
+    /// the optimizer asks for a part of the batch (<see cref="OptimizerOptions.ProbeBatchFraction"/>). Train: forward and backward in
     /// train mode over <paramref name="microBatches"/> slices of the batch, each loss weighted by its share, so
     /// the accumulated gradient is the whole batch's.
     /// </summary>
@@ -20,7 +21,7 @@ public static class ClassifierLoss
         Closure(model, ids, mask, null, labels, microBatches);
 
     /// <summary>The same, with token_type_ids [batch, sequence] (BERT sentence pairs; null: all 0).</summary>
-    public static LossClosure Closure(SequenceClassifier model, Tensor ids, Tensor mask, Tensor? tokenTypes, Tensor labels, int microBatches = 1) => mode =>
+    public static LossClosure Closure(SequenceClassifier model, Tensor ids, Tensor mask, Tensor? tokenTypes, Tensor labels, int microBatches = 1) => (mode, fraction) =>
     {
         if (mode == LossMode.Eval)
         {
@@ -29,8 +30,10 @@ public static class ClassifierLoss
             model.ComputeType = null;
             try
             {
+                using var scope = torch.NewDisposeScope();
                 using var noGrad = torch.no_grad();
-                using var evalOutput = model.forward(ids, mask, tokenTypes, labels);
+                var probeRows = ProbeRows(ids.size(0), fraction);
+                using var evalOutput = model.forward(ids.narrow(0, 0, probeRows), mask.narrow(0, 0, probeRows), tokenTypes?.narrow(0, 0, probeRows), labels.narrow(0, 0, probeRows));
                 return evalOutput.Loss!.item<float>();
             }
             finally
@@ -60,4 +63,11 @@ public static class ClassifierLoss
         }
         return total;
     };
+
+    /// <summary>⌈fraction · rows⌉, at least 1: the rows a probe on <paramref name="fraction"/> of the batch uses.</summary>
+    public static long ProbeRows(long rows, double fraction)
+    {
+        if (!(fraction is > 0 and <= 1)) throw new ArgumentOutOfRangeException(nameof(fraction), fraction, $"batchFraction = {fraction} is invalid: it must be in (0, 1].");
+        return Math.Clamp((long)Math.Ceiling(fraction * rows - 1e-9), 1, rows);
+    }
 }

@@ -23,6 +23,15 @@ public sealed class MemoryBenchmark : IBenchmark
     public string Name => "memory";
     public string Description => "peak RSS of each optimizer on roberta-base (fresh process each), optimizer state, vs AdamW";
 
+    /// <summary>What each child runs: every optimizer with its defaults, then LORENZA as the paper has it and the embedding treatments.</summary>
+    private static readonly (string Label, string Optimizer, double ProbeBatchFraction, WordEmbeddingTreatment? WordEmbeddings)[] Variants =
+    [
+        .. OptimizerFactory.Names.Select(n => (n, n, OptimizerOptions.DefaultProbeBatchFraction, (WordEmbeddingTreatment?)null)),
+        ("lorenza-paper", "lorenza", 1.0, WordEmbeddingTreatment.Full),
+        ("lorenza-frozen-embeddings", "lorenza", OptimizerOptions.DefaultProbeBatchFraction, WordEmbeddingTreatment.Frozen),
+        ("galore-lowrank-embeddings", "galore", OptimizerOptions.DefaultProbeBatchFraction, WordEmbeddingTreatment.LowRank),
+    ];
+
     private sealed record ChildResult(string Optimizer, long ModelRssBytes, long PeakRssBytes, long StateBytes, double SecondsPerStep, long PeakGpuBytes);
 
     public void Run(BenchmarkContext context)
@@ -36,7 +45,8 @@ public sealed class MemoryBenchmark : IBenchmark
 
         var dll = typeof(MemoryBenchmark).Assembly.Location;
         var results = new List<ChildResult>();
-        foreach (var name in OptimizerFactory.Names)
+        var only = context.Args.FirstOrDefault(a => a.StartsWith("--only=", StringComparison.Ordinal))?["--only=".Length..].Split(',');
+        foreach (var name in Variants.Select(v => v.Label).Where(l => only is null || only.Contains(l) || l == "adamw"))
         {
             var stdout = BenchmarkContext.RunProcess("dotnet", $"\"{dll}\" memory {ChildFlag}{name} --device={DeviceName(context)}{(context.Quick ? " --quick" : "")}");
             var line = stdout.Split('\n').Single(l => l.StartsWith("RESULT ", StringComparison.Ordinal));
@@ -60,8 +70,9 @@ public sealed class MemoryBenchmark : IBenchmark
     private static string DeviceName(BenchmarkContext context) =>
         context.Args.FirstOrDefault(a => a.StartsWith("--device=", StringComparison.Ordinal))?["--device=".Length..] ?? "cpu";
 
-    private static ChildResult Measure(string optimizerName, int steps, string deviceName)
+    private static ChildResult Measure(string label, int steps, string deviceName)
     {
+        var variant = Variants.Single(v => v.Label == label);
         const int batch = 8, seq = 128;
         var device = Devices.Resolve(deviceName);
         var config = RobertaConfig.Base();
@@ -72,8 +83,11 @@ public sealed class MemoryBenchmark : IBenchmark
         var input = RandomBatch.Create(config, batch, seq, g);
         var (ids, mask, labels) = (input.Ids.to(device), input.Mask.to(device), input.Labels.to(device));
         var modelRss = ProcessMemory.CurrentRssBytes();
-        var options = new OptimizerOptions { LearningRate = 1e-5, Rank = 8, RefreshInterval = 200, Rho = 0.05 };
-        using var optimizer = OptimizerFactory.Create(optimizerName, new ManagedParameterRule().Apply(model), options, new ConstantSchedule(1e-5));
+        var options = new OptimizerOptions
+        {
+            LearningRate = 1e-5, Rank = 8, RefreshInterval = 200, Rho = 0.05, ProbeBatchFraction = variant.ProbeBatchFraction, WordEmbeddings = variant.WordEmbeddings,
+        };
+        using var optimizer = OptimizerFactory.Create(variant.Optimizer, new ManagedParameterRule().Apply(model), options, new ConstantSchedule(1e-5));
         var closure = ClassifierLoss.Closure(model, ids, mask, labels);
         var watch = System.Diagnostics.Stopwatch.StartNew();
         long peakGpu = 0;
@@ -82,6 +96,6 @@ public sealed class MemoryBenchmark : IBenchmark
             optimizer.Step(closure);
             if (device.type == DeviceType.CUDA && GpuMemory.Query(Math.Max(device.index, 0)) is { } gpu) peakGpu = Math.Max(peakGpu, gpu.UsedByThisProcess);
         }
-        return new ChildResult(optimizerName, modelRss, ProcessMemory.PeakRssBytes(), optimizer.StateBytes, watch.Elapsed.TotalSeconds / steps, peakGpu);
+        return new ChildResult(label, modelRss, ProcessMemory.PeakRssBytes(), optimizer.StateBytes, watch.Elapsed.TotalSeconds / steps, peakGpu);
     }
 }

@@ -9,8 +9,10 @@ using F = TorchSharp.torch.nn.functional;
 namespace Microsoft.ML.Lorenza.Benchmarks.Optimizers;
 
 /// <summary>
-/// Step time of every optimizer on the same model and batch, as ratios in one run; optimizer state
-/// bytes; range-finder refresh vs GaLore's full SVD; measured ascent alignment (ZerothOrder vs Momentum).
+/// Step time of every optimizer on the same model and batch, as ratios in one run (rounds in alternating order);
+/// LORENZA with its defaults, as the paper has it (whole-batch probes, full embedding moments), with other probe
+/// fractions and with ρ = 0; optimizer state bytes; range-finder refresh vs GaLore's full SVD; measured ascent
+/// alignment (ZerothOrder vs Momentum).
 /// </summary>
 public sealed class OptimizerBenchmark : IBenchmark
 {
@@ -40,35 +42,68 @@ public sealed class OptimizerBenchmark : IBenchmark
         }
     }
 
+    /// <summary>One timed configuration: an optimizer and the options that differ from the shared ones.</summary>
+    private sealed record Variant(string Label, string Optimizer, AscentDirection Ascent = AscentDirection.ZerothOrder, double ProbeBatchFraction = OptimizerOptions.DefaultProbeBatchFraction,
+                                  WordEmbeddingTreatment? WordEmbeddings = null);
+
+    private static readonly Variant[] Variants =
+    [
+        new("adamw", "adamw"), new("sam", "sam"), new("galore", "galore"),
+        new("lorenza", "lorenza"),
+        new("lorenza paper", "lorenza", ProbeBatchFraction: 1, WordEmbeddings: WordEmbeddingTreatment.Full),
+        new("lorenza probes 1/2", "lorenza", ProbeBatchFraction: 0.5),
+        new("lorenza probes 1/4", "lorenza", ProbeBatchFraction: 0.25),
+        new("lorenza rho=0", "lorenza", ProbeBatchFraction: 1), // set to ρ = 0 below: the cost of the subspace step alone
+        new("lorenza momentum", "lorenza", AscentDirection.Momentum),
+        new("lora", "lora"),
+    ];
+
     public void Run(BenchmarkContext context)
     {
-        var steps = context.Quick ? 3 : 8;
-        var rows = new List<string[]> { new[] { "model", "optimizer", "step ms", "vs adamw", "state MB", "ascent alignment" } };
+        var steps = context.Quick ? 3 : 6;
+        var rounds = context.Quick ? 1 : 3;
+        var rows = new List<string[]> { new[] { "model", "optimizer", "step ms", "vs adamw", "vs galore", "state MB", "ascent alignment" } };
         var results = new List<object>();
         foreach (var modelName in new[] { "tiny-roberta", "roberta-base-block" })
         {
-            var times = new Dictionary<string, double>();
-            foreach (var (label, name, ascent) in new[] { ("adamw", "adamw", AscentDirection.ZerothOrder), ("sam", "sam", AscentDirection.ZerothOrder), ("galore", "galore", AscentDirection.ZerothOrder),
-                         ("lorenza", "lorenza", AscentDirection.ZerothOrder), ("lorenza-momentum", "lorenza", AscentDirection.Momentum), ("lora", "lora", AscentDirection.ZerothOrder) })
+            // Every variant on its own copy of the model, timed in rounds of alternating order (the machine is shared):
+            // a variant's time is the median over its rounds of the median step of each round.
+            var runs = Variants.Select(v =>
             {
                 var (module, closure, managedRule) = Build(modelName);
-                using var _ = module;
-                var options = new OptimizerOptions { LearningRate = 1e-4, Rank = 8, RefreshInterval = 200, Rho = 0.05, AscentDirection = ascent };
-                using var optimizer = OptimizerFactory.Create(name, managedRule.Apply(module), options, new ConstantSchedule(1e-4));
-                optimizer.Step(closure);
-                optimizer.Step(closure);
-                var alignment = new List<double>();
-                var seconds = BenchmarkContext.MedianSeconds(() =>
+                var options = new OptimizerOptions
                 {
-                    optimizer.Step(closure);
-                    if (optimizer.LastDiagnostics.TryGetValue("ascent_alignment", out var a)) alignment.Add(a);
-                }, steps, warmup: 0);
-                times[label] = seconds;
-                var mean = alignment.Count > 0 ? alignment.Average() : double.NaN;
-                rows.Add([modelName, label, $"{seconds * 1e3:F1}", $"{seconds / times["adamw"]:F2}", $"{optimizer.StateBytes / 1048576.0:F2}", double.IsNaN(mean) ? "-" : $"{mean:F4}"]);
-                results.Add(new { model = modelName, optimizer = label, step_s = seconds, ratio_vs_adamw = seconds / times["adamw"], state_bytes = optimizer.StateBytes, ascent_alignment = mean });
+                    LearningRate = 1e-4, Rank = 8, RefreshInterval = 200, Rho = v.Label == "lorenza rho=0" ? 0 : 0.05, AscentDirection = v.Ascent,
+                    ProbeBatchFraction = v.ProbeBatchFraction, WordEmbeddings = v.WordEmbeddings,
+                };
+                var optimizer = OptimizerFactory.Create(v.Optimizer, managedRule.Apply(module), options, new ConstantSchedule(1e-4));
+                optimizer.Step(closure);
+                optimizer.Step(closure);
+                return (Variant: v, Module: module, Closure: closure, Optimizer: optimizer, Times: new List<double>(), Alignment: new List<double>());
+            }).ToList();
+            for (var round = 0; round < rounds; round++)
+            {
+                foreach (var run in round % 2 == 0 ? runs : Enumerable.Reverse(runs))
+                {
+                    run.Times.Add(BenchmarkContext.MedianSeconds(() =>
+                    {
+                        run.Optimizer.Step(run.Closure);
+                        if (run.Optimizer.LastDiagnostics.TryGetValue("ascent_alignment", out var a)) run.Alignment.Add(a);
+                    }, steps, warmup: 0));
+                }
             }
-            rows.Add([modelName, "lorenza/sam", "", $"{times["lorenza"] / times["sam"]:F2}", "", ""]);
+            double Seconds(string label) => Median(runs.Single(r => r.Variant.Label == label).Times);
+            foreach (var run in runs)
+            {
+                var seconds = Median(run.Times);
+                var mean = run.Alignment.Count > 0 ? run.Alignment.Average() : double.NaN;
+                rows.Add([modelName, run.Variant.Label, $"{seconds * 1e3:F1}", $"{seconds / Seconds("adamw"):F2}", $"{seconds / Seconds("galore"):F2}",
+                          $"{run.Optimizer.StateBytes / 1048576.0:F2}", double.IsNaN(mean) ? "-" : $"{mean:F4}"]);
+                results.Add(new { model = modelName, optimizer = run.Variant.Label, step_s = seconds, ratio_vs_adamw = seconds / Seconds("adamw"), ratio_vs_galore = seconds / Seconds("galore"),
+                                  state_bytes = run.Optimizer.StateBytes, ascent_alignment = mean, rounds = run.Times });
+                run.Optimizer.Dispose();
+                run.Module.Dispose();
+            }
         }
         BenchmarkContext.PrintTable(rows);
 
@@ -88,6 +123,12 @@ public sealed class OptimizerBenchmark : IBenchmark
         context.Save(results);
     }
 
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted[sorted.Count / 2];
+    }
+
     private static (nn.Module Module, LossClosure Closure, ManagedParameterRule Rule) Build(string name)
     {
         using var g = new Generator(3);
@@ -101,10 +142,11 @@ public sealed class OptimizerBenchmark : IBenchmark
         }
         var block = new BaseBlock();
         var x = torch.randn([8 * 128, 768], generator: g).DetachFromDisposeScope();
-        double BlockClosure(LossMode mode)
+        double BlockClosure(LossMode mode, double fraction)
         {
             using var noGrad = mode == LossMode.Eval ? torch.no_grad() : null;
-            using var loss = block.Forward(x).pow(2).mean();
+            using var rows = x.narrow(0, 0, mode == LossMode.Eval ? Microsoft.ML.Lorenza.Training.ClassifierLoss.ProbeRows(x.size(0), fraction) : x.size(0));
+            using var loss = block.Forward(rows).pow(2).mean();
             if (mode == LossMode.Train) loss.backward();
             return loss.item<float>();
         }

@@ -17,7 +17,7 @@ public sealed record ComparisonRun(string Dataset, string Optimizer, int Seed, d
 /// <c>--pretrained minilm</c> (or a Hugging Face folder) fine-tunes that encoder on SST-2, AG News, MRPC and RTE
 /// (results in compare-pretrained.json); without it a tiny RoBERTa is trained from scratch on SST-2 and AG News.
 /// Options: --seeds N, --train N (training rows per data set), --eval N (evaluation rows), --epochs N, --batch N,
-/// --max-length N, --lr X (fine-tuning rate of AdamW, SAM, GaLore, LORENZA; LoRA 5×), --data a,b (of sst2, ag-news, mrpc, rte), --only a,b (method labels; AdamW always runs).
+/// --max-length N, --lr X (fine-tuning rate of AdamW, SAM, GaLore, LORENZA; LoRA 5×), --data a,b (of sst2, ag-news, mrpc, rte), --only a,b (method labels; AdamW always runs), --out NAME (results file name).
 /// </summary>
 public sealed class CompareOptimizersBenchmark : IBenchmark
 {
@@ -40,9 +40,10 @@ public sealed class CompareOptimizersBenchmark : IBenchmark
             Text("--lr") is { } rate ? double.Parse(rate, CultureInfo.InvariantCulture) : 1e-4);
         var dataNames = Text("--data")?.Split(',') ?? (pretrained is null ? ["sst2", "ag-news"] : [.. ComparisonData.Names]);
         var only = Text("--only")?.Split(',').ToHashSet();
-        if (only is not null && only.Except(ComparisonMethod.All.Select(c => c.Label)).ToList() is { Count: > 0 } unknown)
-            throw new ArgumentException($"--only: unknown method(s) {string.Join(", ", unknown)}; known: {string.Join(", ", ComparisonMethod.All.Select(c => c.Label))}.");
-        var methods = ComparisonMethod.All.Where(m => only is null || m.Label == "adamw" || only.Contains(m.Label)).ToList();
+        var known = ComparisonMethod.All.Concat(ComparisonMethod.Ablations).ToList();
+        if (only is not null && only.Except(known.Select(c => c.Label)).ToList() is { Count: > 0 } unknown)
+            throw new ArgumentException($"--only: unknown method(s) {string.Join(", ", unknown)}; known: {string.Join(", ", known.Select(c => c.Label))}.");
+        var methods = only is null ? ComparisonMethod.All.ToList() : known.Where(m => m.Label == "adamw" || only.Contains(m.Label)).ToList();
         var classical = ClassicalBaseline.Program(out var noClassical);
         if (classical is null) Console.WriteLine($"  ML.NET baseline skipped: {noClassical}");
 
@@ -65,7 +66,7 @@ public sealed class CompareOptimizersBenchmark : IBenchmark
             settings = settings.Describe(), seeds, train_rows = trainSize, evaluation_rows = evaluationSize, data = dataNames,
             sharpness_radius = radii, minutes = clock.Elapsed.TotalMinutes, complete, summary = Summarize(runs, radii).Summary, runs,
         };
-        var fileName = pretrained is null ? null : "compare-pretrained";
+        var fileName = Text("--out") ?? (pretrained is null ? null : "compare-pretrained");
         for (var seed = 0; seed < seeds; seed++)
         {
             foreach (var data in datasets)

@@ -56,7 +56,7 @@ public sealed class EquivalenceTests
         using var w = new TorchSharp.Modules.Parameter(start.clone());
         var options = new OptimizerOptions { LearningRate = 0.01, Beta1 = 0.9, Beta2 = 0.99, Epsilon = 1e-8, WeightDecay = 0.1 };
         using var optimizer = OptimizerFactory.Create("adamw", [new OptimizedParameter("w", w, null, false)], options, new ConstantSchedule(options.LearningRate));
-        double Closure(LossMode mode)
+        double Closure(LossMode mode, double batchFraction = 1)
         {
             using var loss = (w - target).pow(2).sum();
             loss.backward();

@@ -229,10 +229,10 @@ public sealed class LorenzaBehaviourTests
         using var optimizer = OptimizerFactory.Create("lorenza", problem.Parameters(), new OptimizerOptions { Rank = 4, LearningRate = 1e-2 }, new ConstantSchedule(1e-2));
         optimizer.Step(problem.Closure);
         var before = problem.Weights();
-        var result = optimizer.Step(mode => mode == LossMode.Eval ? double.NaN : problem.Closure(mode));
+        var result = optimizer.Step((mode, _) => mode == LossMode.Eval ? double.NaN : problem.Closure(mode));
         Assert.IsTrue(result.Skipped);
         CollectionAssert.AreEqual(before, problem.Weights(), "a skipped step changes nothing");
-        result = optimizer.Step(mode =>
+        result = optimizer.Step((mode, _) =>
         {
             if (mode == LossMode.Eval) return problem.Closure(mode);
             using var loss = problem.Loss() * double.PositiveInfinity;

@@ -41,7 +41,7 @@ internal sealed class SmallRegression : IDisposable
         return request;
     }
 
-    public double Closure(LossMode mode)
+    public double Closure(LossMode mode, double batchFraction = 1)
     {
         using var loss = (Model.forward(X) - Y).pow(2).mean();
         loss.backward();

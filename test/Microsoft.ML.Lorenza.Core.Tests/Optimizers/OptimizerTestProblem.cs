@@ -42,7 +42,8 @@ internal sealed class OptimizerTestProblem : nn.Module
         return (second.forward(first.forward(X)) - Y).pow(2).mean().MoveToOuterDisposeScope();
     }
 
-    public double Closure(LossMode mode)
+    /// <summary>The loss of all samples, whatever fraction a probe asks for: these tests check the paper's arithmetic.</summary>
+    public double Closure(LossMode mode, double batchFraction = 1)
     {
         if (mode == LossMode.Eval)
         {

@@ -6,8 +6,12 @@ namespace Microsoft.ML.Lorenza.Benchmarks.Training.Comparison;
 /// <summary>The optimizer families of the comparison; each has its own learning rate (and scale), as in the GaLore paper.</summary>
 public enum MethodFamily { FullRank, LowRankProjected, LowRankAdapter }
 
-/// <summary>One compared configuration: an optimizer with its ρ and ascent direction.</summary>
-public sealed record ComparisonMethod(string Label, string Optimizer, MethodFamily Family, double Rho, AscentDirection Ascent)
+/// <summary>
+/// One compared configuration: an optimizer with its ρ and ascent direction, and for LORENZA the cheaper-ascent and
+/// embedding options (defaults: the library's; "lorenza paper" is the paper's setting: whole-batch probes, full embedding moments).
+/// </summary>
+public sealed record ComparisonMethod(string Label, string Optimizer, MethodFamily Family, double Rho, AscentDirection Ascent,
+                                      double ProbeBatchFraction = OptimizerOptions.DefaultProbeBatchFraction, WordEmbeddingTreatment? WordEmbeddings = null)
 {
     /// <summary>AdamW first: it is the step-time reference and calibrates the sharpness radius.</summary>
     public static readonly IReadOnlyList<ComparisonMethod> All =
@@ -19,6 +23,15 @@ public sealed record ComparisonMethod(string Label, string Optimizer, MethodFami
         new("lorenza", "lorenza", MethodFamily.LowRankProjected, 0.05, AscentDirection.ZerothOrder),
         new("lorenza rho=0", "lorenza", MethodFamily.LowRankProjected, 0, AscentDirection.ZerothOrder),
         new("lorenza momentum", "lorenza", MethodFamily.LowRankProjected, 0.05, AscentDirection.Momentum),
+    ];
+
+    /// <summary>Run only when named with --only: the paper's LORENZA and the other embedding treatments, for the ablation of the defaults.</summary>
+    public static readonly IReadOnlyList<ComparisonMethod> Ablations =
+    [
+        new("lorenza paper", "lorenza", MethodFamily.LowRankProjected, 0.05, AscentDirection.ZerothOrder, 1, WordEmbeddingTreatment.Full),
+        new("lorenza whole-batch probes", "lorenza", MethodFamily.LowRankProjected, 0.05, AscentDirection.ZerothOrder, 1),
+        new("lorenza full embeddings", "lorenza", MethodFamily.LowRankProjected, 0.05, AscentDirection.ZerothOrder, WordEmbeddings: WordEmbeddingTreatment.Full),
+        new("lorenza frozen embeddings", "lorenza", MethodFamily.LowRankProjected, 0.05, AscentDirection.ZerothOrder, WordEmbeddings: WordEmbeddingTreatment.Frozen),
     ];
 }
 
@@ -41,7 +54,7 @@ public sealed record ComparisonSettings(bool Pretrained, string? PretrainedModel
             OptimizerOptions = new OptimizerOptions
             {
                 LearningRate = LearningRate(method.Family), Scale = Scale(method.Family), Rank = 8, RefreshInterval = 50,
-                Rho = method.Rho, AscentDirection = method.Ascent, Seed = seed,
+                Rho = method.Rho, AscentDirection = method.Ascent, Seed = seed, ProbeBatchFraction = method.ProbeBatchFraction, WordEmbeddings = method.WordEmbeddings,
             },
         };
         return options;
