@@ -152,7 +152,8 @@ public sealed class OutputFolderTests
         {
             var data = SampleData(folder, 60);
             var model = Path.Combine(folder, "model");
-            var arguments = $"train {data} -o {model} --epochs 50 --max-steps 12 --batch-size 8 --seed 2 --device cpu";
+            // Steps enough that the interrupt lands mid-run: with LORENZA's cheaper default step, 12 steps ended before it did.
+            var arguments = $"train {data} -o {model} --epochs 50 --max-steps 60 --batch-size 8 --seed 2 --device cpu";
             var info = new ProcessStartInfo("dotnet", $"\"{Cli.DllPath}\" {arguments}") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
             using var process = Process.Start(info)!;
             var stderr = process.StandardError.ReadToEndAsync();
