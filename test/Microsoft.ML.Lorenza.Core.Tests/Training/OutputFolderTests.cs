@@ -154,7 +154,13 @@ public sealed class OutputFolderTests
             var model = Path.Combine(folder, "model");
             // Steps enough that the interrupt lands mid-run: with LORENZA's cheaper default step, 12 steps ended before it did.
             var arguments = $"train {data} -o {model} --epochs 50 --max-steps 60 --batch-size 8 --seed 2 --device cpu";
-            var info = new ProcessStartInfo("dotnet", $"\"{Cli.DllPath}\" {arguments}") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            // A suite started in the background (`./build.sh test &`) inherits SIGINT ignored, and .NET then never raises
+            // Console.CancelKeyPress; `env --default-signal=INT` gives the child the disposition a terminal gives it.
+            var dotnet = $"\"{Cli.DllPath}\" {arguments}";
+            var info = OperatingSystem.IsLinux()
+                ? new ProcessStartInfo("env", $"--default-signal=INT dotnet {dotnet}")
+                : new ProcessStartInfo("dotnet", dotnet);
+            (info.RedirectStandardOutput, info.RedirectStandardError, info.UseShellExecute) = (true, true, false);
             using var process = Process.Start(info)!;
             var stderr = process.StandardError.ReadToEndAsync();
             // Wait for the first progress line (training has begun), then send what Ctrl+C sends.
