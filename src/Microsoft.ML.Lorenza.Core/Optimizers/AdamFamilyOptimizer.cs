@@ -57,9 +57,7 @@ public sealed class AdamFamilyOptimizer : IOptimizer
         this.subspace = subspace;
         this.ascent = ascent;
         rngState = options.Seed;
-        var embeddings = options.WordEmbeddings ?? OptimizerOptions.DefaultWordEmbeddings(name);
-        if (embeddings == WordEmbeddingTreatment.LowRank && subspace == Subspace.None)
-            throw new ArgumentException($"WordEmbeddings = LowRank needs a projected optimizer (lorenza or galore), not {name}: use Full or Frozen.", nameof(options));
+        var embeddings = options.WordEmbeddingsFor(name);
         bool LowRank(OptimizedParameter p) => subspace != Subspace.None && (p.Managed || (p.WordEmbedding && embeddings == WordEmbeddingTreatment.LowRank));
         var trained = embeddings == WordEmbeddingTreatment.Frozen ? parameters.Where(p => !p.WordEmbedding) : parameters;
         states = trained.Select(p => new ParameterState(p, LowRank(p))).ToList();

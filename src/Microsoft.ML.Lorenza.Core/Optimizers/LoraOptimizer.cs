@@ -26,8 +26,7 @@ public sealed class LoraOptimizer : IOptimizer
         options.Validate();
         var managed = parameters.Where(p => p.Managed).ToList();
         if (managed.Count == 0) throw new ArgumentException("LoRA adapts managed weights, but no parameter is managed; check the ManagedParameterRule.");
-        if (options.WordEmbeddings == WordEmbeddingTreatment.LowRank)
-            throw new ArgumentException("WordEmbeddings = LowRank needs a projected optimizer (lorenza or galore), not lora: use Full or Frozen.", nameof(options));
+        options.WordEmbeddingsFor(Name); // refused here, before any weight is frozen, not by the inner AdamW
         foreach (var p in managed) // all checks before any weight is frozen, so a refusal leaves the model as it was
         {
             if (p.Layer is null) throw new ArgumentException($"{p.Name} is managed but not a SideBranchLinear weight: LoRA needs the layer's side branch.");

@@ -63,7 +63,7 @@ public sealed class OptimizerOptions
     /// <summary>Reset the Adam moments when the subspace is refreshed (default: keep them, as GaLore).</summary>
     public bool ResetMomentsOnRefresh { get; set; }
     /// <summary>
-    /// Departure from the paper (docs/lorenza-algorithm.md, "Cheaper ascent"): the zeroth-order probe losses
+    /// Departure from the paper (docs/lorenza-algorithm.md, "Departures"): the zeroth-order probe losses
     /// L(θ ± μU) are taken on the first ⌈f · B⌉ rows of the batch instead of all B. 1 is the paper. The default,
     /// an eighth, was chosen by measurement (README, "LORENZA at GaLore's cost"): the one-probe ascent's alignment with
     /// the gradient is indistinguishable from zero at every fraction, whole batches included, while each probe forward
@@ -87,6 +87,18 @@ public sealed class OptimizerOptions
     /// </summary>
     public static WordEmbeddingTreatment DefaultWordEmbeddings(string optimizer) =>
         string.Equals(optimizer, "lorenza", StringComparison.OrdinalIgnoreCase) ? WordEmbeddingTreatment.LowRank : WordEmbeddingTreatment.Full;
+
+    /// <summary>
+    /// The treatment <paramref name="optimizer"/> applies (<see cref="WordEmbeddings"/>, or its default); throws when it is
+    /// LowRank and the optimizer keeps no subspace (only lorenza and galore do).
+    /// </summary>
+    public WordEmbeddingTreatment WordEmbeddingsFor(string optimizer)
+    {
+        var treatment = WordEmbeddings ?? DefaultWordEmbeddings(optimizer);
+        if (treatment == WordEmbeddingTreatment.LowRank && optimizer.ToLowerInvariant() is not ("lorenza" or "galore"))
+            throw new ArgumentException($"WordEmbeddings = LowRank needs a projected optimizer (lorenza or galore), not {optimizer}: use Full or Frozen.", nameof(WordEmbeddings));
+        return treatment;
+    }
 
     /// <summary>Seeds the optimizer's generator (probe seeds, range-finder Ω).</summary>
     public ulong Seed { get; set; }

@@ -85,7 +85,6 @@ public sealed class TrainingOptions
         if (!OptimizerFactory.Names.Contains(Optimizer.ToLowerInvariant()))
             throw new ArgumentException($"Optimizer = '{Optimizer}' is unknown: use one of {string.Join(", ", OptimizerFactory.Names)}.");
         OptimizerOptions.Validate();
-        if (OptimizerOptions.WordEmbeddings == WordEmbeddingTreatment.LowRank && Optimizer.ToLowerInvariant() is not ("lorenza" or "galore"))
-            throw new ArgumentException($"WordEmbeddings = LowRank needs a projected optimizer (lorenza or galore), not {Optimizer}: use Full or Frozen.");
+        OptimizerOptions.WordEmbeddingsFor(Optimizer); // before any data is read
     }
 }
