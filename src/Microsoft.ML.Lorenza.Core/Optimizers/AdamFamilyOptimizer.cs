@@ -107,6 +107,7 @@ public sealed class AdamFamilyOptimizer : IOptimizer
 
         // Steps 2–3: ascent direction and perturbation (skipped when ρ_t = 0).
         IReadOnlyList<Tensor?>? direction = null;
+        double ascentNorm = 0;
         if (rho > 0 && ascentReady)
         {
             direction = ascent switch
@@ -116,9 +117,9 @@ public sealed class AdamFamilyOptimizer : IOptimizer
                 _ => GradientDirection(closure),
             };
             if (direction is null) return Skip(lr, rho, "probe loss not finite");
-            var norm = Math.Sqrt(direction.Where(d => d is not null).Sum(d => Square(d!)));
-            diagnostics["ascent_norm"] = norm;
-            if (norm > 0 && double.IsFinite(norm)) Perturb(direction, rho / norm);
+            ascentNorm = Math.Sqrt(SumOfSquares(direction.OfType<Tensor>()));
+            diagnostics["ascent_norm"] = ascentNorm;
+            if (ascentNorm > 0 && double.IsFinite(ascentNorm)) Perturb(direction, rho / ascentNorm);
             else diagnostics["perturbation_skipped"] = 1;
         }
 
@@ -145,9 +146,8 @@ public sealed class AdamFamilyOptimizer : IOptimizer
         }
 
         if (needsCurrentGradientBasis || (subspace == Subspace.RangeFinder && !hasBasis)) Refresh(all: true, "refresh_initial");
-        if (direction is not null && ascent != Ascent.Gradient) diagnostics["ascent_alignment"] = Alignment(direction);
 
-        Update(lr);
+        Update(lr, direction is not null && ascent != Ascent.Gradient ? (direction, ascentNorm) : null);
 
         // Step 1's refresh, at the end of the step, from G_SAM (LORENZA).
         if (subspace == Subspace.RangeFinder && (t + 1) % options.RefreshInterval == 0) Refresh(all: true, "refresh");
@@ -175,10 +175,10 @@ public sealed class AdamFamilyOptimizer : IOptimizer
     /// Ẑ_ℓ = (1/q)·Σ_i c_i·Z_{i,ℓ}, c_i = (L(θ + μU_i) − L(θ − μU_i))/(2μ) in float64, with the noise Z drawn
     /// per layer from a generator on the parameter's device seeded by hash(s, i, ℓ), and dropped after use.
     /// </summary>
-    internal List<Tensor?>? ZerothOrderEstimate(LossClosure closure)
+    internal IReadOnlyList<Tensor?>? ZerothOrderEstimate(LossClosure closure)
     {
         var seed = NextRandom();
-        var estimate = states.Select(s => s.Parameter.Managed ? torch.zeros(s.ProjectedShape, device: s.Parameter.Tensor.device) : null).ToList();
+        var estimate = new Tensor?[states.Count];
         var mu = options.ZoSmoothing;
         for (var i = 0; i < options.ZoQueries; i++)
         {
@@ -198,7 +198,11 @@ public sealed class AdamFamilyOptimizer : IOptimizer
             diagnostics[$"zo_c{(i == 0 ? "" : i.ToString(System.Globalization.CultureInfo.InvariantCulture))}"] = c;
             using var weight = (c / options.ZoQueries).ToScalar();
             for (var l = 0; l < states.Count; l++)
-                estimate[l]?.add_(noise[l]!, weight);
+            {
+                if (noise[l] is not { } z) continue;
+                if (estimate[l] is { } sum) sum.add_(z, weight);
+                else estimate[l] = z.mul_(weight).MoveToOuterDisposeScope();
+            }
         }
         return estimate;
     }
@@ -241,61 +245,64 @@ public sealed class AdamFamilyOptimizer : IOptimizer
             if (s.Parameter.Layer is { } layer) layer.Delta = null;
     }
 
-    /// <summary>cos(ĝ, PᵀG_SAM) over all managed matrices: how well the ascent matches the true projected gradient.</summary>
-    private double Alignment(IReadOnlyList<Tensor?> direction)
-    {
-        double dot = 0, a = 0, b = 0;
-        for (var l = 0; l < states.Count; l++)
-        {
-            if (direction[l] is not { } d || states[l].Parameter.Tensor.grad is not { } g) continue;
-            using var projected = states[l].Project(g);
-            dot += (d * projected).sum(ScalarType.Float64).item<double>();
-            a += Square(d);
-            b += Square(projected);
-        }
-        return a > 0 && b > 0 ? dot / Math.Sqrt(a * b) : 0;
-    }
-
     // ---- update ----
 
-    private void Update(double lr)
+    /// <summary>
+    /// One Adam step of every parameter: full-rank moments, or moments of the projected gradient R = PᵀG (or G·P)
+    /// back-projected. With the <paramref name="ascent"/> (direction ĝ and its norm) it also records cos(ĝ, PᵀG_SAM) over all
+    /// managed matrices ("ascent_alignment"), from the same projections.
+    /// </summary>
+    private void Update(double lr, (IReadOnlyList<Tensor?> Direction, double Norm)? ascent)
     {
+        var direction = ascent?.Direction;
         adamSteps++;
         var bc1 = 1 - Math.Pow(options.Beta1, adamSteps);
         var bc2Sqrt = Math.Sqrt(1 - Math.Pow(options.Beta2, adamSteps));
-        double capturedMin = 1, capturedSum = 0;
-        var captured = 0;
         using var noGrad = torch.no_grad();
+        using var diagnosticsScope = torch.NewDisposeScope();
+        // Diagnostics as 0-d float64 tensors, read together at the end (one read per step, not several per matrix).
+        var readings = new List<Tensor>();
+        int Read(Tensor value) { readings.Add(value.MoveToOuterDisposeScope()); return readings.Count - 1; }
+        var alignment = new List<(int Dot, int ProjectedSquare)>();                  // ĝ·R and |R|² per perturbed matrix
+        var captured = new List<(ParameterState State, int ProjectedSquare, int GradientSquare)>(); // |R|², |G|² per low-rank matrix
         // Numbers reach TorchSharp as explicit Scalars disposed after use (README, "TorchSharp notes").
         using var scalars = new AdamScalars(1 - lr * options.WeightDecay, options.Beta1, options.Beta2, bc2Sqrt, options.Epsilon, -lr / bc1);
         using var lowRankStepSize = (-lr * options.Scale / bc1).ToScalar();
-        foreach (var s in states)
+        for (var l = 0; l < states.Count; l++)
         {
+            var s = states[l];
             if (s.Parameter.Tensor.grad is not { } grad) continue;
             using var scope = torch.NewDisposeScope();
             var w = s.Parameter.Tensor;
             var r = s.Project(grad);
+            int? projectedSquare = null;
+            if (direction?[l] is { } d) alignment.Add((Read((d * r).sum(ScalarType.Float64)), (projectedSquare = Read(SquaredNorm(r))).Value));
             s.EnsureMoments(r);
             if (!s.LowRank)
             {
                 FullRankStep(w, r, s.M!, s.V!, scalars, options.WeightDecay != 0); // exactly torch.optim.AdamW's update
                 continue;
             }
-            var fraction = Math.Sqrt(Square(r) / Math.Max(Square(grad), double.Epsilon));
-            s.CapturedFraction = fraction;
-            capturedMin = Math.Min(capturedMin, fraction);
-            capturedSum += fraction;
-            captured++;
+            captured.Add((s, projectedSquare ?? Read(SquaredNorm(r)), Read(SquaredNorm(grad))));
             if (options.WeightDecay != 0) w.mul_(scalars.Decay);
             s.M!.mul_(scalars.Beta1).add_(r, scalars.OneMinusBeta1);
             s.V!.mul_(scalars.Beta2).addcmul_(r, r, scalars.OneMinusBeta2);
             var denom = s.V.sqrt().div_(scalars.BiasCorrection2Sqrt).add_(scalars.Epsilon);
             AddBackProjected(w, s.M / denom, s.Basis!, s.RightSide, lowRankStepSize);
         }
-        if (captured > 0)
+        if (readings.Count == 0) return;
+        var values = torch.stack(readings).data<double>().ToArray();
+        if (ascent is { Norm: var norm } && alignment.Count > 0)
         {
-            diagnostics["captured_fraction_min"] = capturedMin;
-            diagnostics["captured_fraction_mean"] = capturedSum / captured;
+            // cos(ĝ, PᵀG_SAM) over all managed matrices: how well the ascent matched the projected gradient.
+            double dot = alignment.Sum(a => values[a.Dot]), projected = alignment.Sum(a => values[a.ProjectedSquare]);
+            diagnostics["ascent_alignment"] = norm > 0 && projected > 0 ? dot / (norm * Math.Sqrt(projected)) : 0;
+        }
+        if (captured.Count > 0)
+        {
+            var fractions = captured.Select(c => c.State.CapturedFraction = Math.Sqrt(values[c.ProjectedSquare] / Math.Max(values[c.GradientSquare], double.Epsilon))).ToList();
+            diagnostics["captured_fraction_min"] = fractions.Min();
+            diagnostics["captured_fraction_mean"] = fractions.Average();
         }
     }
 
@@ -416,11 +423,18 @@ public sealed class AdamFamilyOptimizer : IOptimizer
         return norms.Length == 0 ? 0 : torch.stack(norms).norm().item<double>();
     }
 
-    private static double Square(Tensor t)
+    /// <summary>|t|² in float64, as a 0-d tensor (summed and read once per step, not once per matrix).</summary>
+    private static Tensor SquaredNorm(Tensor t)
     {
         using var n = t.norm().to(ScalarType.Float64);
-        var v = n.item<double>();
-        return v * v;
+        return n.square();
+    }
+
+    private static double SumOfSquares(IEnumerable<Tensor> tensors)
+    {
+        using var scope = torch.NewDisposeScope();
+        var squares = tensors.Select(SquaredNorm).ToArray();
+        return squares.Length == 0 ? 0 : torch.stack(squares).sum().item<double>();
     }
 
     private ulong NextRandom()

@@ -61,14 +61,18 @@ public sealed class OptimizerBenchmark : IBenchmark
     public void Run(BenchmarkContext context)
     {
         var steps = context.Quick ? 3 : 6;
-        var rounds = context.Quick ? 1 : 3;
+        var rounds = context.Quick ? 1 : int.Parse(Argument(context, "--rounds=")?[0] ?? "5", System.Globalization.CultureInfo.InvariantCulture);
+        // --only=galore,lorenza (AdamW and GaLore are always timed: the ratios need them); --models=tiny-roberta
+        var only = Argument(context, "--only=");
+        var models = Argument(context, "--models=") ?? ["tiny-roberta", "roberta-base-block"];
+        var variants = Variants.Where(v => only is null || only.Contains(v.Label) || v.Label is "adamw" or "galore").ToList();
         var rows = new List<string[]> { new[] { "model", "optimizer", "step ms", "vs adamw", "vs galore", "state MB", "ascent alignment" } };
         var results = new List<object>();
-        foreach (var modelName in new[] { "tiny-roberta", "roberta-base-block" })
+        foreach (var modelName in models)
         {
             // Every variant on its own copy of the model, timed in rounds of alternating order (the machine is shared):
-            // a variant's time is the median over its rounds of the median step of each round.
-            var runs = Variants.Select(v =>
+            // a variant's time is the median over its rounds of the median step of each round (--rounds=N, default 5).
+            var runs = variants.Select(v =>
             {
                 var (module, closure, managedRule) = Build(modelName);
                 var options = new OptimizerOptions
@@ -92,14 +96,21 @@ public sealed class OptimizerBenchmark : IBenchmark
                     }, steps, warmup: 0));
                 }
             }
-            double Seconds(string label) => Median(runs.Single(r => r.Variant.Label == label).Times);
+            // A ratio is the median over rounds of the ratio within each round, so a slow spell of the shared machine
+            // that spans one round cancels out instead of landing on whichever variant it hit.
+            double Ratio(List<double> times, string label)
+            {
+                var reference = runs.Single(r => r.Variant.Label == label).Times;
+                return Median(times.Select((t, round) => t / reference[round]).ToList());
+            }
             foreach (var run in runs)
             {
                 var seconds = Median(run.Times);
+                var (vsAdamW, vsGaLore) = (Ratio(run.Times, "adamw"), Ratio(run.Times, "galore"));
                 var mean = run.Alignment.Count > 0 ? run.Alignment.Average() : double.NaN;
-                rows.Add([modelName, run.Variant.Label, $"{seconds * 1e3:F1}", $"{seconds / Seconds("adamw"):F2}", $"{seconds / Seconds("galore"):F2}",
+                rows.Add([modelName, run.Variant.Label, $"{seconds * 1e3:F1}", $"{vsAdamW:F2}", $"{vsGaLore:F2}",
                           $"{run.Optimizer.StateBytes / 1048576.0:F2}", double.IsNaN(mean) ? "-" : $"{mean:F4}"]);
-                results.Add(new { model = modelName, optimizer = run.Variant.Label, step_s = seconds, ratio_vs_adamw = seconds / Seconds("adamw"), ratio_vs_galore = seconds / Seconds("galore"),
+                results.Add(new { model = modelName, optimizer = run.Variant.Label, step_s = seconds, ratio_vs_adamw = vsAdamW, ratio_vs_galore = vsGaLore,
                                   state_bytes = run.Optimizer.StateBytes, ascent_alignment = mean, rounds = run.Times });
                 run.Optimizer.Dispose();
                 run.Module.Dispose();
@@ -123,11 +134,10 @@ public sealed class OptimizerBenchmark : IBenchmark
         context.Save(results);
     }
 
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToList();
-        return sorted[sorted.Count / 2];
-    }
+    private static string[]? Argument(BenchmarkContext context, string prefix) =>
+        context.Args.FirstOrDefault(a => a.StartsWith(prefix, StringComparison.Ordinal))?[prefix.Length..].Split(',');
+
+    private static double Median(List<double> values) => BenchmarkContext.Median(values);
 
     private static (nn.Module Module, LossClosure Closure, ManagedParameterRule Rule) Build(string name)
     {

@@ -148,31 +148,39 @@ public sealed class LorenzaBehaviourTests
     // ---- side branch ----
 
     [TestMethod]
-    public void SideBranchEqualsTheWeightPerturbedInPlaceAndGivesItsGradient()
+    [DataRow(5, false, DisplayName = "5 rows: the side branch")]
+    [DataRow(40, true, DisplayName = "40 rows: W + ΔW formed (7×12 ≤ 40 × 3)")]
+    [DataRow(-8, false, DisplayName = "[2, 4, 12] input: the side branch")]
+    public void SideBranchEqualsTheWeightPerturbedInPlaceAndGivesItsGradient(int rows, bool formsTheSum)
     {
         using var scope = torch.NewDisposeScope();
         using var g = new Generator(3);
         using var layer = new SideBranchLinear(12, 7);
         using (torch.no_grad()) { layer.weight.normal_(0, 0.3, g); layer.bias!.normal_(0, 0.1, g); }
-        var x = torch.randn([5, 12], generator: g);
+        var x = rows > 0 ? torch.randn([rows, 12], generator: g) : torch.randn([2, -rows / 2, 12], generator: g);
         var left = torch.linalg.qr(torch.randn([7, 3], generator: g)).Q;
         var right = torch.randn([3, 12], generator: g);
         const double scale = 0.07;
         var before = layer.weight.ToArray<float>();
 
         layer.Delta = new LowRankDelta(left, right, scale);
+        Assert.AreEqual(formsTheSum, layer.FormsTheSum(layer.Delta, x.numel() / 12, ScalarType.Float32));
         var branch = layer.forward(x);
         branch.pow(2).sum().backward();
         var branchGrad = layer.weight.grad!.clone();
+        var biasGrad = layer.bias!.grad!.clone();
         layer.Delta = null;
         layer.zero_grad();
         CollectionAssert.AreEqual(before, layer.weight.ToArray<float>(), "W untouched");
 
         var perturbed = (layer.weight.detach() + torch.matmul(left, right) * scale).requires_grad_();
-        var direct = torch.nn.functional.linear(x, perturbed, layer.bias!.detach());
+        var bias = layer.bias.detach().clone().requires_grad_();
+        var direct = torch.nn.functional.linear(x, perturbed, bias);
         direct.pow(2).sum().backward();
+        CollectionAssert.AreEqual(direct.shape, branch.shape);
         Assert.IsTrue(branch.allclose(direct, 1e-5, 1e-6), "forward within f32 rounding");
         Assert.IsTrue(branchGrad.allclose(perturbed.grad!, 1e-4, 1e-5), "∇W at θ + e");
+        Assert.IsTrue(biasGrad.allclose(bias.grad!, 1e-4, 1e-5), "∇b at θ + e");
     }
 
     // ---- state sizes ----
