@@ -87,6 +87,9 @@ public sealed class MulticlassTests
             var ml = new MLContext(seed: 1);
             var log = new List<string>();
             var options = TopicData.Options(epochs: 10);
+            // This "pretrained" encoder is a toy trained from scratch on the sentiment texts; its embedding has to learn the
+            // topic words in full. With LORENZA's low-rank default it reached 0.57-0.90 over seeds 1-5 (mean 0.75), in full 0.83-1.00 (mean 0.94).
+            options.WordEmbeddings = Microsoft.ML.Lorenza.Optimizers.WordEmbeddingTreatment.Full;
             options.PretrainedModelPath = folder.FullName;
             options.Log = log.Add;
             var train = ml.Data.LoadFromEnumerable(TopicData.Rows(300, seed: 1));
