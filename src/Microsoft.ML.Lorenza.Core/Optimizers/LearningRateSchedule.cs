@@ -1,5 +1,16 @@
 namespace Microsoft.ML.Lorenza.Optimizers;
 
+/// <summary>How the learning rate moves after the warm-up.</summary>
+public enum ScheduleShape
+{
+    /// <summary>Warm-up, then linear decay to 0 at the last step (the default, as GLUE fine-tuning does).</summary>
+    Linear,
+    /// <summary>Warm-up, then cosine decay to 0.</summary>
+    Cosine,
+    /// <summary>The peak rate throughout, no warm-up.</summary>
+    Constant,
+}
+
 /// <summary>The learning rate γ_t of step t, and the range it moves in (for the ρ schedule).</summary>
 public abstract class LearningRateSchedule
 {
@@ -19,13 +30,13 @@ public abstract class LearningRateSchedule
     public double Rho(int step, double rhoMax, double rhoMin) =>
         Max == Min ? rhoMax : rhoMin + (rhoMax - rhoMin) * (At(step) - Min) / (Max - Min);
 
-    /// <summary>By name: constant, linear (warm-up then linear decay to 0), cosine (warm-up then cosine to 0).</summary>
-    public static LearningRateSchedule Create(string name, double max, int totalSteps, double warmupFraction = 0.06) => name.ToLowerInvariant() switch
+    /// <summary>The schedule of <paramref name="shape"/> peaking at <paramref name="max"/> over <paramref name="totalSteps"/>.</summary>
+    public static LearningRateSchedule Create(ScheduleShape shape, double max, int totalSteps, double warmupFraction = 0.06) => shape switch
     {
-        "constant" => new ConstantSchedule(max),
-        "linear" => new WarmupDecaySchedule(max, totalSteps, warmupFraction, cosine: false),
-        "cosine" => new WarmupDecaySchedule(max, totalSteps, warmupFraction, cosine: true),
-        _ => throw new ArgumentException($"Unknown learning-rate schedule '{name}'. Use constant, linear or cosine.", nameof(name)),
+        ScheduleShape.Constant => new ConstantSchedule(max),
+        ScheduleShape.Linear => new WarmupDecaySchedule(max, totalSteps, warmupFraction, cosine: false),
+        ScheduleShape.Cosine => new WarmupDecaySchedule(max, totalSteps, warmupFraction, cosine: true),
+        _ => throw new ArgumentOutOfRangeException(nameof(shape), shape, $"LearningRateSchedule = {shape} is invalid: use Linear, Cosine or Constant."),
     };
 }
 

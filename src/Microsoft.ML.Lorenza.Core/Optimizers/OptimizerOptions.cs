@@ -1,3 +1,5 @@
+using Microsoft.ML.Lorenza.Training;
+
 namespace Microsoft.ML.Lorenza.Optimizers;
 
 /// <summary>The direction of the sharpness-aware ascent.</summary>
@@ -28,39 +30,57 @@ public enum WordEmbeddingTreatment
 
 /// <summary>
 /// Every hyper-parameter of the optimizers, with the defaults of docs/lorenza-algorithm.md. Options an
-/// optimizer does not use are ignored (e.g. Rank by AdamW).
+/// optimizer does not use are ignored (e.g. Rank by AdamW). The CLI and ML.NET expose each <see cref="OptionAttribute"/>
+/// property with these defaults (see <see cref="TrainingOptions"/>).
 /// </summary>
 public sealed class OptimizerOptions
 {
-    /// <summary>Peak learning rate γ_max (the schedule scales it).</summary>
-    public double LearningRate { get; set; } = 2e-5;
+    /// <summary>Peak learning rate γ_max (the schedule scales it); null: <see cref="TrainingOptions.DefaultLearningRate"/>.</summary>
+    [Option("--lr", "peak learning rate (default: 1e-4 fine-tuning a pretrained model, 1e-3 from scratch)")]
+    public double? LearningRate { get; set; }
+    [Option("--beta1", "Adam β₁ (first-moment decay)")]
     public double Beta1 { get; set; } = 0.9;
+    [Option("--beta2", "Adam β₂ (second-moment decay)")]
     public double Beta2 { get; set; } = 0.999;
+    [Option("--adam-epsilon", "Adam ε")]
     public double Epsilon { get; set; } = 1e-6;
+    [Option("--weight-decay", "decoupled weight decay λ")]
     public double WeightDecay { get; set; }
 
     /// <summary>r: subspace rank per managed matrix.</summary>
+    [Option("--rank", "LORENZA/GaLore subspace rank r per weight matrix (LoRA: the adapters' rank)")]
     public int Rank { get; set; } = 8;
     /// <summary>T: steps between subspace refreshes.</summary>
+    [Option("--refresh-interval", "steps T between subspace refreshes")]
     public int RefreshInterval { get; set; } = 200;
     /// <summary>ς: refresh a matrix early when ‖PᵀG‖/‖G‖ drops below this (null: off).</summary>
+    [Option("--refresh-tolerance", "refresh early when ‖PᵀG‖/‖G‖ falls below this (default off)")]
     public double? RefreshTolerance { get; set; }
     /// <summary>α: scale of the back-projected update.</summary>
+    [Option("--scale", "α, scale of the back-projected update (LoRA: α/r)")]
     public double Scale { get; set; } = 1.0;
     /// <summary>ρ_max: SAM radius at the peak learning rate.</summary>
+    [Option("--rho", "SAM radius ρ_max (follows the learning rate down to --rho-min); 0 turns the ascent off")]
     public double Rho { get; set; } = 0.05;
     /// <summary>ρ_min: SAM radius at the minimum learning rate.</summary>
+    [Option("--rho-min", "SAM radius at the end of the schedule")]
     public double RhoMin { get; set; }
     /// <summary>μ: finite-difference step of the zeroth-order probes.</summary>
+    [Option("--zo-smoothing", "μ, finite-difference step of the zeroth-order probes")]
     public double ZoSmoothing { get; set; } = 1e-3;
     /// <summary>q: random directions per step.</summary>
+    [Option("--zo-queries", "q, random probe directions per step")]
     public int ZoQueries { get; set; } = 1;
     /// <summary>p: extra columns in the range finder.</summary>
+    [Option("--oversampling", "p, extra range-finder columns")]
     public int Oversampling { get; set; }
     /// <summary>k: power iterations in the range finder.</summary>
+    [Option("--power-iterations", "k, range-finder power iterations")]
     public int PowerIterations { get; set; }
+    [Option("--ascent", "zeroth-order (the paper) | momentum (departure: the low-rank first moment)")]
     public AscentDirection AscentDirection { get; set; } = AscentDirection.ZerothOrder;
     /// <summary>Reset the Adam moments when the subspace is refreshed (default: keep them, as GaLore).</summary>
+    [Option("--reset-moments-on-refresh", "zero the Adam moments when the subspace is refreshed (default: keep them, as GaLore)")]
     public bool ResetMomentsOnRefresh { get; set; }
     /// <summary>
     /// Departure from the paper (docs/lorenza-algorithm.md, "Departures"): the zeroth-order probe losses
@@ -69,6 +89,7 @@ public sealed class OptimizerOptions
     /// the gradient is indistinguishable from zero at every fraction, whole batches included, while each probe forward
     /// costs about f of a whole one.
     /// </summary>
+    [Option("--probe-fraction", "share of the batch the zeroth-order probe losses use (1: the paper)")]
     public double ProbeBatchFraction { get; set; } = DefaultProbeBatchFraction;
 
     public const double DefaultProbeBatchFraction = 0.125;
@@ -78,31 +99,34 @@ public sealed class OptimizerOptions
     /// that the trainer keeps <see cref="WordEmbeddingTreatment.Full"/> for a model trained from scratch, whose embedding
     /// must be learned from nothing. <see cref="WordEmbeddingTreatment.LowRank"/> needs a projected optimizer (LORENZA, GaLore).
     /// </summary>
+    [Option("--word-embeddings", "full | low-rank | frozen: how the token embedding is trained (default: low-rank for lorenza fine-tuning a pretrained model, full otherwise)")]
     public WordEmbeddingTreatment? WordEmbeddings { get; set; }
 
     /// <summary>
-    /// The treatment a null <see cref="WordEmbeddings"/> means for <paramref name="optimizer"/>: LORENZA keeps the
-    /// embedding's moments low-rank (a departure from the paper, chosen by measurement: README, "LORENZA at GaLore's
-    /// cost"); every other optimizer trains it in full, as published.
+    /// The treatment a null <see cref="WordEmbeddings"/> means for <paramref name="optimizer"/> (<see cref="OptimizerKind.DefaultWordEmbeddings"/>):
+    /// LORENZA keeps the embedding's moments low-rank (a departure from the paper, chosen by measurement: README, "LORENZA at
+    /// GaLore's cost"); every other optimizer trains it in full, as published.
     /// </summary>
-    public static WordEmbeddingTreatment DefaultWordEmbeddings(string optimizer) =>
-        string.Equals(optimizer, "lorenza", StringComparison.OrdinalIgnoreCase) ? WordEmbeddingTreatment.LowRank : WordEmbeddingTreatment.Full;
+    public static WordEmbeddingTreatment DefaultWordEmbeddings(string optimizer) => OptimizerFactory.Find(optimizer).DefaultWordEmbeddings;
 
     /// <summary>
     /// The treatment <paramref name="optimizer"/> applies (<see cref="WordEmbeddings"/>, or its default); throws when it is
-    /// LowRank and the optimizer keeps no subspace (only lorenza and galore do).
+    /// LowRank and the optimizer keeps no subspace (<see cref="OptimizerKind.Projected"/>: lorenza and galore).
     /// </summary>
     public WordEmbeddingTreatment WordEmbeddingsFor(string optimizer)
     {
-        var treatment = WordEmbeddings ?? DefaultWordEmbeddings(optimizer);
-        if (treatment == WordEmbeddingTreatment.LowRank && optimizer.ToLowerInvariant() is not ("lorenza" or "galore"))
-            throw new ArgumentException($"WordEmbeddings = LowRank needs a projected optimizer (lorenza or galore), not {optimizer}: use Full or Frozen.", nameof(WordEmbeddings));
+        var kind = OptimizerFactory.Find(optimizer);
+        var treatment = WordEmbeddings ?? kind.DefaultWordEmbeddings;
+        if (treatment == WordEmbeddingTreatment.LowRank && !kind.Projected)
+            throw new ArgumentException($"WordEmbeddings = LowRank needs a projected optimizer ({string.Join(" or ", OptimizerFactory.Kinds.Where(k => k.Projected).Select(k => k.Name))}), not {optimizer}: use Full or Frozen.", nameof(WordEmbeddings));
         return treatment;
     }
 
     /// <summary>Seeds the optimizer's generator (probe seeds, range-finder Ω).</summary>
+    [NotAnOption("the trainer sets it from the run's seed (TrainingOptions.Seed)")]
     public ulong Seed { get; set; }
     /// <summary>Clip the global gradient norm to this (null: no clipping).</summary>
+    [Option("--grad-clip", "clip the global gradient norm to this")]
     public double? MaxGradNorm { get; set; }
 
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the option, its value and the valid range.</summary>
@@ -112,7 +136,7 @@ public sealed class OptimizerOptions
         {
             if (!ok) throw new ArgumentOutOfRangeException(name, value, $"{name} = {value} is invalid: it must be {range}.");
         }
-        Check(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), LearningRate, "a finite number > 0");
+        Check(LearningRate is null || (LearningRate > 0 && double.IsFinite(LearningRate.Value)), nameof(LearningRate), LearningRate ?? 0, "a finite number > 0, or null for the default");
         Check(Beta1 is >= 0 and < 1, nameof(Beta1), Beta1, "in [0, 1)");
         Check(Beta2 is >= 0 and < 1, nameof(Beta2), Beta2, "in [0, 1)");
         Check(Epsilon > 0, nameof(Epsilon), Epsilon, "> 0");

@@ -54,7 +54,7 @@ public static class TextClassifierTrainer
         if (options.Dropout is { } dropout)
             (model.Config.HiddenDropoutProb, model.Config.AttentionProbsDropoutProb, model.Config.ClassifierDropout) = (dropout, dropout, dropout);
         model.to(device);
-        model.ComputeType = options.Precision switch { "bf16" => ScalarType.BFloat16, "fp16" => ScalarType.Float16, _ => null };
+        model.ComputeType = options.Precision switch { ComputePrecision.Bf16 => ScalarType.BFloat16, ComputePrecision.Fp16 => ScalarType.Float16, _ => null };
         var classifier = new TextClassifier(model, tokenizer, options.MaxSequenceLength, device);
         try
         {
@@ -99,9 +99,10 @@ public static class TextClassifierTrainer
         var encoded = train.Select(e => tokenizer.EncodeSequence(e.Text, e.TextPair, maxLength)).ToArray();
         var batchesPerEpoch = (encoded.Length + options.BatchSize - 1) / options.BatchSize;
         var totalSteps = Math.Min(options.MaxSteps ?? int.MaxValue, batchesPerEpoch * options.Epochs);
-        var schedule = LearningRateSchedule.Create(options.LearningRateSchedule, options.OptimizerOptions.LearningRate, totalSteps, options.WarmupFraction);
+        var schedule = LearningRateSchedule.Create(options.LearningRateSchedule, options.PeakLearningRate, totalSteps, options.WarmupFraction);
         var optimizerOptions = options.OptimizerOptions.Clone();
         optimizerOptions.Seed = options.Seed;
+        optimizerOptions.LearningRate = options.PeakLearningRate;
         // A model trained from scratch learns its embedding from nothing: in rank-8 steps the tiny demo reached 72.9 %
         // instead of 87.9 % (README, "LORENZA at GaLore's cost"), so LORENZA's low-rank default is for fine-tuning only.
         if (options.PretrainedModelPath is null) optimizerOptions.WordEmbeddings ??= WordEmbeddingTreatment.Full;
@@ -183,8 +184,8 @@ public static class TextClassifierTrainer
         return report;
     }
 
-    private static double EarlyStoppingValue(string metric, EpochResult e) =>
-        metric switch { "accuracy" => e.ValidationAccuracy, "macro_f1" => e.ValidationMacroF1, _ => -e.ValidationLogLoss };
+    private static double EarlyStoppingValue(EarlyStoppingMetric metric, EpochResult e) =>
+        metric switch { EarlyStoppingMetric.Accuracy => e.ValidationAccuracy, EarlyStoppingMetric.MacroF1 => e.ValidationMacroF1, _ => -e.ValidationLogLoss };
 
     // Identifies the data and options a checkpoint belongs to, so --resume refuses another run's checkpoint.
     private static string Fingerprint(TrainingOptions options, EncodedText[] encoded, int[] labels)
@@ -230,17 +231,24 @@ public static class TextClassifierTrainer
         return [.. shuffled];
     }
 
+    private static OptimizerOptions WithLearningRate(OptimizerOptions options, double learningRate)
+    {
+        var resolved = options.Clone();
+        resolved.LearningRate = learningRate;
+        return resolved;
+    }
+
     // NaN can appear (an epoch whose steps were all skipped); JSON has no NaN, so it is written as "NaN".
     private static readonly JsonSerializerOptions Json = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     private static JsonObject Metadata(TrainingOptions options, TrainingReport report) => new()
     {
         ["optimizer"] = options.Optimizer,
-        ["options"] = JsonSerializer.SerializeToNode(options.OptimizerOptions, Json),
+        ["options"] = JsonSerializer.SerializeToNode(WithLearningRate(options.OptimizerOptions, options.PeakLearningRate), Json),
         ["training"] = new JsonObject
         {
             ["epochs"] = options.Epochs, ["batch_size"] = options.BatchSize, ["max_sequence_length"] = options.MaxSequenceLength,
-            ["learning_rate_schedule"] = options.LearningRateSchedule, ["seed"] = options.Seed, ["preset"] = options.Preset,
+            ["learning_rate_schedule"] = options.LearningRateSchedule.ToString().ToLowerInvariant(), ["seed"] = options.Seed, ["preset"] = options.Preset,
             ["pretrained"] = options.PretrainedModelPath,
         },
         ["metrics"] = report.Validation is { } v ? (JsonNode?)JsonSerializer.SerializeToNode(new { validation_accuracy = v.Accuracy, validation_macro_f1 = v.MacroF1, validation_log_loss = v.LogLoss }, Json) : null,

@@ -16,7 +16,7 @@ public sealed class EquivalenceTests
     private static float[] Run(string name, OptimizerOptions options, int steps)
     {
         using var problem = new OptimizerTestProblem();
-        using var optimizer = OptimizerFactory.Create(name, problem.Parameters(), options, new ConstantSchedule(options.LearningRate));
+        using var optimizer = OptimizerFactory.Create(name, problem.Parameters(), options, new ConstantSchedule(options.LearningRate!.Value));
         for (var i = 0; i < steps; i++) optimizer.Step(problem.Closure);
         return problem.Weights();
     }
@@ -28,7 +28,7 @@ public sealed class EquivalenceTests
         var model = problem.Model;
         var options = new OptimizerOptions { LearningRate = 0.05, Beta1 = 0.85, Beta2 = 0.99, Epsilon = 1e-8, WeightDecay = 0.1 };
         var parameters = model.named_parameters().Select(p => new OptimizedParameter(p.name, p.parameter, null, false)).ToList();
-        using var optimizer = OptimizerFactory.Create("adamw", parameters, options, new ConstantSchedule(options.LearningRate));
+        using var optimizer = OptimizerFactory.Create("adamw", parameters, options, new ConstantSchedule(options.LearningRate!.Value));
         for (var i = 0; i < 20; i++) optimizer.Step(problem.Closure);
 
         using var reply = PythonReference.RunScript("adamw_reference.py", problem.Request(new()
@@ -55,7 +55,7 @@ public sealed class EquivalenceTests
         var start = torch.randn([rows, columns], generator: g);
         using var w = new TorchSharp.Modules.Parameter(start.clone());
         var options = new OptimizerOptions { LearningRate = 0.01, Beta1 = 0.9, Beta2 = 0.99, Epsilon = 1e-8, WeightDecay = 0.1 };
-        using var optimizer = OptimizerFactory.Create("adamw", [new OptimizedParameter("w", w, null, false)], options, new ConstantSchedule(options.LearningRate));
+        using var optimizer = OptimizerFactory.Create("adamw", [new OptimizedParameter("w", w, null, false)], options, new ConstantSchedule(options.LearningRate!.Value));
         double Closure(LossMode mode, double batchFraction = 1)
         {
             using var loss = (w - target).pow(2).sum();
@@ -102,7 +102,7 @@ public sealed class EquivalenceTests
         options.WeightDecay = 0;
         using var problem = new OptimizerTestProblem();
         using var reference = new OptimizerTestProblem();
-        using var optimizer = OptimizerFactory.Create("lorenza", problem.Parameters(), options, new ConstantSchedule(options.LearningRate));
+        using var optimizer = OptimizerFactory.Create("lorenza", problem.Parameters(), options, new ConstantSchedule(options.LearningRate!.Value));
         var moments = new Dictionary<string, (Tensor M, Tensor V)>();
         for (var step = 1; step <= 4; step++) // within the first refresh interval: bases fixed after step 0
         {
@@ -125,14 +125,14 @@ public sealed class EquivalenceTests
                     v.mul_(options.Beta2).addcmul_(r, r, 1 - options.Beta2);
                     var denom = (v.sqrt() / Math.Sqrt(1 - Math.Pow(options.Beta2, step))).add_(options.Epsilon);
                     var n = m / denom;
-                    w.add_(right ? torch.matmul(n, p.t()) : torch.matmul(p, n), -options.LearningRate * options.Scale / (1 - Math.Pow(options.Beta1, step)));
+                    w.add_(right ? torch.matmul(n, p.t()) : torch.matmul(p, n), -options.LearningRate!.Value * options.Scale / (1 - Math.Pow(options.Beta1, step)));
                 }
                 var bias = reference.second.bias!;
                 var (bm, bv) = moments.TryGetValue("bias", out var bs) ? bs : (torch.zeros_like(bias).DetachFromDisposeScope(), torch.zeros_like(bias).DetachFromDisposeScope());
                 moments["bias"] = (bm, bv);
                 bm.mul_(options.Beta1).add_(bias.grad!, 1 - options.Beta1);
                 bv.mul_(options.Beta2).addcmul_(bias.grad!, bias.grad!, 1 - options.Beta2);
-                bias.addcdiv_(bm, (bv.sqrt() / Math.Sqrt(1 - Math.Pow(options.Beta2, step))).add_(options.Epsilon), -options.LearningRate / (1 - Math.Pow(options.Beta1, step)));
+                bias.addcdiv_(bm, (bv.sqrt() / Math.Sqrt(1 - Math.Pow(options.Beta2, step))).add_(options.Epsilon), -options.LearningRate!.Value / (1 - Math.Pow(options.Beta1, step)));
             }
             foreach (var t in state.Values) t.Dispose();
             CollectionAssert.AreEqual(reference.Weights(), problem.Weights(), $"step {step}");

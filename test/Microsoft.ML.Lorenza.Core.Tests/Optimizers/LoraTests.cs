@@ -14,7 +14,7 @@ public sealed class LoraTests
     private static OptimizerOptions Options(int rank = 4) => new() { LearningRate = 2e-2, WeightDecay = 0.01, Rank = rank, Scale = 0.5, Seed = 3 };
 
     private static IOptimizer Create(OptimizerTestProblem problem, OptimizerOptions options) =>
-        OptimizerFactory.Create("lora", problem.Parameters(), options, new ConstantSchedule(options.LearningRate));
+        OptimizerFactory.Create("lora", problem.Parameters(), options, new ConstantSchedule(options.LearningRate!.Value));
 
     [TestMethod]
     public void MatchesPeftStyleLoraUnderTorchOptimAdamW()
@@ -23,7 +23,7 @@ public sealed class LoraTests
         var model = problem.Model;
         var options = new OptimizerOptions { LearningRate = 0.05, Beta1 = 0.85, Beta2 = 0.99, Epsilon = 1e-8, WeightDecay = 0.1, Rank = 2, Scale = 2, Seed = 9 };
         var parameters = new[] { new OptimizedParameter("weight", model.weight, model, true), new OptimizedParameter("bias", model.bias!, null, false) };
-        using var optimizer = OptimizerFactory.Create("lora", parameters, options, new ConstantSchedule(options.LearningRate));
+        using var optimizer = OptimizerFactory.Create("lora", parameters, options, new ConstantSchedule(options.LearningRate!.Value));
         var initial = new Dictionary<string, Tensor>();
         optimizer.SaveState(initial);
         var a0 = initial["optimizer.weight.lora_A"].ToArray<float>();

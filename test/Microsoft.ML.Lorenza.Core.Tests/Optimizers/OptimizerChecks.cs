@@ -75,7 +75,7 @@ internal static class OptimizerChecks
     public static (float[] Straight, float[] Resumed) StraightAndResumed(string name, OptimizerOptions options, OptimizerOptions? resumeWith = null, int half = 5)
     {
         IOptimizer Create(OptimizerTestProblem problem, OptimizerOptions o) =>
-            OptimizerFactory.Create(name, problem.Parameters(), o, new ConstantSchedule(o.LearningRate));
+            OptimizerFactory.Create(name, problem.Parameters(), o, new ConstantSchedule(o.LearningRate ?? 2e-5));
 
         float[] straight;
         using (var problem = new OptimizerTestProblem())

@@ -133,8 +133,8 @@ public sealed class DataAndMetricsTests
     public void EarlyStoppingStopsWhenTheMetricStalls()
     {
         // A vanishing learning rate keeps validation accuracy constant: no improvement after epoch 1.
-        var options = new TrainingOptions { Epochs = 6, BatchSize = 32, TokenizerMerges = 30, Device = "cpu", EarlyStoppingMetric = "accuracy", Patience = 2,
-            LearningRateSchedule = "constant", OptimizerOptions = new() { LearningRate = 1e-12 } };
+        var options = new TrainingOptions { Epochs = 6, BatchSize = 32, TokenizerMerges = 30, Device = "cpu", EarlyStoppingMetric = EarlyStoppingMetric.Accuracy, Patience = 2,
+            LearningRateSchedule = Microsoft.ML.Lorenza.Optimizers.ScheduleShape.Constant, OptimizerOptions = new() { LearningRate = 1e-12 } };
         var (classifier, report) = TextClassifierTrainer.Train(Toy(), null, options);
         classifier.Dispose();
         Assert.IsTrue(report.StoppedEarly);

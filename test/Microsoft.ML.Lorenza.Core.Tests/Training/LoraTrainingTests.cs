@@ -22,7 +22,7 @@ public sealed class LoraTrainingTests
         var validation = TextDataset.FromExamples(all.Skip(320).Take(100), sample);
         var options = new TrainingOptions
         {
-            Optimizer = "lora", Epochs = 2, BatchSize = 16, MaxSequenceLength = 48, TokenizerMerges = 300, Seed = 4, Device = "cpu", LearningRateSchedule = "constant",
+            Optimizer = "lora", Epochs = 2, BatchSize = 16, MaxSequenceLength = 48, TokenizerMerges = 300, Seed = 4, Device = "cpu", LearningRateSchedule = ScheduleShape.Constant,
             OptimizerOptions = new OptimizerOptions { LearningRate = 2e-2, Rank = 4 }, // large and constant, so the adapters change the outputs measurably
         };
         var folder = Directory.CreateTempSubdirectory("lorenza-lora-").FullName;

@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 
 namespace Microsoft.ML.Lorenza.Tests.Training;
 
-/// <summary>bfloat16 compute (Precision = "bf16") on CPU: what stays float32, and why the zeroth-order probes must.</summary>
+/// <summary>bfloat16 compute (Precision = Bf16) on CPU: what stays float32, and why the zeroth-order probes must.</summary>
 [TestClass]
 public sealed class MixedPrecisionTests
 {
@@ -58,7 +58,7 @@ public sealed class MixedPrecisionTests
     {
         var texts = Enumerable.Range(0, 96).Select(i => i % 2 == 0 ? $"good great fine film {i % 7}" : $"bad awful poor film {i % 5}").ToList();
         var data = TextDataset.FromExamples(texts.Select((t, i) => new TextExample(t, null, i % 2 == 0 ? "pos" : "neg")));
-        var options = new TrainingOptions { Epochs = 3, BatchSize = 16, TokenizerMerges = 30, Device = "cpu", Precision = "bf16", ValidationFraction = 0, Seed = 2 };
+        var options = new TrainingOptions { Epochs = 3, BatchSize = 16, TokenizerMerges = 30, Device = "cpu", Precision = ComputePrecision.Bf16, ValidationFraction = 0, Seed = 2 };
         var (classifier, report) = TextClassifierTrainer.Train(data, null, options);
         using (classifier)
         {

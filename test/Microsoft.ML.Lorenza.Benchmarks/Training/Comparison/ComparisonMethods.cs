@@ -50,7 +50,7 @@ public sealed record ComparisonSettings(bool Pretrained, string? PretrainedModel
         var options = new TrainingOptions
         {
             Optimizer = method.Optimizer, Epochs = Epochs, BatchSize = BatchSize, MaxSequenceLength = MaxSequenceLength, Seed = seed,
-            Device = "cpu", LearningRateSchedule = "linear", PretrainedModelPath = PretrainedModelPath,
+            Device = "cpu", LearningRateSchedule = ScheduleShape.Linear, PretrainedModelPath = PretrainedModelPath,
             OptimizerOptions = new OptimizerOptions
             {
                 LearningRate = LearningRate(method.Family), Scale = Scale(method.Family), Rank = 8, RefreshInterval = 50,

@@ -1,0 +1,112 @@
+using System.Reflection;
+using Microsoft.ML.Lorenza.Optimizers;
+using Microsoft.ML.Lorenza.Training;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+
+namespace Microsoft.ML.Lorenza.MLNet.Tests;
+
+/// <summary>
+/// The engine's options (<see cref="TrainingOptions"/>, <see cref="OptimizerOptions"/>) are the one place defaults live: every
+/// one is reachable from ML.NET's <see cref="LorenzaTrainer.Options"/>, under its name, with the same default. (The CLI's side:
+/// CliOptionsTests in the engine's tests, which run `lorenza train --help`.)
+/// </summary>
+[TestClass]
+public sealed class OptionSurfacesTests
+{
+    private static IEnumerable<(PropertyInfo Property, OptionAttribute Option, bool OfOptimizer)> EngineOptions() =>
+        typeof(TrainingOptions).GetProperties().Select(p => (p, p.GetCustomAttribute<OptionAttribute>(), false))
+            .Concat(typeof(OptimizerOptions).GetProperties().Select(p => (p, p.GetCustomAttribute<OptionAttribute>(), true)))
+            .Where(p => p.Item2 is not null)!;
+
+    private static FieldInfo MlNetField(PropertyInfo property, OptionAttribute option) =>
+        typeof(LorenzaTrainer.Options).GetField(option.MlNetName ?? property.Name)
+        ?? throw new AssertFailedException($"{property.DeclaringType!.Name}.{property.Name} has no ML.NET Options field {option.MlNetName ?? property.Name}.");
+
+    [TestMethod]
+    public void EveryPublicEngineProperty_IsAnOption_OrSaysWhyNot()
+    {
+        var settable = typeof(TrainingOptions).GetProperties().Concat(typeof(OptimizerOptions).GetProperties()).Where(p => p.CanWrite).ToList();
+        Assert.IsTrue(settable.Count > 40, $"found {settable.Count} properties");
+        var unmarked = settable.Where(p => p.GetCustomAttribute<OptionAttribute>() is null && p.GetCustomAttribute<NotAnOptionAttribute>() is not { Reason.Length: > 10 }).Select(p => p.Name).ToList();
+        Assert.AreEqual(0, unmarked.Count, $"neither [Option] nor [NotAnOption(reason)]: {string.Join(", ", unmarked)}");
+    }
+
+    [TestMethod]
+    public void EveryEngineOption_HasAnMlNetField_WithTheEnginesDefault()
+    {
+        var engine = new TrainingOptions();
+        var mlNet = new LorenzaTrainer.Options();
+        var checkedCount = 0;
+        foreach (var (property, option, ofOptimizer) in EngineOptions())
+        {
+            if (option.NotInMlNet is not null) continue;
+            var field = MlNetField(property, option);
+            var engineDefault = property.GetValue(ofOptimizer ? engine.OptimizerOptions : engine);
+            var mlNetDefault = field.GetValue(mlNet);
+            Assert.AreEqual(Normalize(engineDefault), Normalize(mlNetDefault), $"default of {property.Name} (ML.NET {field.Name})");
+            checkedCount++;
+        }
+        Assert.IsTrue(checkedCount >= 40, $"only {checkedCount} options compared");
+    }
+
+    [TestMethod]
+    public void EveryMlNetField_ReachesItsEngineOption()
+    {
+        // Change every field from its default and read it back on the engine's side: a field the mapping forgets stays at the default.
+        var changed = new LorenzaTrainer.Options();
+        var fields = EngineOptions().Where(o => o.Option.NotInMlNet is null).Select(o => (o.Property, o.OfOptimizer, Field: MlNetField(o.Property, o.Option))).ToList();
+        foreach (var (_, _, field) in fields) field.SetValue(changed, Changed(field.GetValue(changed), field.FieldType));
+        var engine = LorenzaTrainer.ToTrainingOptions(changed, ["a", "b"]);
+        foreach (var (property, ofOptimizer, field) in fields)
+            Assert.AreEqual(Normalize(field.GetValue(changed)), Normalize(property.GetValue(ofOptimizer ? engine.OptimizerOptions : engine)), $"{field.Name} → {property.Name}");
+    }
+
+    [TestMethod]
+    public void LorenzaOptimizerEnum_NamesEveryRegisteredOptimizer_InOrder() =>
+        CollectionAssert.AreEqual(OptimizerFactory.Names.ToList(), Enum.GetNames<LorenzaOptimizer>().Select(n => n.ToLowerInvariant()).ToList(),
+            "ML.NET's LorenzaOptimizer and OptimizerFactory.Kinds (the one list) name the same optimizers");
+
+    [TestMethod]
+    public void CatalogShortcut_HasTheOptionsDefaults()
+    {
+        // C# needs constants for optional parameters; this keeps the shortcut's equal to the Options' (the engine's).
+        var method = typeof(LorenzaCatalog).GetMethods().Single(m => m.Name == nameof(LorenzaCatalog.Lorenza) && m.GetParameters().Length > 2);
+        var options = new LorenzaTrainer.Options();
+        var compared = 0;
+        foreach (var parameter in method.GetParameters().Skip(1))
+        {
+            var field = typeof(LorenzaTrainer.Options).GetFields().SingleOrDefault(f => string.Equals(f.Name, parameter.Name, StringComparison.OrdinalIgnoreCase))
+                        ?? typeof(LorenzaTrainer.Options).GetField(parameter.Name switch { "outputColumnName" => "PredictedLabelColumnName", "validationSet" => "ValidationSet", _ => "" });
+            Assert.IsNotNull(field, $"parameter {parameter.Name} has no Options field");
+            Assert.AreEqual(field.GetValue(options), parameter.DefaultValue, parameter.Name);
+            compared++;
+        }
+        Assert.AreEqual(11, compared);
+    }
+
+    /// <summary>Values compared across the surfaces: enums by lower-case name (LorenzaOptimizer.GaLore ~ "galore"), integers as long.</summary>
+    private static object? Normalize(object? value) => value switch
+    {
+        null => null,
+        Enum e => e.ToString().ToLowerInvariant(),
+        string s => s.ToLowerInvariant(),
+        int or long or ulong or uint => Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture),
+        _ => value,
+    };
+
+    /// <summary>A value of <paramref name="type"/> other than <paramref name="current"/>.</summary>
+    private static object Changed(object? current, Type type)
+    {
+        var t = Nullable.GetUnderlyingType(type) ?? type;
+        if (t.IsEnum)
+        {
+            var values = Enum.GetValues(t);
+            return current is null ? values.GetValue(values.Length - 1)! : values.GetValue((Array.IndexOf(values, current) + 1) % values.Length)!;
+        }
+        return t == typeof(int) ? (current is int i ? i + 3 : 7)
+            : t == typeof(double) ? (current is double d ? d * 0.5 + 0.0123 : 0.0456)
+            : t == typeof(bool) ? !(current is true)
+            : t == typeof(string) ? "changed-" + current
+            : throw new AssertFailedException($"no changed value for {type.Name}");
+    }
+}
