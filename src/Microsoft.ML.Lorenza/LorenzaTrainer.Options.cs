@@ -1,5 +1,6 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.Lorenza.Optimizers;
+using Microsoft.ML.Lorenza.Runtime;
 using Microsoft.ML.Lorenza.Training;
 
 namespace Microsoft.ML.Lorenza;
@@ -97,7 +98,7 @@ public sealed partial class LorenzaTrainer
         /// <summary>Seeds initialization, data order, dropout and the optimizer's probes; CPU runs are reproducible.</summary>
         public int Seed = (int)Engine.Seed;
         /// <summary>"auto" (CUDA when available, else CPU), "cpu", "cuda" or "cuda:N".</summary>
-        public string Device = Engine.Device;
+        public ComputeDevice Device = Engine.Device;
         /// <summary>
         /// Mixed precision: None, Bf16 or Fp16: linear layers and attention products in that type on casts of
         /// float32 master weights; softmax, LayerNorm, loss, gradients and optimizer state stay float32.

@@ -21,7 +21,6 @@ public sealed partial class LorenzaTrainer : IEstimator<LorenzaTransformer>
         if (options.MaxEpochs < 1)
             throw new ArgumentOutOfRangeException(nameof(Options.MaxEpochs), options.MaxEpochs, $"MaxEpochs = {options.MaxEpochs} is invalid: it must be >= 1.");
         ToTrainingOptions(options, labels: ["a", "b"]).Validate(); // bad numbers fail here, not after reading the data
-        Runtime.Devices.CheckName(options.Device); // "tpu", "cuda:x": ArgumentException naming the accepted forms
         if (options.PretrainedModelPath is { } model && !PretrainedModels.IsName(model) && !Directory.Exists(model))
             throw new DirectoryNotFoundException($"PretrainedModelPath = '{model}' is neither a model folder nor a pretrained model name (known: {string.Join(", ", PretrainedModels.Catalog.Select(m => m.Name))}).");
     }

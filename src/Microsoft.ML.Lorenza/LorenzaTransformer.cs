@@ -148,7 +148,7 @@ public sealed class LorenzaTransformer : ITransformer, IDisposable
             }
             var columns = header["columns"].Deserialize<ColumnNames>() ?? throw new InvalidDataException($"{source} has no column names.");
             var keys = LabelKeys.FromJson(header["label_keys"]!.AsObject());
-            var model = TextClassifier.Load(staging.FullName, Runtime.Devices.Resolve(device));
+            var model = TextClassifier.Load(staging.FullName, Runtime.ComputeDevice.Parse(device).Resolve());
             return new LorenzaTransformer(model, columns, keys, report: null);
         }
         finally

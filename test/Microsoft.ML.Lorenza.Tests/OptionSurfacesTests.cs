@@ -106,7 +106,8 @@ public sealed class OptionSurfacesTests
         return t == typeof(int) ? (current is int i ? i + 3 : 7)
             : t == typeof(double) ? (current is double d ? d * 0.5 + 0.0123 : 0.0456)
             : t == typeof(bool) ? !(current is true)
-            : t == typeof(string) ? "changed-" + current
+            : t == typeof(string) ? (object)("changed-" + current)   // object: a string would otherwise convert to ComputeDevice below
+            : t == typeof(Runtime.ComputeDevice) ? (current is Runtime.ComputeDevice { Name: "cuda:1" } ? Runtime.ComputeDevice.Cpu : Runtime.ComputeDevice.Cuda(1))
             : throw new AssertFailedException($"no changed value for {type.Name}");
     }
 }

@@ -10,14 +10,14 @@ internal static class EvaluateCommand
     {
         var dataset = new Argument<string>("dataset") { Description = "labelled TSV or CSV file" };
         var model = new Option<string>("--model", "-m") { Description = "model folder written by `lorenza train`", Required = true };
-        var device = new Option<string>("--device") { Description = "auto | cpu | cuda | cuda:N", DefaultValueFactory = _ => "auto" };
+        var device = TrainingCommandLine.DeviceOption();
         var command = new Command("evaluate", "Accuracy, macro-F1, per-class metrics, log-loss and confusion matrix of a saved model.");
         command.Arguments.Add(dataset);
         foreach (var option in new Option[] { model, device, TrainCommand.TextColumn, TrainCommand.Text2Column, TrainCommand.LabelColumn, TrainCommand.HasHeader, TrainCommand.Separator })
             command.Options.Add(option);
         command.SetAction(r => CommandErrors.Run(() =>
         {
-            using var classifier = TextClassifier.Load(r.GetValue(model)!, Runtime.Devices.Resolve(r.GetValue(device)!));
+            using var classifier = TextClassifier.Load(r.GetValue(model)!, r.GetValue(device).Resolve());
             var data = TrainCommand.Load(r.GetValue(dataset)!, TrainCommand.Columns(r));
             var labels = new LabelMap(classifier.Labels).IdsOf(data);
             var metrics = TextClassifierTrainer.Evaluate(classifier, data.Examples, labels);

@@ -11,7 +11,7 @@ internal static class PredictCommand
     {
         var input = new Argument<string?>("input") { Description = "a text file, one text per line (omit or '-' for stdin)", Arity = ArgumentArity.ZeroOrOne };
         var model = new Option<string>("--model", "-m") { Description = "model folder written by `lorenza train`", Required = true };
-        var device = new Option<string>("--device") { Description = "auto | cpu | cuda | cuda:N", DefaultValueFactory = _ => "auto" };
+        var device = TrainingCommandLine.DeviceOption();
         var pairs = new Option<bool>("--pairs") { Description = "each line is a sentence pair: first text, a tab, second text (models trained with --text2-col)" };
         var command = new Command("predict", "Print the predicted label and the probability of every class, one line per input text (tab-separated).");
         command.Arguments.Add(input);
@@ -20,7 +20,7 @@ internal static class PredictCommand
         command.Options.Add(pairs);
         command.SetAction(r => CommandErrors.Run(() =>
         {
-            using var classifier = TextClassifier.Load(r.GetValue(model)!, Runtime.Devices.Resolve(r.GetValue(device)!));
+            using var classifier = TextClassifier.Load(r.GetValue(model)!, r.GetValue(device).Resolve());
             var path = r.GetValue(input);
             var texts = (path is null or "-" ? ReadAll(Console.In) : File.Exists(path) ? File.ReadAllLines(path) : throw new FileNotFoundException($"Input file not found: {path}", path))
                 .Where(t => !string.IsNullOrWhiteSpace(t)).ToList();

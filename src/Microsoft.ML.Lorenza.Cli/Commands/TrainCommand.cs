@@ -66,7 +66,7 @@ internal static class TrainCommand
             Console.WriteLine($"removed {stale} temporary file(s) left in {output} by an interrupted run");
         Console.WriteLine($"training on {train.Examples.Count} examples from {train.Source}" +
                           (train.SkippedEmpty > 0 ? $" ({train.SkippedEmpty} rows with empty text skipped)" : "") +
-                          $"; optimizer {options.Optimizer}, device {Runtime.Devices.Describe(Runtime.Devices.Resolve(options.Device))}" +
+                          $"; optimizer {options.Optimizer}, device {Runtime.Devices.Describe(options.Device.Resolve())}" +
                           (options.Resume ? $"; resuming from {Path.Combine(output, TrainingCheckpoint.FileName)}" : ""));
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };

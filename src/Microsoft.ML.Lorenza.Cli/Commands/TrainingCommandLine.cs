@@ -3,6 +3,7 @@ using System.CommandLine.Parsing;
 using System.Reflection;
 using System.Text.RegularExpressions;
 using Microsoft.ML.Lorenza.Optimizers;
+using Microsoft.ML.Lorenza.Runtime;
 using Microsoft.ML.Lorenza.Training;
 
 namespace Microsoft.ML.Lorenza.Cli.Commands;
@@ -73,7 +74,29 @@ internal sealed partial class TrainingCommandLine
             return (option, r => r.GetResult(option) is null ? defaultValue : r.GetValue(option));
         }
         if (defaultValue is not null) option.DefaultValueFactory = _ => defaultValue;
+        if (typeof(T) == typeof(ComputeDevice)) option.CustomParser = argument => (T)(object)ParseDevice(argument);
         return (option, r => r.GetValue(option));
+    }
+
+    /// <summary>--device for the commands that load a model (evaluate, predict): the same parsing and default as training's.</summary>
+    public static Option<ComputeDevice> DeviceOption()
+    {
+        var help = typeof(TrainingOptions).GetProperty(nameof(TrainingOptions.Device))!.GetCustomAttribute<OptionAttribute>()!;
+        return new Option<ComputeDevice>(help.CommandLine!) { Description = help.Help, DefaultValueFactory = _ => new TrainingOptions().Device, CustomParser = ParseDevice };
+    }
+
+    private static ComputeDevice ParseDevice(ArgumentResult argument)
+    {
+        var text = argument.Tokens.Count == 1 ? argument.Tokens[0].Value : "";
+        try
+        {
+            return ComputeDevice.Parse(text);
+        }
+        catch (ArgumentException e)
+        {
+            argument.AddError(e.Message.Split(" (Parameter")[0]);
+            return ComputeDevice.Auto;
+        }
     }
 
     /// <summary>An enum value by its kebab-case name ("zeroth-order", "macro-f1"), any case, with or without '-' or '_'.</summary>

@@ -46,6 +46,7 @@ public sealed class AdamFamilyOptimizer : IOptimizer
     private readonly List<Tensor> frozen;
     private ulong rngState;
     private int adamSteps;
+    private bool finished;
     private Dictionary<string, double> diagnostics = new();
 
     internal AdamFamilyOptimizer(string name, IReadOnlyList<OptimizedParameter> parameters, OptimizerOptions options,
@@ -90,6 +91,7 @@ public sealed class AdamFamilyOptimizer : IOptimizer
 
     public StepResult Step(LossClosure closure)
     {
+        if (finished) throw new InvalidOperationException($"{Name} has finished training (Finish); create a new optimizer to train again.");
         var t = StepCount++;
         var lr = schedule.At(t);
         var rho = schedule.Rho(t, options.Rho, options.RhoMin);
@@ -478,11 +480,19 @@ public sealed class AdamFamilyOptimizer : IOptimizer
         }
     }
 
+    /// <summary>No perturbation left on a layer, and a frozen word embedding trainable again.</summary>
+    public void Finish()
+    {
+        if (finished) return;
+        finished = true;
+        ClearPerturbation();
+        foreach (var t in frozen) t.requires_grad_(true);
+    }
+
     public void Dispose()
     {
-        ClearPerturbation();
+        Finish();
         foreach (var s in states) s.Replace(null, null, null);
-        foreach (var t in frozen) t.requires_grad_(true);
     }
 
     /// <summary>The optimizer's state of one parameter.</summary>

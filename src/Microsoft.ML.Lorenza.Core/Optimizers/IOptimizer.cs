@@ -53,6 +53,13 @@ public interface IOptimizer : IDisposable
 
     StepResult Step(LossClosure closure);
 
+    /// <summary>
+    /// Ends training and leaves the model as training made it, with nothing of the optimizer's attached: LoRA folds its
+    /// adapters into the weights, a frozen embedding is trainable again, no perturbation stays set. The trainer calls it
+    /// after the last step; <see cref="IDisposable.Dispose"/> calls it too when nobody did. Steps after it are refused.
+    /// </summary>
+    void Finish();
+
     /// <summary>Adds every state tensor (copies) to <paramref name="into"/>, names prefixed by <paramref name="prefix"/>.</summary>
     void SaveState(IDictionary<string, Tensor> into, string prefix = "optimizer.");
 

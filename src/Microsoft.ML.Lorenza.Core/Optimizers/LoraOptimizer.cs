@@ -9,7 +9,7 @@ namespace Microsoft.ML.Lorenza.Optimizers;
 /// frozen and gets trainable factors B (m×r, zeros) and A (r×n, uniform ±1/√n as torch.nn.Linear and PEFT
 /// initialize), applied as the side branch ΔW = Scale·B·A of <see cref="SideBranchLinear.Delta"/>; AdamW trains A, B and
 /// every unmanaged parameter, exactly as LORENZA and GaLore train those. So the comparison differs only in
-/// how the managed matrices learn. <see cref="Finish"/> (at the latest <see cref="Dispose"/>) folds ΔW into W
+/// how the managed matrices learn. <see cref="Finish"/> (the trainer calls it after the last step) folds ΔW into W
 /// and removes the branch, so the trained model is a plain RoBERTa again. Rank = <see cref="OptimizerOptions.Rank"/>;
 /// Scale (α/r in the paper's terms) = <see cref="OptimizerOptions.Scale"/>. Memory: A, B and their two moments,
 /// 3·r·(m + n) floats per matrix.
@@ -75,6 +75,7 @@ public sealed class LoraOptimizer : IOptimizer
     {
         if (finished) return;
         finished = true;
+        adam.Finish();
         using var noGrad = torch.no_grad();
         using var alpha = scale.ToScalar();
         foreach (var x in adapters)
@@ -109,7 +110,7 @@ public sealed class LoraOptimizer : IOptimizer
         adam.LoadState(from, prefix);
     }
 
-    /// <summary>Folds the adapters into the weights if <see cref="Finish"/> has not (the trainer's using block ends training so).</summary>
+    /// <summary>Frees the adapters, folding them into the weights first if <see cref="Finish"/> was not called.</summary>
     public void Dispose()
     {
         Finish();

@@ -24,7 +24,7 @@ public static class TextClassifierTrainer
     {
         options.Validate();
         TorchRuntime.EnsureLoaded();
-        var device = Devices.Resolve(options.Device);
+        var device = options.Device.Resolve();
         if (options.Labels is null) DataChecks.LabelsLookLikeClasses(train, options.LabelsAreClasses);
         var labels = options.Labels is { } fixedLabels ? LabelMap.Fixed(fixedLabels) : LabelMap.FromTraining(train);
         var trainIds = labels.IdsOf(train);
@@ -178,6 +178,7 @@ public static class TextClassifierTrainer
                 break;
             }
         }
+        optimizer.Finish(); // LoRA folds its adapters into the weights here; nothing of the optimizer stays on the model
         report.SkippedSteps = optimizer.SkippedSteps;
         report.OptimizerStateBytes = optimizer.StateBytes;
         report.SecondsPerStep = watch.Elapsed.TotalSeconds / Math.Max(1, step);

@@ -89,7 +89,7 @@ public sealed class TrainingOptions
     [Option("--patience", "epochs without improvement before early stopping")]
     public int Patience { get; set; } = 2;
     [Option("--device", "auto | cpu | cuda | cuda:N")]
-    public string Device { get; set; } = "auto";
+    public Runtime.ComputeDevice Device { get; set; } = Runtime.ComputeDevice.Auto;
     /// <summary>Write a checkpoint every this many optimizer steps (null: never).</summary>
     [Option("--checkpoint-every", "write <output>/checkpoint.safetensors every N steps (atomic)", OnlyCommand = "train")]
     public int? CheckpointEvery { get; set; }

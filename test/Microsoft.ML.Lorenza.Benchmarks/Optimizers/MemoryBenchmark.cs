@@ -74,7 +74,7 @@ public sealed class MemoryBenchmark : IBenchmark
     {
         var variant = Variants.Single(v => v.Label == label);
         const int batch = 8, seq = 128;
-        var device = Devices.Resolve(deviceName);
+        var device = ComputeDevice.Parse(deviceName).Resolve();
         var config = RobertaConfig.Base();
         using var model = RobertaForSequenceClassification.Create(config, 0);
         model.to(device);

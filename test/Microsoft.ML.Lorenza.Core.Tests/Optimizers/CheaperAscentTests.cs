@@ -136,6 +136,34 @@ public sealed class CheaperAscentTests
     }
 
     [TestMethod]
+    public void Finish_LeavesNothingOfTheOptimizerOnTheModel_AndRefusesMoreSteps()
+    {
+        foreach (var name in OptimizerFactory.Names)
+        {
+            using var task = new TinyTask();
+            var parameters = ManagedParameterRule.Architecture.Apply(task.Model);
+            var layers = ModuleTree.DepthFirst(task.Model).Select(m => m.Module).OfType<SideBranchLinear>().ToList();
+            using var optimizer = OptimizerFactory.Create(name, parameters, new OptimizerOptions { Rank = 4, WordEmbeddings = WordEmbeddingTreatment.Frozen }, new ConstantSchedule(1e-2));
+            for (var i = 0; i < 2; i++) optimizer.Step(task.Closure);
+            if (name == "lora") Assert.IsTrue(layers.Any(l => l.Delta is not null), "LoRA trains through the side branches");
+            Tensor Logits()
+            {
+                task.Model.eval(); // no dropout
+                using var noGrad = torch.no_grad();
+                using var output = task.Model.forward(task.Ids, task.Mask);
+                return output.Logits.clone();
+            }
+            var outputBefore = Logits();
+            optimizer.Finish();
+            Assert.IsTrue(layers.All(l => l.Delta is null), $"{name}: a side branch left set");
+            Assert.IsTrue(parameters.All(p => p.Tensor.requires_grad), $"{name}: a parameter left frozen");
+            // LoRA's fold changes how the model computes, not what: the same logits before and after.
+            Assert.IsTrue(Logits().allclose(outputBefore, 1e-4, 1e-5), $"{name}: the model's output moved");
+            Assert.ThrowsExactly<InvalidOperationException>(() => optimizer.Step(task.Closure), name);
+        }
+    }
+
+    [TestMethod]
     public void ALowRankEmbeddingNeedsAProjectedOptimizerAndIsRefusedBeforeAnythingChanges()
     {
         foreach (var name in new[] { "adamw", "sam", "adazosam", "lora" })

@@ -60,11 +60,11 @@ public sealed class ErrorHandlingTests
     public void CudaIsReportedUnavailableWithAClearMessage()
     {
         if (TorchRuntime.CudaAvailable) Assert.Inconclusive("A CUDA device is present; this checks the CPU-only message.");
-        var e = Assert.ThrowsExactly<InvalidOperationException>(() => Devices.Resolve("cuda"));
+        var e = Assert.ThrowsExactly<InvalidOperationException>(() => ComputeDevice.Parse("cuda").Resolve());
         StringAssert.Contains(e.Message, "CUDA is not available");
         StringAssert.Contains(e.Message, "TorchSharp-cuda-linux");
         StringAssert.Contains(e.Message, "'cpu'");
-        Assert.AreEqual(DeviceType.CPU, Devices.Resolve("auto").type);
+        Assert.AreEqual(DeviceType.CPU, ComputeDevice.Auto.Resolve().type);
         Assert.AreEqual(0, TorchRuntime.CudaDeviceCount);
     }
 
@@ -73,11 +73,13 @@ public sealed class ErrorHandlingTests
     {
         foreach (var bad in new[] { "tpu", "gpu", "cuda:", "cuda:-1", "cuda:x", "" })
         {
-            var e = Assert.ThrowsExactly<ArgumentException>(() => Devices.CheckName(bad), bad);
+            var e = Assert.ThrowsExactly<ArgumentException>(() => ComputeDevice.Parse(bad), bad);
             StringAssert.Contains(e.Message, $"'{bad}'");
             StringAssert.Contains(e.Message, "'cpu', 'cuda' or 'cuda:N'");
         }
-        Assert.AreEqual("cuda:1", Devices.CheckName(" CUDA:1 "));
-        Assert.AreEqual("cpu", Devices.Describe(Devices.Resolve("cpu")));
+        Assert.AreEqual(ComputeDevice.Cuda(1), ComputeDevice.Parse(" CUDA:1 "));
+        Assert.AreEqual("cuda:0", ComputeDevice.Parse("cuda").ToString());
+        Assert.AreEqual(ComputeDevice.Cpu, (ComputeDevice)"cpu", "a string converts");
+        Assert.AreEqual("cpu", Devices.Describe(ComputeDevice.Cpu.Resolve()));
     }
 }
