@@ -115,64 +115,40 @@ public static class TextClassifierTrainer
         var start = options.Resume
             ? TrainingCheckpoint.Load(checkpointPath!, model, optimizer, report, fingerprint)
             : new TrainingPosition(1, 0, 0);
-        var watch = Stopwatch.StartNew();
+        var clock = new TrainingClock(start.Step, totalSteps, options.Epochs);
         var step = start.Step;
-        double bestMetric = double.NegativeInfinity;
-        var bestEpoch = 0;
-        foreach (var done in report.Epochs) // a resumed run continues early stopping where it stood
-            if (options.EarlyStoppingMetric is { } resumedMetric && EarlyStoppingValue(resumedMetric, done) > bestMetric)
-                (bestMetric, bestEpoch) = (EarlyStoppingValue(resumedMetric, done), done.Epoch);
+        var stopping = new EarlyStopping(options.EarlyStoppingMetric, options.Patience);
+        foreach (var done in report.Epochs) stopping.Observe(done); // a resumed run continues early stopping where it stood
         for (var epoch = start.Epoch; epoch <= options.Epochs && step < totalSteps; epoch++)
         {
             var diagnosticSums = epoch == start.Epoch ? start.RestoreDiagnostics() : new Dictionary<string, (double Sum, int Count)>();
             var epochWatch = Stopwatch.StartNew();
-            var epochSteps = 0;
             var plan = BatchPlan(encoded.Select(e => e.Length).ToArray(), options.BatchSize, options.Seed, epoch);
             var firstBatch = epoch == start.Epoch ? start.BatchInEpoch : 0;
             var epochFirstStep = step - firstBatch; // the global step of this epoch's first batch (also when resumed mid-epoch)
-            for (var batchIndex = firstBatch; batchIndex < plan.Count; batchIndex++)
+            var stepBefore = step;
+            for (var batchIndex = firstBatch; batchIndex < plan.Count && step < totalSteps; batchIndex++)
             {
-                var batch = plan[batchIndex];
-                if (step >= totalSteps) break;
                 if (cancellation.IsCancellationRequested)
                     throw TrainingCheckpoint.Interrupted(checkpointPath, model, optimizer, new TrainingPosition(epoch, batchIndex, step, diagnosticSums), report, fingerprint, cancellation);
-                using var scope = torch.NewDisposeScope();
-                var padded = EncodedBatch.Pad(batch.Select(i => encoded[i]).ToList(), tokenizer.PadId);
-                var (ids, mask, types) = TextClassifier.ToTensors(padded, classifier.Device);
-                var labels = torch.tensor(batch.Select(i => (long)trainLabels[i]).ToArray(), device: classifier.Device);
-                var closure = ClassifierLoss.Closure(model, ids, mask, types, labels, options.GradientAccumulation);
-                var result = optimizer.Step(closure);
+                var result = StepOn(plan[batchIndex], encoded, trainLabels, classifier, optimizer, options.GradientAccumulation);
                 step++;
-                epochSteps++;
                 report.StepLosses.Add(result.Loss);
-                foreach (var (key, value) in optimizer.LastDiagnostics)
-                    if (double.IsFinite(value)) diagnosticSums[key] = (diagnosticSums.GetValueOrDefault(key).Sum + value, diagnosticSums.GetValueOrDefault(key).Count + 1);
+                AddDiagnostics(diagnosticSums, optimizer.LastDiagnostics);
                 if (options.CheckpointEvery is { } every && step % every == 0 && checkpointPath is not null)
                     TrainingCheckpoint.Save(checkpointPath, model, optimizer, new TrainingPosition(epoch, batchIndex + 1, step, diagnosticSums), report, fingerprint);
-                var rate = (step - start.Step) / watch.Elapsed.TotalSeconds;
-                progress?.Report(new TrainingProgress(epoch, options.Epochs, step, totalSteps, result.Loss, rate,
-                    TimeSpan.FromSeconds((totalSteps - step) / Math.Max(rate, 1e-9)), result.LearningRate));
+                progress?.Report(clock.Progress(epoch, step, result.Loss, result.LearningRate));
             }
 
-            var trainEval = Evaluate(classifier, train.Take(Math.Max(validation.Count, 256)).ToList(), trainLabels.Take(Math.Max(validation.Count, 256)).ToArray());
-            var validationEval = validation.Count > 0 ? Evaluate(classifier, validation, validationLabels) : trainEval;
-            report.Validation = validationEval;
             var epochLoss = report.StepLosses.Skip(epochFirstStep).Take(step - epochFirstStep).Where(double.IsFinite).DefaultIfEmpty(double.NaN).Average();
-            var epochResult = new EpochResult(epoch, step, epochLoss,
-                trainEval.Accuracy, validationEval.Accuracy, validationEval.MacroF1, validationEval.LogLoss,
-                trainEval.Accuracy - validationEval.Accuracy, schedule.At(Math.Max(0, step - 1)), epochSteps / epochWatch.Elapsed.TotalSeconds,
-                diagnosticSums.ToDictionary(kv => kv.Key, kv => kv.Value.Sum / kv.Value.Count));
+            var (epochResult, validationMetrics) = EvaluateEpoch(classifier, epoch, step, epochLoss, train, trainLabels, validation, validationLabels,
+                schedule.At(Math.Max(0, step - 1)), (step - stepBefore) / epochWatch.Elapsed.TotalSeconds, diagnosticSums);
+            report.Validation = validationMetrics;
             report.Epochs.Add(epochResult);
-            if (options.EarlyStoppingMetric is { } metric)
-            {
-                var value = EarlyStoppingValue(metric, epochResult);
-                if (value > bestMetric) (bestMetric, bestEpoch) = (value, epoch);
-                report.BestEpoch = bestEpoch;
-            }
-            var stepsPerSecond = (step - start.Step) / watch.Elapsed.TotalSeconds;
-            progress?.Report(new TrainingProgress(epoch, options.Epochs, step, totalSteps, epochLoss, stepsPerSecond,
-                TimeSpan.FromSeconds((totalSteps - step) / Math.Max(stepsPerSecond, 1e-9)), schedule.At(Math.Max(0, step - 1))) { CompletedEpoch = epochResult });
-            if (options.EarlyStoppingMetric is not null && epoch - bestEpoch >= options.Patience)
+            var stop = stopping.Observe(epochResult);
+            if (stopping.Enabled) report.BestEpoch = stopping.BestEpoch;
+            progress?.Report(clock.Progress(epoch, step, epochLoss, epochResult.LearningRate) with { CompletedEpoch = epochResult });
+            if (stop)
             {
                 report.StoppedEarly = true;
                 break;
@@ -181,12 +157,44 @@ public static class TextClassifierTrainer
         optimizer.Finish(); // LoRA folds its adapters into the weights here; nothing of the optimizer stays on the model
         report.SkippedSteps = optimizer.SkippedSteps;
         report.OptimizerStateBytes = optimizer.StateBytes;
-        report.SecondsPerStep = watch.Elapsed.TotalSeconds / Math.Max(1, step);
+        report.SecondsPerStep = clock.Elapsed.TotalSeconds / Math.Max(1, step);
         return report;
     }
 
-    private static double EarlyStoppingValue(EarlyStoppingMetric metric, EpochResult e) =>
-        metric switch { EarlyStoppingMetric.Accuracy => e.ValidationAccuracy, EarlyStoppingMetric.MacroF1 => e.ValidationMacroF1, _ => -e.ValidationLogLoss };
+    /// <summary>One optimizer step on one batch of the plan: padded, on the model's device, through the loss closure.</summary>
+    private static StepResult StepOn(int[] batch, EncodedText[] encoded, int[] labels, TextClassifier classifier, IOptimizer optimizer, int microBatches)
+    {
+        using var scope = torch.NewDisposeScope();
+        var padded = EncodedBatch.Pad(batch.Select(i => encoded[i]).ToList(), classifier.Tokenizer.PadId);
+        var (ids, mask, types) = TextClassifier.ToTensors(padded, classifier.Device);
+        var targets = torch.tensor(batch.Select(i => (long)labels[i]).ToArray(), device: classifier.Device);
+        return optimizer.Step(ClassifierLoss.Closure(classifier.Model, ids, mask, types, targets, microBatches));
+    }
+
+    /// <summary>Adds a step's finite diagnostics to the epoch's sums (their means go into the epoch's result).</summary>
+    private static void AddDiagnostics(Dictionary<string, (double Sum, int Count)> sums, IReadOnlyDictionary<string, double> diagnostics)
+    {
+        foreach (var (key, value) in diagnostics)
+            if (double.IsFinite(value)) sums[key] = (sums.GetValueOrDefault(key).Sum + value, sums.GetValueOrDefault(key).Count + 1);
+    }
+
+    /// <summary>
+    /// The end-of-epoch evaluation: accuracy on (up to) as many training rows as there are validation rows (at least 256) and
+    /// metrics on the validation rows (the training rows' when there are none), with the epoch's loss, rate and diagnostics.
+    /// </summary>
+    private static (EpochResult Result, ClassificationMetrics Validation) EvaluateEpoch(TextClassifier classifier, int epoch, int step, double epochLoss,
+        List<TextExample> train, int[] trainLabels, List<TextExample> validation, int[] validationLabels, double learningRate, double stepsPerSecond,
+        Dictionary<string, (double Sum, int Count)> diagnosticSums)
+    {
+        var trainRows = Math.Max(validation.Count, 256);
+        var trainEval = Evaluate(classifier, train.Take(trainRows).ToList(), trainLabels.Take(trainRows).ToArray());
+        var validationEval = validation.Count > 0 ? Evaluate(classifier, validation, validationLabels) : trainEval;
+        var result = new EpochResult(epoch, step, epochLoss,
+            trainEval.Accuracy, validationEval.Accuracy, validationEval.MacroF1, validationEval.LogLoss,
+            trainEval.Accuracy - validationEval.Accuracy, learningRate, stepsPerSecond,
+            diagnosticSums.ToDictionary(kv => kv.Key, kv => kv.Value.Sum / kv.Value.Count));
+        return (result, validationEval);
+    }
 
     // Identifies the data and options a checkpoint belongs to, so --resume refuses another run's checkpoint.
     private static string Fingerprint(TrainingOptions options, EncodedText[] encoded, int[] labels)
