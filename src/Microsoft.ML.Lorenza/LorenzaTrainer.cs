@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.ML.Data;
 using Microsoft.ML.Lorenza.Pretrained;
 using Microsoft.ML.Lorenza.Training;
+using Microsoft.ML.Lorenza.Datasets;
 
 namespace Microsoft.ML.Lorenza;
 

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Microsoft.ML.Data;
 using Microsoft.ML.Lorenza.Onnx;
 using Microsoft.ML.Lorenza.Training;
+using Microsoft.ML.Lorenza.Inference;
 
 namespace Microsoft.ML.Lorenza;
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.ML.Lorenza.Training;
+using Microsoft.ML.Lorenza.Datasets;
 
 namespace Microsoft.ML.Lorenza.Cli.Commands;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Microsoft.ML.Lorenza.Training;
+using Microsoft.ML.Lorenza.Inference;
 
 namespace Microsoft.ML.Lorenza.Cli.Commands;
 

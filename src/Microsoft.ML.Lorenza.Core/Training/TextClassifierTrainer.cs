@@ -8,6 +8,8 @@ using Microsoft.ML.Lorenza.Text;
 using Microsoft.ML.Lorenza.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
+using Microsoft.ML.Lorenza.Datasets;
+using Microsoft.ML.Lorenza.Inference;
 
 namespace Microsoft.ML.Lorenza.Training;
 

@@ -1,4 +1,5 @@
 using Microsoft.ML.Lorenza.Optimizers;
+using Microsoft.ML.Lorenza.Datasets;
 
 namespace Microsoft.ML.Lorenza.Training;
 

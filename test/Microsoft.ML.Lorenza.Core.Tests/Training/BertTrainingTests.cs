@@ -7,6 +7,8 @@ using Microsoft.ML.Lorenza.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Microsoft.ML.Lorenza.Datasets;
+using Microsoft.ML.Lorenza.Inference;
 
 namespace Microsoft.ML.Lorenza.Tests.Training;
 

@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.ML.Lorenza.Training;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Microsoft.ML.Lorenza.Datasets;
 
 namespace Microsoft.ML.Lorenza.Tests.Training;
 

@@ -6,6 +6,8 @@ using TorchSharp;
 using static TorchSharp.torch;
 using Microsoft.ML.Lorenza.Training;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Microsoft.ML.Lorenza.Datasets;
+using Microsoft.ML.Lorenza.Inference;
 
 namespace Microsoft.ML.Lorenza.Tests.Training;
 

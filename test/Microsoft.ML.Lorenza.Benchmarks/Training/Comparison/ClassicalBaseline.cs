@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.ML.Lorenza.Training;
+using Microsoft.ML.Lorenza.Datasets;
 
 namespace Microsoft.ML.Lorenza.Benchmarks.Training.Comparison;
 

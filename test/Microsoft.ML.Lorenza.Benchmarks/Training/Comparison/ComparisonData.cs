@@ -1,4 +1,5 @@
 using Microsoft.ML.Lorenza.Training;
+using Microsoft.ML.Lorenza.Datasets;
 
 namespace Microsoft.ML.Lorenza.Benchmarks.Training.Comparison;
 

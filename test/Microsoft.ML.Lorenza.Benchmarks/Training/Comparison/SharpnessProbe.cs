@@ -1,6 +1,8 @@
 using Microsoft.ML.Lorenza.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using Microsoft.ML.Lorenza.Datasets;
+using Microsoft.ML.Lorenza.Inference;
 
 namespace Microsoft.ML.Lorenza.Benchmarks.Training.Comparison;
 

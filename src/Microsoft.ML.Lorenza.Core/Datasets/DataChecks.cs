@@ -1,6 +1,7 @@
 using System.Globalization;
+using Microsoft.ML.Lorenza.Training;
 
-namespace Microsoft.ML.Lorenza.Training;
+namespace Microsoft.ML.Lorenza.Datasets;
 
 /// <summary>
 /// Checks that refuse data which would train silently wrong: a header guessed from data, a column used

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Microsoft.ML.Lorenza.Training;
+namespace Microsoft.ML.Lorenza.Datasets;
 
 /// <summary>One labelled example: a text, an optional second text (sentence pairs), a label.</summary>
 public sealed record TextExample(string Text, string? TextPair, string Label);

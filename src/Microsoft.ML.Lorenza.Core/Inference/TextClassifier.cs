@@ -6,7 +6,7 @@ using Microsoft.ML.Lorenza.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Microsoft.ML.Lorenza.Training;
+namespace Microsoft.ML.Lorenza.Inference;
 
 /// <summary>
 /// A trained classifier: a RoBERTa or BERT model, its tokenizer and label names. Saved as a folder that Hugging

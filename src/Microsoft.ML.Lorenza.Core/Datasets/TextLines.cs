@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Microsoft.ML.Lorenza.Training;
+namespace Microsoft.ML.Lorenza.Datasets;
 
 /// <summary>
 /// Lines of a text file with their 1-based numbers, decoded as strict UTF-8 (a BOM is dropped, "\r\n"

@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text;
+using Microsoft.ML.Lorenza.Training;
 
-namespace Microsoft.ML.Lorenza.Training;
+namespace Microsoft.ML.Lorenza.Plotting;
 
 /// <summary>Draws the learning curves of a report as an SVG picture (no dependencies): loss per step, accuracy per epoch.</summary>
 public static class LearningCurves

@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Lorenza.Training;
+namespace Microsoft.ML.Lorenza.Datasets;
 
 /// <summary>Label strings ↔ contiguous class ids, in ordinal sort order (deterministic, independent of row order).</summary>
 public sealed class LabelMap
