@@ -64,8 +64,8 @@ public sealed class SideBranchLinear : nn.Module<Tensor, Tensor>
         }
     }
 
-    /// <summary>The low-rank change currently added to the weight (null: none). Set by optimizers.</summary>
-    public LowRankDelta? Delta { get; set; }
+    /// <summary>The low-rank change currently added to the weight (null: none). Optimizers set it through a <see cref="Perturbation"/> scope (LoRA: its adapters).</summary>
+    public LowRankDelta? Delta { get; internal set; }
 
     /// <summary>The type the products are computed in (null: the weight's own type).</summary>
     public ScalarType? ComputeType { get; set; }

@@ -31,7 +31,7 @@ public enum Ascent
 /// <summary>
 /// One engine for AdamW, SAM, GaLore, AdaZo-SAM and LORENZA (docs/lorenza-algorithm.md): they differ
 /// only in how managed matrices keep their moments (<see cref="Subspace"/>) and where the ascent comes
-/// from (<see cref="Ascent"/>). Perturbations go through <see cref="SideBranchLinear.Delta"/> side branches, so
+/// from (<see cref="Ascent"/>). Perturbations are <see cref="Perturbation"/> scopes of side branches, so
 /// weights change only in the update. Unmanaged parameters take plain AdamW steps and are never perturbed; the word
 /// embedding is trained in full, in a low-rank subspace or not at all (<see cref="OptimizerOptions.WordEmbeddings"/>).
 /// </summary>
@@ -110,6 +110,7 @@ public sealed class AdamFamilyOptimizer : IOptimizer
 
         // Steps 2–3: ascent direction and perturbation (skipped when ρ_t = 0).
         IReadOnlyList<Tensor?>? direction = null;
+        Perturbation? perturbation = null;
         double ascentNorm = 0;
         if (rho > 0 && ascentReady)
         {
@@ -122,20 +123,16 @@ public sealed class AdamFamilyOptimizer : IOptimizer
             if (direction is null) return Skip(lr, rho, "probe loss not finite");
             ascentNorm = Math.Sqrt(SumOfSquares(direction.OfType<Tensor>()));
             diagnostics["ascent_norm"] = ascentNorm;
-            if (ascentNorm > 0 && double.IsFinite(ascentNorm)) Perturb(direction, rho / ascentNorm);
+            if (ascentNorm > 0 && double.IsFinite(ascentNorm)) perturbation = Perturb(direction, rho / ascentNorm);
             else diagnostics["perturbation_skipped"] = 1;
         }
 
         // Step 4: the one backprop at θ + e.
         double loss;
-        try
+        using (perturbation) // taken off after the backward, however it ends
         {
             ZeroGrad();
             loss = closure(LossMode.Train);
-        }
-        finally
-        {
-            ClearPerturbation();
         }
         diagnostics["loss"] = loss;
 
@@ -190,11 +187,8 @@ public sealed class AdamFamilyOptimizer : IOptimizer
             double plus, minus;
             using (torch.no_grad())
             {
-                Perturb(noise, mu);
-                plus = closure(LossMode.Eval, options.ProbeBatchFraction);
-                Perturb(noise, -mu);
-                minus = closure(LossMode.Eval, options.ProbeBatchFraction);
-                ClearPerturbation();
+                using (Perturb(noise, mu)) plus = closure(LossMode.Eval, options.ProbeBatchFraction);
+                using (Perturb(noise, -mu)) minus = closure(LossMode.Eval, options.ProbeBatchFraction);
             }
             if (!double.IsFinite(plus) || !double.IsFinite(minus)) return null;
             var c = (plus - minus) / (2 * mu);
@@ -229,23 +223,19 @@ public sealed class AdamFamilyOptimizer : IOptimizer
         return direction;
     }
 
-    /// <summary>Sets each managed layer's side branch to scale·(back-projected direction).</summary>
-    private void Perturb(IReadOnlyList<Tensor?> direction, double scale)
+    /// <summary>Each managed layer moved by scale·(back-projected direction) until the returned scope is disposed.</summary>
+    private Perturbation Perturb(IReadOnlyList<Tensor?> direction, double scale)
     {
+        var perturbation = new Perturbation();
         for (var l = 0; l < states.Count; l++)
         {
             if (direction[l] is not { } d) continue;
             var s = states[l];
-            s.Parameter.Layer!.Delta = s.Basis is null ? new LowRankDelta(d, null, scale)
+            perturbation.Set(s.Parameter.Layer!, s.Basis is null ? new LowRankDelta(d, null, scale)
                 : s.RightSide ? new LowRankDelta(d, s.Basis.t(), scale)
-                : new LowRankDelta(s.Basis, d, scale);
+                : new LowRankDelta(s.Basis, d, scale));
         }
-    }
-
-    private void ClearPerturbation()
-    {
-        foreach (var s in states)
-            if (s.Parameter.Layer is { } layer) layer.Delta = null;
+        return perturbation;
     }
 
     // ---- update ----
@@ -480,12 +470,11 @@ public sealed class AdamFamilyOptimizer : IOptimizer
         }
     }
 
-    /// <summary>No perturbation left on a layer, and a frozen word embedding trainable again.</summary>
+    /// <summary>A frozen word embedding trainable again (perturbations are scoped: none outlives its step).</summary>
     public void Finish()
     {
         if (finished) return;
         finished = true;
-        ClearPerturbation();
         foreach (var t in frozen) t.requires_grad_(true);
     }
 

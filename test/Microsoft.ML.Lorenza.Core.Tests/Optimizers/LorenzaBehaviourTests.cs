@@ -183,6 +183,31 @@ public sealed class LorenzaBehaviourTests
         Assert.IsTrue(biasGrad.allclose(bias.grad!, 1e-4, 1e-5), "∇b at θ + e");
     }
 
+    [TestMethod]
+    public void APerturbationIsTakenOffOnEveryWayOut_AndDoesNotOverwriteAnotherChange()
+    {
+        using var scope = torch.NewDisposeScope();
+        using var first = new SideBranchLinear(4, 3);
+        using var second = new SideBranchLinear(4, 3);
+        var delta = new LowRankDelta(torch.ones(3, 1), torch.ones(1, 4), 0.1);
+        Assert.ThrowsExactly<InvalidOperationException>(() =>
+        {
+            using var perturbation = new Perturbation();
+            perturbation.Set(first, delta);
+            perturbation.Set(first, delta with { Scale = -0.1 }); // the same scope may move its own layer again
+            perturbation.Set(second, delta);
+            Assert.AreEqual(-0.1, first.Delta!.Scale);
+            throw new InvalidOperationException("a probe failed");
+        });
+        Assert.IsNull(first.Delta, "taken off when the block threw");
+        Assert.IsNull(second.Delta);
+
+        first.Delta = delta; // e.g. LoRA's adapters
+        using var other = new Perturbation();
+        Assert.ThrowsExactly<InvalidOperationException>(() => other.Set(first, delta with { Scale = 0.5 }));
+        Assert.AreSame(delta, first.Delta, "left as it was");
+    }
+
     // ---- state sizes ----
 
     [TestMethod]
