@@ -75,7 +75,7 @@ public sealed class AdamFamilyOptimizer : IOptimizer
             throw new ArgumentException($"{name} perturbs managed weights, but no parameter is managed; check the ManagedParameterRule.");
         if (states.Any(s => s.Parameter.Managed && s.Parameter.Layer is null) && ascent != Ascent.None)
             throw new ArgumentException("Managed parameters must be SideBranchLinear weights (the perturbation is applied as the layer's side branch).");
-        foreach (var t in frozen) // after every check, so a refusal leaves the model as it was; Dispose unfreezes
+        foreach (var t in frozen) // after every check, so a refusal leaves the model as it was; Finish unfreezes
         {
             t.requires_grad_(false);
             t.grad = null;
@@ -268,15 +268,16 @@ public sealed class AdamFamilyOptimizer : IOptimizer
             using var scope = torch.NewDisposeScope();
             var w = s.Parameter.Tensor;
             var r = s.Project(grad);
-            int? projectedSquare = null;
-            if (direction?[l] is { } d) alignment.Add((Read((d * r).sum(ScalarType.Float64)), (projectedSquare = Read(SquaredNorm(r))).Value));
+            // |R|² is read once per matrix, for the alignment and the captured fraction alike.
+            int? projectedSquare = direction?[l] is not null || s.LowRank ? Read(SquaredNorm(r)) : null;
+            if (direction?[l] is { } d) alignment.Add((Read((d * r).sum(ScalarType.Float64)), projectedSquare!.Value));
             s.EnsureMoments(r);
             if (!s.LowRank)
             {
                 FullRankStep(w, r, s.M!, s.V!, scalars, options.WeightDecay != 0); // exactly torch.optim.AdamW's update
                 continue;
             }
-            captured.Add((s, projectedSquare ?? Read(SquaredNorm(r)), Read(SquaredNorm(grad))));
+            captured.Add((s, projectedSquare!.Value, Read(SquaredNorm(grad))));
             if (options.WeightDecay != 0) w.mul_(scalars.Decay);
             s.M!.mul_(scalars.Beta1).add_(r, scalars.OneMinusBeta1);
             s.V!.mul_(scalars.Beta2).addcmul_(r, r, scalars.OneMinusBeta2);
