@@ -88,15 +88,9 @@ internal sealed partial class TrainingCommandLine
     private static ComputeDevice ParseDevice(ArgumentResult argument)
     {
         var text = argument.Tokens.Count == 1 ? argument.Tokens[0].Value : "";
-        try
-        {
-            return ComputeDevice.Parse(text);
-        }
-        catch (ArgumentException e)
-        {
-            argument.AddError(e.Message.Split(" (Parameter")[0]);
-            return ComputeDevice.Auto;
-        }
+        if (ComputeDevice.TryParse(text, out var device)) return device;
+        argument.AddError(ComputeDevice.UnknownMessage(text));
+        return ComputeDevice.Auto;
     }
 
     /// <summary>An enum value by its kebab-case name ("zeroth-order", "macro-f1"), any case, with or without '-' or '_'.</summary>

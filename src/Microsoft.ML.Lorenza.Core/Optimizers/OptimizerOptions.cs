@@ -77,7 +77,7 @@ public sealed class OptimizerOptions
     /// <summary>k: power iterations in the range finder.</summary>
     [Option("--power-iterations", "k, range-finder power iterations")]
     public int PowerIterations { get; set; }
-    [Option("--ascent", "zeroth-order (the paper) | momentum (departure: the low-rank first moment)")]
+    [Option("--ascent", "where the ascent comes from: zeroth-order probes (the paper) or momentum (departure: the low-rank first moment)")]
     public AscentDirection AscentDirection { get; set; } = AscentDirection.ZerothOrder;
     /// <summary>Reset the Adam moments when the subspace is refreshed (default: keep them, as GaLore).</summary>
     [Option("--reset-moments-on-refresh", "zero the Adam moments when the subspace is refreshed (default: keep them, as GaLore)")]
@@ -99,7 +99,7 @@ public sealed class OptimizerOptions
     /// that the trainer keeps <see cref="WordEmbeddingTreatment.Full"/> for a model trained from scratch, whose embedding
     /// must be learned from nothing. <see cref="WordEmbeddingTreatment.LowRank"/> needs a projected optimizer (LORENZA, GaLore).
     /// </summary>
-    [Option("--word-embeddings", "full | low-rank | frozen: how the token embedding is trained (default: low-rank for lorenza fine-tuning a pretrained model, full otherwise)")]
+    [Option("--word-embeddings", "how the token embedding is trained (default: low-rank for lorenza fine-tuning a pretrained model, full otherwise)")]
     public WordEmbeddingTreatment? WordEmbeddings { get; set; }
 
     /// <summary>

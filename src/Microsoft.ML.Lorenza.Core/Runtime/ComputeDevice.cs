@@ -24,18 +24,27 @@ public readonly record struct ComputeDevice
     public static ComputeDevice Cuda(int index = 0) => index >= 0 ? new($"cuda:{index}", index) : throw new ArgumentOutOfRangeException(nameof(index), index, "A CUDA device index is 0 or more.");
 
     /// <summary>"auto", "cpu", "cuda" or "cuda:N" (any case, surrounding spaces ignored); anything else is refused naming the accepted forms.</summary>
-    public static ComputeDevice Parse(string text)
+    public static ComputeDevice Parse(string text) =>
+        TryParse(text, out var device) ? device : throw new ArgumentException(UnknownMessage(text), nameof(text));
+
+    /// <summary><see cref="Parse"/> without the exception: false for anything but "auto", "cpu", "cuda" or "cuda:N".</summary>
+    public static bool TryParse(string? text, out ComputeDevice device)
     {
-        ArgumentNullException.ThrowIfNull(text);
-        var name = text.Trim().ToLowerInvariant();
-        if (name == "auto") return Auto;
-        if (name == "cpu") return Cpu;
-        if (name == "cuda") return Cuda(0);
-        if (name.StartsWith("cuda:", StringComparison.Ordinal) && name.Length > 5 && name[5..].All(char.IsAsciiDigit)
-            && int.TryParse(name.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out var index))
-            return Cuda(index);
-        throw new ArgumentException($"Unknown device '{text}'. Use 'auto', 'cpu', 'cuda' or 'cuda:N' (N = 0, 1, ...).", nameof(text));
+        var name = text?.Trim().ToLowerInvariant();
+        device = name switch
+        {
+            "auto" => Auto,
+            "cpu" => Cpu,
+            "cuda" => Cuda(0),
+            _ when name is not null && name.StartsWith("cuda:", StringComparison.Ordinal) && name.Length > 5 && name[5..].All(char.IsAsciiDigit)
+                && int.TryParse(name.AsSpan(5), NumberStyles.None, CultureInfo.InvariantCulture, out var index) => Cuda(index),
+            _ => default,
+        };
+        return device.Name is not null;
     }
+
+    /// <summary>What <see cref="Parse"/> says of a name it refuses.</summary>
+    public static string UnknownMessage(string? text) => $"Unknown device '{text}'. Use 'auto', 'cpu', 'cuda' or 'cuda:N' (N = 0, 1, ...).";
 
     public static implicit operator ComputeDevice(string text) => Parse(text);
 

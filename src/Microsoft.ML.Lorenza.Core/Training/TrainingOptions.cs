@@ -59,7 +59,7 @@ public sealed class TrainingOptions
     public string Optimizer { get; set; } = "lorenza";
     [NotAnOption("its properties are the options (the optimizer's hyper-parameters)")]
     public OptimizerOptions OptimizerOptions { get; set; } = new();
-    [Option("--lr-schedule", "decay after the warm-up: linear | cosine | constant (no warm-up)")]
+    [Option("--lr-schedule", "decay of the learning rate after the warm-up (constant: no warm-up)")]
     public ScheduleShape LearningRateSchedule { get; set; } = ScheduleShape.Linear;
     [Option("--warmup-fraction", "fraction of steps of linear warm-up")]
     public double WarmupFraction { get; set; } = 0.06;
@@ -85,7 +85,7 @@ public sealed class TrainingOptions
     [Option("--grad-accumulation", "micro-batches per step (gradients accumulate)", MlNetName = "GradientAccumulation")]
     public int GradientAccumulation { get; set; } = 1;
     /// <summary>Stop when this validation metric has not improved for <see cref="Patience"/> epochs (null: off).</summary>
-    [Option("--early-stopping-metric", "stop when this validation metric stops improving: accuracy | macro-f1 | log-loss")]
+    [Option("--early-stopping-metric", "stop when this validation metric stops improving")]
     public EarlyStoppingMetric? EarlyStoppingMetric { get; set; }
     [Option("--patience", "epochs without improvement before early stopping")]
     public int Patience { get; set; } = 2;
@@ -106,7 +106,7 @@ public sealed class TrainingOptions
     /// zeroth-order probe losses in float32 (CUDA autocast's split; TorchSharp 0.107 has no autocast). None:
     /// float32 everywhere. Any device; fast where the hardware has bfloat16 units (CUDA, recent CPUs).
     /// </summary>
-    [Option("--precision", "linear layers in that type on float32 master weights: none | bf16 | fp16 (see README)")]
+    [Option("--precision", "linear layers in that type on float32 master weights (see README)")]
     public ComputePrecision Precision { get; set; } = ComputePrecision.None;
 
     /// <summary>
