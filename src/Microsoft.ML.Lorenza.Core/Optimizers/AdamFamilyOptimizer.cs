@@ -5,17 +5,6 @@ using static TorchSharp.torch;
 
 namespace Microsoft.ML.Lorenza.Optimizers;
 
-/// <summary>How managed matrices keep their Adam state.</summary>
-public enum Subspace
-{
-    /// <summary>Full m×n moments (AdamW, SAM, AdaZo-SAM).</summary>
-    None,
-    /// <summary>LORENZA: randomized range finder, refreshed at the end of every T-th step from G_SAM.</summary>
-    RangeFinder,
-    /// <summary>GaLore: full SVD of the current gradient at steps 0, T, 2T, … before the update.</summary>
-    Svd,
-}
-
 /// <summary>Where the sharpness-aware ascent direction comes from.</summary>
 public enum Ascent
 {
@@ -29,11 +18,12 @@ public enum Ascent
 }
 
 /// <summary>
-/// One engine for AdamW, SAM, GaLore, AdaZo-SAM and LORENZA (docs/lorenza-algorithm.md): they differ
-/// only in how managed matrices keep their moments (<see cref="Subspace"/>) and where the ascent comes
-/// from (<see cref="Ascent"/>). Perturbations are <see cref="Perturbation"/> scopes of side branches, so
-/// weights change only in the update. Unmanaged parameters take plain AdamW steps and are never perturbed; the word
-/// embedding is trained in full, in a low-rank subspace or not at all (<see cref="OptimizerOptions.WordEmbeddings"/>).
+/// One engine for AdamW, SAM, GaLore, AdaZo-SAM and LORENZA (docs/lorenza-algorithm.md). <see cref="Step"/> is LORENZA's
+/// step; the others are that step with parts left out: no subspace (<see cref="Subspace.None"/>: AdamW, SAM, AdaZo-SAM),
+/// GaLore's SVD basis taken before the update instead of the range finder's after it, no ascent (AdamW, GaLore) or the
+/// ascent from a second backprop (SAM). The subspace is a <see cref="SubspaceProjector"/> per matrix and Adam's state an
+/// <see cref="AdamMoments"/>, shared by all five. Unmanaged parameters take plain AdamW steps and are never perturbed;
+/// the word embedding is trained in full, in a subspace or not at all (<see cref="OptimizerOptions.WordEmbeddings"/>).
 /// </summary>
 /// <remarks>Made by <see cref="OptimizerFactory"/>; its name is an <see cref="OptimizerKind.Name"/>.</remarks>
 public sealed class AdamFamilyOptimizer : IOptimizer
@@ -44,7 +34,7 @@ public sealed class AdamFamilyOptimizer : IOptimizer
     private readonly Ascent ascent;
     private readonly List<ParameterState> states;
     private readonly List<Tensor> frozen;
-    private ulong rngState;
+    private readonly SeedSequence random;
     private int adamSteps;
     private bool finished;
     private Dictionary<string, double> diagnostics = new();
@@ -58,13 +48,13 @@ public sealed class AdamFamilyOptimizer : IOptimizer
         this.schedule = schedule;
         this.subspace = subspace;
         this.ascent = ascent;
-        rngState = options.Seed;
+        random = new SeedSequence(options.Seed);
         var embeddings = options.WordEmbeddingsFor(name);
         bool LowRank(OptimizedParameter p) => subspace != Subspace.None && (p.Managed || (p.WordEmbedding && embeddings == WordEmbeddingTreatment.LowRank));
         var trained = embeddings == WordEmbeddingTreatment.Frozen ? parameters.Where(p => !p.WordEmbedding) : parameters;
-        states = trained.Select(p => new ParameterState(p, LowRank(p))).ToList();
+        states = trained.Select(p => new ParameterState(p, LowRank(p) ? new SubspaceProjector(p.Tensor, subspace) : null)).ToList();
         frozen = embeddings == WordEmbeddingTreatment.Frozen ? parameters.Where(p => p.WordEmbedding && p.Tensor.requires_grad).Select(p => p.Tensor).ToList() : [];
-        foreach (var s in states.Where(s => s.LowRank))
+        foreach (var s in states.Where(s => s.Projector is not null))
         {
             long m = s.Parameter.Tensor.size(0), n = s.Parameter.Tensor.size(1);
             if (options.Rank > Math.Min(m, n))
@@ -86,9 +76,12 @@ public sealed class AdamFamilyOptimizer : IOptimizer
     public int StepCount { get; private set; }
     public int SkippedSteps { get; private set; }
     public IReadOnlyDictionary<string, double> LastDiagnostics => diagnostics;
+    /// <summary>Why the last skipped step was skipped.</summary>
+    public string? SkipReason { get; private set; }
 
-    public long StateBytes => states.Sum(s => s.StateElements * 4L);
+    public long StateBytes => states.Sum(s => (s.Moments.Elements + (s.Projector?.Basis?.numel() ?? 0)) * 4L);
 
+    /// <summary>One step, numbered as in docs/lorenza-algorithm.md, "One step".</summary>
     public StepResult Step(LossClosure closure)
     {
         if (finished) throw new InvalidOperationException($"{Name} has finished training (Finish); create a new optimizer to train again.");
@@ -97,45 +90,31 @@ public sealed class AdamFamilyOptimizer : IOptimizer
         var rho = schedule.Rho(t, options.Rho, options.RhoMin);
         diagnostics = new Dictionary<string, double> { ["lr"] = lr, ["rho"] = rho };
         using var scope = torch.NewDisposeScope();
+        var hasBasis = states.All(s => s.Projector is null || s.Projector.Basis is not null);
 
-        // GaLore (published): the projector comes from the gradient of this very step.
-        var needsCurrentGradientBasis = subspace == Subspace.Svd && t % options.RefreshInterval == 0;
-        var hasBasis = states.Where(s => s.LowRank).All(s => s.Basis is not null);
-        var ascentReady = ascent switch
-        {
-            Ascent.None => false,
-            Ascent.Gradient => true,
-            _ => hasBasis && adamSteps > 0,
-        };
-
-        // Steps 2–3: ascent direction and perturbation (skipped when ρ_t = 0).
+        // 2. The ascent direction ĝ, in the subspace: none on the first step (no basis, no moments yet) or when ρ_t = 0.
         IReadOnlyList<Tensor?>? direction = null;
-        Perturbation? perturbation = null;
-        double ascentNorm = 0;
-        if (rho > 0 && ascentReady)
+        if (rho > 0 && (ascent == Ascent.Gradient || (ascent != Ascent.None && hasBasis && adamSteps > 0)))
         {
             direction = ascent switch
             {
                 Ascent.ZerothOrder => ZerothOrderEstimate(closure),
-                Ascent.Momentum => states.Select(s => s.Parameter.Managed ? s.M : null).ToList(),
+                Ascent.Momentum => states.Select(s => s.Parameter.Managed ? s.Moments.M : null).ToList(),
                 _ => GradientDirection(closure),
             };
             if (direction is null) return Skip(lr, rho, "probe loss not finite");
-            ascentNorm = Math.Sqrt(SumOfSquares(direction.OfType<Tensor>()));
-            diagnostics["ascent_norm"] = ascentNorm;
-            if (ascentNorm > 0 && double.IsFinite(ascentNorm)) perturbation = Perturb(direction, rho / ascentNorm);
-            else diagnostics["perturbation_skipped"] = 1;
         }
+        var ascentNorm = direction is null ? 0 : Math.Sqrt(SumOfSquares(direction.OfType<Tensor>()));
 
-        // Step 4: the one backprop at θ + e.
+        // 3–4. Perturb to θ + e, e = ρ_t·P·ĝ/‖ĝ‖, and backprop once there: G_SAM. The perturbation is taken off after the
+        // backward, however it ends.
         double loss;
-        using (perturbation) // taken off after the backward, however it ends
+        using (PerturbAlong(direction, rho, ascentNorm))
         {
             ZeroGrad();
             loss = closure(LossMode.Train);
         }
         diagnostics["loss"] = loss;
-
         var gradNorm = GlobalGradNorm();
         diagnostics["grad_norm"] = gradNorm;
         if (!double.IsFinite(loss) || !double.IsFinite(gradNorm)) return Skip(lr, rho, "loss or gradient not finite");
@@ -145,11 +124,14 @@ public sealed class AdamFamilyOptimizer : IOptimizer
             foreach (var s in states) s.Parameter.Tensor.grad?.mul_(clip);
         }
 
-        if (needsCurrentGradientBasis || (subspace == Subspace.RangeFinder && !hasBasis)) Refresh(all: true, "refresh_initial");
+        // 1. The first bases, from this gradient (LORENZA); GaLore takes a new one every T steps, before the update.
+        if ((subspace == Subspace.Svd && t % options.RefreshInterval == 0) || (subspace == Subspace.RangeFinder && !hasBasis))
+            Refresh(all: true, "refresh_initial");
 
-        Update(lr, direction is not null && ascent != Ascent.Gradient ? (direction, ascentNorm) : null);
+        // 5–7. Project, Adam in the subspace, back-project.
+        Update(lr, ascent != Ascent.Gradient ? direction : null, ascentNorm);
 
-        // Step 1's refresh, at the end of the step, from G_SAM (LORENZA).
+        // 8. LORENZA's refresh at the end of every T-th step, from G_SAM (or early, for a matrix the subspace lost).
         if (subspace == Subspace.RangeFinder && (t + 1) % options.RefreshInterval == 0) Refresh(all: true, "refresh");
         else if (subspace == Subspace.RangeFinder && options.RefreshTolerance is { } tolerance) Refresh(all: false, "refresh_early", tolerance);
         ZeroGrad();
@@ -166,9 +148,6 @@ public sealed class AdamFamilyOptimizer : IOptimizer
         return new StepResult(double.NaN, true, lr, rho);
     }
 
-    /// <summary>Why the last skipped step was skipped.</summary>
-    public string? SkipReason { get; private set; }
-
     // ---- ascent ----
 
     /// <summary>
@@ -177,13 +156,13 @@ public sealed class AdamFamilyOptimizer : IOptimizer
     /// </summary>
     internal IReadOnlyList<Tensor?>? ZerothOrderEstimate(LossClosure closure)
     {
-        var seed = NextRandom();
+        var seed = random.Next();
         var estimate = new Tensor?[states.Count];
         var mu = options.ZoSmoothing;
         for (var i = 0; i < options.ZoQueries; i++)
         {
             using var probeScope = torch.NewDisposeScope();
-            var noise = states.Select((s, l) => s.Parameter.Managed ? ProbeNoise(seed, i, l, s) : null).ToList();
+            var noise = states.Select((s, l) => s.Parameter.Managed ? ProbeNoise(SeedSequence.Probe(seed, i, l), s) : null).ToList();
             double plus, minus;
             using (torch.no_grad())
             {
@@ -204,14 +183,11 @@ public sealed class AdamFamilyOptimizer : IOptimizer
         return estimate;
     }
 
-    internal static ulong ProbeSeed(ulong stepSeed, int probe, int layer) =>
-        SplitMix64(stepSeed ^ SplitMix64((ulong)probe * 0x9E3779B97F4A7C15UL + (ulong)layer + 1));
-
-    private static Tensor ProbeNoise(ulong seed, int probe, int layer, ParameterState s)
+    private static Tensor ProbeNoise(ulong seed, ParameterState s)
     {
         var device = s.Parameter.Tensor.device;
-        using var generator = new Generator(ProbeSeed(seed, probe, layer), device);
-        return torch.randn(s.ProjectedShape, device: device, generator: generator);
+        using var generator = new Generator(seed, device);
+        return torch.randn(s.Projector?.ProjectedShape ?? s.Parameter.Tensor.shape, device: device, generator: generator);
     }
 
     private List<Tensor?> GradientDirection(LossClosure closure)
@@ -223,6 +199,16 @@ public sealed class AdamFamilyOptimizer : IOptimizer
         return direction;
     }
 
+    /// <summary>The SAM perturbation e = ρ·ĝ/‖ĝ‖, or none (null) without an ascent or with a norm of 0 or not finite.</summary>
+    private Perturbation? PerturbAlong(IReadOnlyList<Tensor?>? direction, double rho, double norm)
+    {
+        if (direction is null) return null;
+        diagnostics["ascent_norm"] = norm;
+        if (norm > 0 && double.IsFinite(norm)) return Perturb(direction, rho / norm);
+        diagnostics["perturbation_skipped"] = 1;
+        return null;
+    }
+
     /// <summary>Each managed layer moved by scale·(back-projected direction) until the returned scope is disposed.</summary>
     private Perturbation Perturb(IReadOnlyList<Tensor?> direction, double scale)
     {
@@ -231,9 +217,7 @@ public sealed class AdamFamilyOptimizer : IOptimizer
         {
             if (direction[l] is not { } d) continue;
             var s = states[l];
-            perturbation.Set(s.Parameter.Layer!, s.Basis is null ? new LowRankDelta(d, null, scale)
-                : s.RightSide ? new LowRankDelta(d, s.Basis.t(), scale)
-                : new LowRankDelta(s.Basis, d, scale));
+            perturbation.Set(s.Parameter.Layer!, s.Projector?.Delta(d, scale) ?? new LowRankDelta(d, null, scale));
         }
         return perturbation;
     }
@@ -242,135 +226,51 @@ public sealed class AdamFamilyOptimizer : IOptimizer
 
     /// <summary>
     /// One Adam step of every parameter: full-rank moments, or moments of the projected gradient R = PᵀG (or G·P)
-    /// back-projected. With the <paramref name="ascent"/> (direction ĝ and its norm) it also records cos(ĝ, PᵀG_SAM) over all
-    /// managed matrices ("ascent_alignment"), from the same projections.
+    /// back-projected. With an ascent <paramref name="direction"/> ĝ it also records cos(ĝ, R) over all managed
+    /// matrices ("ascent_alignment"), from the same projections.
     /// </summary>
-    private void Update(double lr, (IReadOnlyList<Tensor?> Direction, double Norm)? ascent)
+    private void Update(double lr, IReadOnlyList<Tensor?>? direction, double ascentNorm)
     {
-        var direction = ascent?.Direction;
         adamSteps++;
-        var bc1 = 1 - Math.Pow(options.Beta1, adamSteps);
-        var bc2Sqrt = Math.Sqrt(1 - Math.Pow(options.Beta2, adamSteps));
         using var noGrad = torch.no_grad();
-        using var diagnosticsScope = torch.NewDisposeScope();
-        // Diagnostics as 0-d float64 tensors, read together at the end (one read per step, not several per matrix).
+        using var readingsScope = torch.NewDisposeScope();
+        using var adam = new AdamScalars(options, lr, adamSteps);
+        // Diagnostics as 0-d float64 tensors, read together at the end: one device read per step, not several per matrix.
         var readings = new List<Tensor>();
         int Read(Tensor value) { readings.Add(value.MoveToOuterDisposeScope()); return readings.Count - 1; }
-        var alignment = new List<(int Dot, int ProjectedSquare)>();                  // ĝ·R and |R|² per perturbed matrix
-        var captured = new List<(ParameterState State, int ProjectedSquare, int GradientSquare)>(); // |R|², |G|² per low-rank matrix
-        // Numbers reach TorchSharp as explicit Scalars disposed after use (README, "TorchSharp notes").
-        using var scalars = new AdamScalars(1 - lr * options.WeightDecay, options.Beta1, options.Beta2, bc2Sqrt, options.Epsilon, -lr / bc1);
-        using var lowRankStepSize = (-lr * options.Scale / bc1).ToScalar();
+        var alignment = new List<(int Dot, int ProjectedSquare)>();                                  // ĝ·R, |R|² per perturbed matrix
+        var captured = new List<(SubspaceProjector Projector, int ProjectedSquare, int GradientSquare)>(); // |R|², |G|² per low-rank matrix
         for (var l = 0; l < states.Count; l++)
         {
             var s = states[l];
             if (s.Parameter.Tensor.grad is not { } grad) continue;
             using var scope = torch.NewDisposeScope();
             var w = s.Parameter.Tensor;
-            var r = s.Project(grad);
-            // |R|² is read once per matrix, for the alignment and the captured fraction alike.
-            int? projectedSquare = direction?[l] is not null || s.LowRank ? Read(SquaredNorm(r)) : null;
+            var r = s.Projector?.Project(grad) ?? grad.alias();
+            int? projectedSquare = direction?[l] is not null || s.Projector is not null ? Read(SquaredNorm(r)) : null;
             if (direction?[l] is { } d) alignment.Add((Read((d * r).sum(ScalarType.Float64)), projectedSquare!.Value));
-            s.EnsureMoments(r);
-            if (!s.LowRank)
+            s.Moments.EnsureShapeOf(r);
+            if (s.Projector is not { } projector)
             {
-                FullRankStep(w, r, s.M!, s.V!, scalars, options.WeightDecay != 0); // exactly torch.optim.AdamW's update
+                s.Moments.StepFullRank(w, r, adam, options.WeightDecay != 0); // exactly torch.optim.AdamW's update
                 continue;
             }
-            captured.Add((s, projectedSquare!.Value, Read(SquaredNorm(grad))));
-            if (options.WeightDecay != 0) w.mul_(scalars.Decay);
-            s.M!.mul_(scalars.Beta1).add_(r, scalars.OneMinusBeta1);
-            s.V!.mul_(scalars.Beta2).addcmul_(r, r, scalars.OneMinusBeta2);
-            var denom = s.V.sqrt().div_(scalars.BiasCorrection2Sqrt).add_(scalars.Epsilon);
-            AddBackProjected(w, s.M / denom, s.Basis!, s.RightSide, lowRankStepSize);
+            captured.Add((projector, projectedSquare!.Value, Read(SquaredNorm(grad))));
+            if (options.WeightDecay != 0) w.mul_(adam.Decay);
+            projector.AddBackProjected(w, s.Moments.Normalized(r, adam), adam.LowRankStepSize);
         }
         if (readings.Count == 0) return;
         var values = torch.stack(readings).data<double>().ToArray();
-        if (ascent is { Norm: var norm } && alignment.Count > 0)
+        if (direction is not null && alignment.Count > 0)
         {
-            // cos(ĝ, PᵀG_SAM) over all managed matrices: how well the ascent matched the projected gradient.
             double dot = alignment.Sum(a => values[a.Dot]), projected = alignment.Sum(a => values[a.ProjectedSquare]);
-            diagnostics["ascent_alignment"] = norm > 0 && projected > 0 ? dot / (norm * Math.Sqrt(projected)) : 0;
+            diagnostics["ascent_alignment"] = ascentNorm > 0 && projected > 0 ? dot / (ascentNorm * Math.Sqrt(projected)) : 0;
         }
         if (captured.Count > 0)
         {
-            var fractions = captured.Select(c => c.State.CapturedFraction = Math.Sqrt(values[c.ProjectedSquare] / Math.Max(values[c.GradientSquare], double.Epsilon))).ToList();
+            var fractions = captured.Select(c => c.Projector.CapturedFraction = Math.Sqrt(values[c.ProjectedSquare] / Math.Max(values[c.GradientSquare], double.Epsilon))).ToList();
             diagnostics["captured_fraction_min"] = fractions.Min();
             diagnostics["captured_fraction_mean"] = fractions.Average();
-        }
-    }
-
-    /// <summary>Matrices above this many elements are back-projected in slices (the word embedding: 38.6 M, a 154 MB temporary whole).</summary>
-    internal const long BackProjectionSlice = 4L * 1024 * 1024;
-
-    /// <summary>
-    /// W += step · P·N (left basis, N r×n) or N·Pᵀ (right basis, N m×r). Large matrices go in slices of rows (right) or
-    /// columns (left) — the same products element by element — so the m×n update is never a whole temporary.
-    /// </summary>
-    internal static void AddBackProjected(Tensor w, Tensor normalized, Tensor basis, bool rightSide, Scalar step)
-    {
-        long m = w.size(0), n = w.size(1);
-        if (m * n <= BackProjectionSlice)
-        {
-            using var back = rightSide ? torch.matmul(normalized, basis.t()) : torch.matmul(basis, normalized);
-            w.add_(back, step);
-            return;
-        }
-        var (dimension, length) = rightSide ? (0, m) : (1, n);
-        var slice = Math.Max(1, BackProjectionSlice / (rightSide ? n : m));
-        for (long start = 0; start < length; start += slice)
-        {
-            using var scope = NewDisposeScope();
-            var count = Math.Min(slice, length - start);
-            var back = rightSide ? torch.matmul(normalized.narrow(0, start, count), basis.t()) : torch.matmul(basis, normalized.narrow(1, start, count));
-            w.narrow(dimension, start, count).add_(back, step);
-        }
-    }
-
-    /// <summary>
-    /// Elements per slice of <see cref="FullRankStep"/> (1 MB per array). Measured on roberta-base's update, 2 cores:
-    /// whole tensors 0.72-0.91 s, slices of 64 K elements 0.41-0.51 s, 256 K 0.27-0.33 s, 1 M 0.26-0.28 s.
-    /// </summary>
-    internal const long FullRankSlice = 256 * 1024;
-
-    /// <summary>
-    /// torch.optim.AdamW's update of one full-rank parameter (decoupled decay, moments, bias-corrected step), slice
-    /// by slice: the eight element-wise passes then find each slice in cache instead of streaming the whole tensor
-    /// through memory eight times, and the temporary is small enough for malloc to reuse (no page faults per step).
-    /// </summary>
-    private static void FullRankStep(Tensor w, Tensor g, Tensor m, Tensor v, AdamScalars k, bool decay)
-    {
-        using var flat = NewDisposeScope();
-        var (wf, gf, mf, vf) = (w.view(-1), g.contiguous().view(-1), m.view(-1), v.view(-1));
-        var n = wf.size(0);
-        for (long start = 0; start < n; start += FullRankSlice)
-        {
-            using var slice = NewDisposeScope();
-            var length = Math.Min(FullRankSlice, n - start);
-            var (ws, gs, ms, vs) = (wf.narrow(0, start, length), gf.narrow(0, start, length), mf.narrow(0, start, length), vf.narrow(0, start, length));
-            if (decay) ws.mul_(k.Decay);
-            ms.mul_(k.Beta1).add_(gs, k.OneMinusBeta1);
-            vs.mul_(k.Beta2).addcmul_(gs, gs, k.OneMinusBeta2);
-            var denom = vs.sqrt().div_(k.BiasCorrection2Sqrt).add_(k.Epsilon);
-            ws.addcdiv_(ms, denom, k.StepSize);
-        }
-    }
-
-    /// <summary>The numbers of one Adam update as Scalars, created once per step.</summary>
-    private sealed class AdamScalars(double decay, double beta1, double beta2, double biasCorrection2Sqrt, double epsilon, double stepSize) : IDisposable
-    {
-        public Scalar Decay { get; } = decay.ToScalar();
-        public Scalar Beta1 { get; } = beta1.ToScalar();
-        public Scalar OneMinusBeta1 { get; } = (1 - beta1).ToScalar();
-        public Scalar Beta2 { get; } = beta2.ToScalar();
-        public Scalar OneMinusBeta2 { get; } = (1 - beta2).ToScalar();
-        public Scalar BiasCorrection2Sqrt { get; } = biasCorrection2Sqrt.ToScalar();
-        public Scalar Epsilon { get; } = epsilon.ToScalar();
-        public Scalar StepSize { get; } = stepSize.ToScalar();
-
-        public void Dispose()
-        {
-            foreach (var s in new[] { Decay, Beta1, OneMinusBeta1, Beta2, OneMinusBeta2, BiasCorrection2Sqrt, Epsilon, StepSize }) s.Dispose();
         }
     }
 
@@ -379,25 +279,12 @@ public sealed class AdamFamilyOptimizer : IOptimizer
     {
         var refreshed = 0;
         using var noGrad = torch.no_grad();
-        foreach (var s in states.Where(s => s.LowRank))
+        foreach (var s in states)
         {
-            if (!all && !(s.CapturedFraction < tolerance)) continue;
-            if (s.Parameter.Tensor.grad is not { } grad) continue;
-            using var scope = torch.NewDisposeScope();
-            var g = s.RightSide ? grad.t() : grad;
-            Tensor basis;
-            if (subspace == Subspace.Svd)
-            {
-                basis = RangeFinder.SvdLeftBasis(g, options.Rank);
-            }
-            else
-            {
-                using var generator = new Generator(NextRandom(), g.device);
-                basis = RangeFinder.LeftBasis(g, options.Rank, options.Oversampling, options.PowerIterations, generator);
-            }
-            s.Basis?.Dispose();
-            s.Basis = basis.DetachFromDisposeScope();
-            if (options.ResetMomentsOnRefresh) s.ResetMoments();
+            if (s.Projector is not { } projector || s.Parameter.Tensor.grad is not { } grad) continue;
+            if (!all && !(projector.CapturedFraction < tolerance)) continue;
+            projector.Refresh(grad, options, random.Next);
+            if (options.ResetMomentsOnRefresh) s.Moments.Reset();
             refreshed++;
         }
         if (refreshed > 0) diagnostics[reason] = refreshed;
@@ -417,7 +304,7 @@ public sealed class AdamFamilyOptimizer : IOptimizer
         return norms.Length == 0 ? 0 : torch.stack(norms).norm().item<double>();
     }
 
-    /// <summary>|t|² in float64, as a 0-d tensor (summed and read once per step, not once per matrix).</summary>
+    /// <summary>|t|² in float64, as a 0-d tensor.</summary>
     private static Tensor SquaredNorm(Tensor t)
     {
         using var n = t.norm().to(ScalarType.Float64);
@@ -431,29 +318,17 @@ public sealed class AdamFamilyOptimizer : IOptimizer
         return squares.Length == 0 ? 0 : torch.stack(squares).sum().item<double>();
     }
 
-    private ulong NextRandom()
-    {
-        rngState += 0x9E3779B97F4A7C15UL;
-        return SplitMix64(rngState);
-    }
-
-    private static ulong SplitMix64(ulong z)
-    {
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
-    }
-
-    // ---- checkpoints ----
+    // ---- checkpoints and the end ----
 
     public void SaveState(IDictionary<string, Tensor> into, string prefix = "optimizer.")
     {
-        into[prefix + "counters"] = torch.tensor(new long[] { StepCount, SkippedSteps, adamSteps, unchecked((long)rngState) }).DetachFromDisposeScope();
+        into[prefix + "counters"] = torch.tensor(new long[] { StepCount, SkippedSteps, adamSteps, unchecked((long)random.State) }).DetachFromDisposeScope();
         foreach (var s in states)
         {
-            if (s.M is not null) into[$"{prefix}{s.Parameter.Name}.exp_avg"] = s.M.detach().clone().DetachFromDisposeScope();
-            if (s.V is not null) into[$"{prefix}{s.Parameter.Name}.exp_avg_sq"] = s.V.detach().clone().DetachFromDisposeScope();
-            if (s.Basis is not null) into[$"{prefix}{s.Parameter.Name}.basis"] = s.Basis.detach().clone().DetachFromDisposeScope();
+            void Save(string suffix, Tensor? t) { if (t is not null) into[$"{prefix}{s.Parameter.Name}.{suffix}"] = t.detach().clone().DetachFromDisposeScope(); }
+            Save("exp_avg", s.Moments.M);
+            Save("exp_avg_sq", s.Moments.V);
+            Save("basis", s.Projector?.Basis);
         }
     }
 
@@ -462,12 +337,13 @@ public sealed class AdamFamilyOptimizer : IOptimizer
         if (!from.TryGetValue(prefix + "counters", out var counters))
             throw new InvalidDataException($"The checkpoint has no {prefix}counters: it was not written by this optimizer.");
         var c = counters.ToArray<long>();
-        (StepCount, SkippedSteps, adamSteps, rngState) = ((int)c[0], (int)c[1], (int)c[2], unchecked((ulong)c[3]));
+        (StepCount, SkippedSteps, adamSteps, random.State) = ((int)c[0], (int)c[1], (int)c[2], unchecked((ulong)c[3]));
         foreach (var s in states)
         {
             var device = s.Parameter.Tensor.device;
             Tensor? Take(string suffix) => from.TryGetValue($"{prefix}{s.Parameter.Name}.{suffix}", out var t) ? t.to(device).DetachFromDisposeScope() : null;
-            s.Replace(Take("exp_avg"), Take("exp_avg_sq"), Take("basis"));
+            s.Moments.Replace(Take("exp_avg"), Take("exp_avg_sq"));
+            s.Projector?.Replace(Take("basis"));
         }
     }
 
@@ -482,60 +358,16 @@ public sealed class AdamFamilyOptimizer : IOptimizer
     public void Dispose()
     {
         Finish();
-        foreach (var s in states) s.Replace(null, null, null);
+        foreach (var s in states)
+        {
+            s.Moments.Replace(null, null);
+            s.Projector?.Replace(null);
+        }
     }
 
-    /// <summary>The optimizer's state of one parameter.</summary>
-    private sealed class ParameterState(OptimizedParameter parameter, bool lowRank)
+    /// <summary>A trained parameter, its subspace (null: full rank) and its Adam moments.</summary>
+    private sealed record ParameterState(OptimizedParameter Parameter, SubspaceProjector? Projector)
     {
-        public OptimizedParameter Parameter { get; } = parameter;
-        public bool LowRank { get; } = lowRank;
-        /// <summary>m &gt; n: a right basis P (n×r), projected shape m×r; otherwise a left basis (m×r), projected r×n.</summary>
-        public bool RightSide { get; } = lowRank && parameter.Tensor.size(0) > parameter.Tensor.size(1);
-        public Tensor? Basis { get; set; }
-        public Tensor? M { get; private set; }
-        public Tensor? V { get; private set; }
-        public double CapturedFraction { get; set; } = 1;
-
-        public long[] ProjectedShape
-        {
-            get
-            {
-                var shape = Parameter.Tensor.shape;
-                if (Basis is null) return shape;
-                var r = Basis.size(1);
-                return RightSide ? [shape[0], r] : [r, shape[1]];
-            }
-        }
-
-        public long StateElements =>
-            (M?.numel() ?? 0) + (V?.numel() ?? 0) + (Basis?.numel() ?? 0);
-
-        /// <summary>PᵀG (left), G·P (right), or G itself without a basis.</summary>
-        public Tensor Project(Tensor g) =>
-            Basis is null ? g.alias() : RightSide ? torch.matmul(g, Basis) : torch.matmul(Basis.t(), g);
-
-        public void EnsureMoments(Tensor projected)
-        {
-            if (M is not null && M.shape.SequenceEqual(projected.shape)) return;
-            M?.Dispose();
-            V?.Dispose();
-            M = torch.zeros_like(projected).DetachFromDisposeScope();
-            V = torch.zeros_like(projected).DetachFromDisposeScope();
-        }
-
-        public void ResetMoments()
-        {
-            M?.zero_();
-            V?.zero_();
-        }
-
-        public void Replace(Tensor? m, Tensor? v, Tensor? basis)
-        {
-            M?.Dispose();
-            V?.Dispose();
-            Basis?.Dispose();
-            (M, V, Basis) = (m, v, basis);
-        }
+        public AdamMoments Moments { get; } = new();
     }
 }

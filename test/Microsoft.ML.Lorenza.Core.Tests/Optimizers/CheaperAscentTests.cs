@@ -187,13 +187,13 @@ public sealed class CheaperAscentTests
         using var g = new Generator(2);
         foreach (var (m, n, right) in new[] { (5000, 1000, true), (1000, 5000, false) })
         {
-            Assert.IsTrue((long)m * n > AdamFamilyOptimizer.BackProjectionSlice, "large enough to be sliced");
+            Assert.IsTrue((long)m * n > SubspaceProjector.BackProjectionSlice, "large enough to be sliced");
             var w = torch.randn([m, n], generator: g);
             var basis = torch.linalg.qr(torch.randn([right ? n : m, 8], generator: g)).Q;
             var normalized = right ? torch.randn([m, 8], generator: g) : torch.randn([8, n], generator: g);
             using var step = (-0.01).ToScalar();
             var expected = w.add(right ? torch.matmul(normalized, basis.t()) : torch.matmul(basis, normalized), step);
-            AdamFamilyOptimizer.AddBackProjected(w, normalized, basis, right, step);
+            SubspaceProjector.AddBackProjected(w, normalized, basis, right, step);
             var difference = (w - expected).abs().max().item<float>();
             Assert.IsTrue(difference < 1e-6, $"{m}×{n}: {difference:E2}");
         }

@@ -48,7 +48,7 @@ public sealed class EquivalenceTests
     {
         // AdamFamilyOptimizer updates full-rank parameters slice by slice (for cache locality): every element must get
         // exactly torch.optim.AdamW's single-tensor arithmetic, here written out on the whole tensor in float32.
-        long rows = 1000, columns = (2 * AdamFamilyOptimizer.FullRankSlice + 12345) / rows; // two whole slices and a partial one
+        long rows = 1000, columns = (2 * AdamMoments.FullRankSlice + 12345) / rows; // two whole slices and a partial one
         using var scope = torch.NewDisposeScope();
         using var g = new Generator(17);
         var target = torch.randn([rows, columns], generator: g);

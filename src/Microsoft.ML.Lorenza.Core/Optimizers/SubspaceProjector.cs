@@ -1,0 +1,134 @@
+using Microsoft.ML.Lorenza.Modeling;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Microsoft.ML.Lorenza.Optimizers;
+
+/// <summary>Where the bases of low-rank Adam come from.</summary>
+public enum Subspace
+{
+    /// <summary>No subspace: full m×n moments (AdamW, SAM, AdaZo-SAM).</summary>
+    None,
+    /// <summary>LORENZA: randomized range finder, refreshed at the end of every T-th step from G_SAM.</summary>
+    RangeFinder,
+    /// <summary>GaLore: full SVD of the current gradient at steps 0, T, 2T, … before the update.</summary>
+    Svd,
+}
+
+/// <summary>
+/// The rank-r subspace of one m×n weight's gradient that GaLore and LORENZA keep Adam in (galore_torch's projector):
+/// a left basis P (m×r) when m ≤ n, so G projects to R = PᵀG (r×n) and back as P·N; a right basis P (n×r) when m &gt; n,
+/// so G projects to G·P (m×r) and back as N·Pᵀ. The basis comes from a gradient (<see cref="Refresh"/>).
+/// </summary>
+internal sealed class SubspaceProjector(Tensor weight, Subspace source)
+{
+    /// <summary>Matrices above this many elements are back-projected in slices (the word embedding: 38.6 M, a 154 MB temporary whole).</summary>
+    internal const long BackProjectionSlice = 4L * 1024 * 1024;
+
+    public bool RightSide { get; } = weight.size(0) > weight.size(1);
+    /// <summary>P, or null before the first refresh.</summary>
+    public Tensor? Basis { get; private set; }
+    /// <summary>‖R‖/‖G‖ at the last update: how much of the gradient the subspace held (the refresh tolerance reads it).</summary>
+    public double CapturedFraction { get; set; } = 1;
+
+    public long[] ProjectedShape => Basis is null ? weight.shape
+        : RightSide ? [weight.size(0), Basis.size(1)] : [Basis.size(1), weight.size(1)];
+
+    /// <summary>R = PᵀG (left), G·P (right); G itself before the first refresh.</summary>
+    public Tensor Project(Tensor g) =>
+        Basis is null ? g.alias() : RightSide ? torch.matmul(g, Basis) : torch.matmul(Basis.t(), g);
+
+    /// <summary>scale·P·N (or scale·N·Pᵀ) as a low-rank change of the weight, for a <see cref="Perturbation"/>.</summary>
+    public LowRankDelta Delta(Tensor projected, double scale) =>
+        Basis is null ? new LowRankDelta(projected, null, scale)
+        : RightSide ? new LowRankDelta(projected, Basis.t(), scale)
+        : new LowRankDelta(Basis, projected, scale);
+
+    /// <summary>W += step · P·N (or N·Pᵀ).</summary>
+    public void AddBackProjected(Tensor w, Tensor normalized, Scalar step) => AddBackProjected(w, normalized, Basis!, RightSide, step);
+
+    /// <summary>
+    /// A new basis from the gradient <paramref name="grad"/>: its top-r singular vectors (GaLore) or the range finder's
+    /// (LORENZA, Ω drawn from a generator seeded by <paramref name="seed"/>, which is called only then).
+    /// </summary>
+    public void Refresh(Tensor grad, OptimizerOptions options, Func<ulong> seed)
+    {
+        using var scope = torch.NewDisposeScope();
+        var g = RightSide ? grad.t() : grad;
+        Tensor basis;
+        if (source == Subspace.Svd)
+        {
+            basis = SvdBasis(g, options.Rank);
+        }
+        else
+        {
+            using var generator = new Generator(seed(), g.device);
+            basis = RangeFinderBasis(g, options.Rank, options.Oversampling, options.PowerIterations, generator);
+        }
+        Replace(basis.DetachFromDisposeScope());
+    }
+
+    public void Replace(Tensor? basis)
+    {
+        Basis?.Dispose();
+        Basis = basis;
+    }
+
+    /// <summary>
+    /// W += step · P·N (left basis, N r×n) or N·Pᵀ (right basis, N m×r). Large matrices go in slices of rows (right) or
+    /// columns (left) — the same products element by element — so the m×n update is never a whole temporary.
+    /// </summary>
+    internal static void AddBackProjected(Tensor w, Tensor normalized, Tensor basis, bool rightSide, Scalar step)
+    {
+        long m = w.size(0), n = w.size(1);
+        if (m * n <= BackProjectionSlice)
+        {
+            using var back = rightSide ? torch.matmul(normalized, basis.t()) : torch.matmul(basis, normalized);
+            w.add_(back, step);
+            return;
+        }
+        var (dimension, length) = rightSide ? (0, m) : (1, n);
+        var slice = Math.Max(1, BackProjectionSlice / (rightSide ? n : m));
+        for (long start = 0; start < length; start += slice)
+        {
+            using var scope = NewDisposeScope();
+            var count = Math.Min(slice, length - start);
+            var back = rightSide ? torch.matmul(normalized.narrow(0, start, count), basis.t()) : torch.matmul(basis, normalized.narrow(1, start, count));
+            w.narrow(dimension, start, count).add_(back, step);
+        }
+    }
+
+    /// <summary>
+    /// An orthonormal m×r basis of the dominant column space of <paramref name="g"/> (m×n), by randomized range finding:
+    /// Y = G·Ω (Ω ~ N(0, 1), n×(r+p), drawn from <paramref name="generator"/> on g's device); k power iterations
+    /// Y ← G·(Gᵀ·Y) with a QR after each half; Q = qr(Y).Q; then the small SVD QᵀG = Ũ Σ Vᵀ orders the columns by
+    /// singular value: P = Q·Ũ[:, :r]. O(m·n·(r+p)) instead of a full SVD's O(m·n·min(m, n)).
+    /// </summary>
+    internal static Tensor RangeFinderBasis(Tensor g, int rank, int oversampling, int powerIterations, Generator generator)
+    {
+        long m = g.size(0), n = g.size(1);
+        var r = (int)Math.Min(rank, Math.Min(m, n));
+        var columns = (int)Math.Min(r + oversampling, Math.Min(m, n));
+        using var scope = torch.NewDisposeScope();
+        var omega = torch.randn([n, columns], dtype: g.dtype, device: g.device, generator: generator);
+        var y = torch.matmul(g, omega);
+        for (var k = 0; k < powerIterations; k++)
+        {
+            var q1 = torch.linalg.qr(y).Q;
+            var z = torch.linalg.qr(torch.matmul(g.t(), q1)).Q;
+            y = torch.matmul(g, z);
+        }
+        var q = torch.linalg.qr(y).Q;
+        var (u, _, _) = torch.linalg.svd(torch.matmul(q.t(), g), fullMatrices: false);
+        return torch.matmul(q, u.narrow(1, 0, r)).contiguous().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The exact top-r left singular vectors of <paramref name="g"/> (GaLore's basis): a full SVD.</summary>
+    internal static Tensor SvdBasis(Tensor g, int rank)
+    {
+        using var scope = torch.NewDisposeScope();
+        var (u, _, _) = torch.linalg.svd(g, fullMatrices: false);
+        var r = (int)Math.Min(rank, u.size(1));
+        return u.narrow(1, 0, r).contiguous().MoveToOuterDisposeScope();
+    }
+}
