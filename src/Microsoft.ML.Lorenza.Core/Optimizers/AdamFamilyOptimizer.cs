@@ -52,15 +52,8 @@ public sealed class AdamFamilyOptimizer : IOptimizer
         var embeddings = options.WordEmbeddingsFor(name);
         bool LowRank(OptimizedParameter p) => subspace != Subspace.None && (p.Managed || (p.WordEmbedding && embeddings == WordEmbeddingTreatment.LowRank));
         var trained = embeddings == WordEmbeddingTreatment.Frozen ? parameters.Where(p => !p.WordEmbedding) : parameters;
-        states = trained.Select(p => new ParameterState(p, LowRank(p) ? new SubspaceProjector(p.Tensor, subspace) : null)).ToList();
+        states = trained.Select(p => new ParameterState(p, LowRank(p) ? new SubspaceProjector(p, subspace, options.Rank) : null)).ToList();
         frozen = embeddings == WordEmbeddingTreatment.Frozen ? parameters.Where(p => p.WordEmbedding && p.Tensor.requires_grad).Select(p => p.Tensor).ToList() : [];
-        foreach (var s in states.Where(s => s.Projector is not null))
-        {
-            long m = s.Parameter.Tensor.size(0), n = s.Parameter.Tensor.size(1);
-            if (options.Rank > Math.Min(m, n))
-                throw new ArgumentOutOfRangeException(nameof(options), options.Rank,
-                    $"Rank = {options.Rank} is invalid for {s.Parameter.Name} ({m}×{n}): it must be in [1, min(m, n) = {Math.Min(m, n)}].");
-        }
         if (ascent != Ascent.None && states.All(s => !s.Parameter.Managed))
             throw new ArgumentException($"{name} perturbs managed weights, but no parameter is managed; check the ManagedParameterRule.");
         if (states.Any(s => s.Parameter.Managed && s.Parameter.Layer is null) && ascent != Ascent.None)

@@ -30,9 +30,7 @@ public sealed class LoraOptimizer : IOptimizer
         foreach (var p in managed) // all checks before any weight is frozen, so a refusal leaves the model as it was
         {
             if (p.Layer is null) throw new ArgumentException($"{p.Name} is managed but not a SideBranchLinear weight: LoRA needs the layer's side branch.");
-            long m = p.Tensor.size(0), n = p.Tensor.size(1);
-            if (options.Rank > Math.Min(m, n))
-                throw new ArgumentOutOfRangeException(nameof(options), options.Rank, $"Rank = {options.Rank} is invalid for {p.Name} ({m}×{n}): it must be in [1, min(m, n) = {Math.Min(m, n)}].");
+            SubspaceProjector.CheckRank(p, options.Rank);
         }
         scale = options.Scale;
         using var generator = new Generator(options.Seed ^ 0x4C6F5241UL); // "LoRA": its own stream, independent of the model's init

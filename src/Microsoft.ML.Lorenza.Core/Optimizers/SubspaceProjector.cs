@@ -20,12 +20,29 @@ public enum Subspace
 /// a left basis P (m×r) when m ≤ n, so G projects to R = PᵀG (r×n) and back as P·N; a right basis P (n×r) when m &gt; n,
 /// so G projects to G·P (m×r) and back as N·Pᵀ. The basis comes from a gradient (<see cref="Refresh"/>).
 /// </summary>
-internal sealed class SubspaceProjector(Tensor weight, Subspace source)
+internal sealed class SubspaceProjector
 {
+    private readonly Tensor weight;
+    private readonly Subspace source;
+
+    public SubspaceProjector(OptimizedParameter parameter, Subspace source, int rank)
+    {
+        CheckRank(parameter, rank);
+        (weight, this.source, RightSide) = (parameter.Tensor, source, parameter.Tensor.size(0) > parameter.Tensor.size(1));
+    }
+
+    /// <summary>Refuses a rank above min(m, n) of <paramref name="parameter"/>'s matrix, naming both.</summary>
+    internal static void CheckRank(OptimizedParameter parameter, int rank)
+    {
+        long m = parameter.Tensor.size(0), n = parameter.Tensor.size(1);
+        if (rank > Math.Min(m, n))
+            throw new ArgumentOutOfRangeException("options", rank, $"Rank = {rank} is invalid for {parameter.Name} ({m}×{n}): it must be in [1, min(m, n) = {Math.Min(m, n)}].");
+    }
+
     /// <summary>Matrices above this many elements are back-projected in slices (the word embedding: 38.6 M, a 154 MB temporary whole).</summary>
     internal const long BackProjectionSlice = 4L * 1024 * 1024;
 
-    public bool RightSide { get; } = weight.size(0) > weight.size(1);
+    public bool RightSide { get; }
     /// <summary>P, or null before the first refresh.</summary>
     public Tensor? Basis { get; private set; }
     /// <summary>‖R‖/‖G‖ at the last update: how much of the gradient the subspace held (the refresh tolerance reads it).</summary>
