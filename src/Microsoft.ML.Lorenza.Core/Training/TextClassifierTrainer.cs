@@ -29,15 +29,35 @@ public static class TextClassifierTrainer
         var device = options.Device.Resolve();
         if (options.Labels is null) DataChecks.LabelsLookLikeClasses(train, options.LabelsAreClasses);
         var labels = options.Labels is { } fixedLabels ? LabelMap.Fixed(fixedLabels) : LabelMap.FromTraining(train);
-        var trainIds = labels.IdsOf(train);
-        var (trainSet, trainLabels, validationSet, validationLabels) = Split(train, trainIds, validation, labels, options);
+        var split = DataSplit.Of(train, validation, labels, options.ValidationFraction, options.Seed);
+        var (classifier, freshlyInitialized) = CreateClassifier(split, labels, options, device);
+        try
+        {
+            var report = Run(classifier, DataPlan.Encode(split, classifier, options.BatchSize, options.Seed), options, progress, cancellation);
+            report.SkippedEmptyTexts = train.SkippedEmpty + (validation?.SkippedEmpty ?? 0);
+            report.FreshlyInitialized = freshlyInitialized;
+            classifier.Metadata = Metadata(options, report);
+            return (classifier, report);
+        }
+        catch
+        {
+            classifier.Dispose();
+            throw;
+        }
+    }
 
+    /// <summary>
+    /// The model to train, on the run's device: the pretrained one with its tokenizer (and the weights it lacked), or the
+    /// preset from scratch with a BPE learned from the training texts.
+    /// </summary>
+    private static (TextClassifier Classifier, IReadOnlyList<string> FreshlyInitialized) CreateClassifier(DataSplit split, LabelMap labels, TrainingOptions options, Device device)
+    {
         torch.manual_seed(unchecked((long)options.Seed));
         // A pretrained model's name ("minilm") is fetched and converted on first use, then read from the cache.
         var pretrainedFolder = options.PretrainedModelPath is { } pathOrName ? PretrainedModels.Resolve(pathOrName) : null;
         ITextTokenizer tokenizer = pretrainedFolder is { } path
             ? ModelFolder.LoadTokenizer(path)
-            : BpeTrainer.Train(trainSet.Select(e => e.TextPair is null ? e.Text : e.Text + " " + e.TextPair), options.TokenizerMerges);
+            : BpeTrainer.Train(split.Train.Select(e => e.TextPair is null ? e.Text : e.Text + " " + e.TextPair), options.TokenizerMerges);
         SequenceClassifier model;
         IReadOnlyList<string> freshlyInitialized = [];
         if (pretrainedFolder is { } pretrained)
@@ -57,20 +77,7 @@ public static class TextClassifierTrainer
             (model.Config.HiddenDropoutProb, model.Config.AttentionProbsDropoutProb, model.Config.ClassifierDropout) = (dropout, dropout, dropout);
         model.to(device);
         model.ComputeType = options.Precision switch { ComputePrecision.Bf16 => ScalarType.BFloat16, ComputePrecision.Fp16 => ScalarType.Float16, _ => null };
-        var classifier = new TextClassifier(model, tokenizer, options.MaxSequenceLength, device);
-        try
-        {
-            var report = Run(classifier, trainSet, trainLabels, validationSet, validationLabels, options, progress, cancellation);
-            report.SkippedEmptyTexts = train.SkippedEmpty + (validation?.SkippedEmpty ?? 0);
-            report.FreshlyInitialized = freshlyInitialized;
-            classifier.Metadata = Metadata(options, report);
-            return (classifier, report);
-        }
-        catch
-        {
-            classifier.Dispose();
-            throw;
-        }
+        return (new TextClassifier(model, tokenizer, options.MaxSequenceLength, device), freshlyInitialized);
     }
 
     private static RobertaConfig WithLabels(RobertaConfig config, LabelMap labels)
@@ -79,62 +86,41 @@ public static class TextClassifierTrainer
         return config;
     }
 
-    private static (List<TextExample>, int[], List<TextExample>, int[]) Split(TextDataset train, int[] ids, TextDataset? validation, LabelMap labels, TrainingOptions options)
-    {
-        if (validation is not null) return ([.. train.Examples], ids, [.. validation.Examples], labels.IdsOf(validation));
-        var order = Enumerable.Range(0, ids.Length).ToArray();
-        new Random(unchecked((int)options.Seed)).Shuffle(order);
-        var held = (int)Math.Round(ids.Length * options.ValidationFraction);
-        var validationIdx = order.Take(held).ToArray();
-        var trainIdx = order.Skip(held).ToArray();
-        return (trainIdx.Select(i => train.Examples[i]).ToList(), trainIdx.Select(i => ids[i]).ToArray(),
-                validationIdx.Select(i => train.Examples[i]).ToList(), validationIdx.Select(i => ids[i]).ToArray());
-    }
-
-    private static TrainingReport Run(TextClassifier classifier, List<TextExample> train, int[] trainLabels,
-        List<TextExample> validation, int[] validationLabels, TrainingOptions options,
+    /// <summary>The train loop: for each epoch, each batch a step (with its progress and checkpoint), then the evaluation and early stopping.</summary>
+    private static TrainingReport Run(TextClassifier classifier, DataPlan data, TrainingOptions options,
         IProgress<TrainingProgress>? progress, CancellationToken cancellation)
     {
-        var model = classifier.Model;
-        var encoded = train.Select(e => classifier.Tokenizer.EncodeSequence(e.Text, e.TextPair, classifier.MaxSequenceLength)).ToArray();
-        var batchesPerEpoch = (encoded.Length + options.BatchSize - 1) / options.BatchSize;
-        var totalSteps = Math.Min(options.MaxSteps ?? int.MaxValue, batchesPerEpoch * options.Epochs);
+        var totalSteps = Math.Min(options.MaxSteps ?? int.MaxValue, data.BatchesPerEpoch * options.Epochs);
         var schedule = LearningRateSchedule.Create(options.LearningRateSchedule, options.PeakLearningRate, totalSteps, options.WarmupFraction);
-        using var optimizer = CreateOptimizer(model, options, schedule);
-
-        var report = new TrainingReport { TrainExamples = train.Count, ValidationExamples = validation.Count, Optimizer = options.Optimizer };
-        var checkpointPath = options.CheckpointDirectory is { } dir ? Path.Combine(dir, TrainingCheckpoint.FileName) : null;
-        var fingerprint = Fingerprint(options, encoded, trainLabels);
-        var start = options.Resume
-            ? TrainingCheckpoint.Load(checkpointPath!, model, optimizer, report, fingerprint)
-            : new TrainingPosition(1, 0, 0);
+        using var optimizer = CreateOptimizer(classifier.Model, options, schedule);
+        var report = new TrainingReport { TrainExamples = data.Split.Train.Count, ValidationExamples = data.Split.Validation.Count, Optimizer = options.Optimizer };
+        var checkpoints = new Checkpointing(options, data, classifier.Model, optimizer, report);
+        var start = checkpoints.Start(options.Resume);
         var clock = new TrainingClock(start.Step, totalSteps, options.Epochs);
-        var step = start.Step;
         var stopping = new EarlyStopping(options.EarlyStoppingMetric, options.Patience);
         foreach (var done in report.Epochs) stopping.Observe(done); // a resumed run continues early stopping where it stood
+        var step = start.Step;
         for (var epoch = start.Epoch; epoch <= options.Epochs && step < totalSteps; epoch++)
         {
             var diagnosticSums = epoch == start.Epoch ? start.RestoreDiagnostics() : new Dictionary<string, (double Sum, int Count)>();
             var epochWatch = Stopwatch.StartNew();
-            var plan = BatchPlan(encoded.Select(e => e.Length).ToArray(), options.BatchSize, options.Seed, epoch);
+            var batches = data.Batches(epoch);
             var firstBatch = epoch == start.Epoch ? start.BatchInEpoch : 0;
             var epochFirstStep = step - firstBatch; // the global step of this epoch's first batch (also when resumed mid-epoch)
             var stepBefore = step;
-            for (var batchIndex = firstBatch; batchIndex < plan.Count && step < totalSteps; batchIndex++)
+            for (var batchIndex = firstBatch; batchIndex < batches.Count && step < totalSteps; batchIndex++)
             {
-                if (cancellation.IsCancellationRequested)
-                    throw TrainingCheckpoint.Interrupted(checkpointPath, model, optimizer, new TrainingPosition(epoch, batchIndex, step, diagnosticSums), report, fingerprint, cancellation);
-                var result = StepOn(plan[batchIndex], encoded, trainLabels, classifier, optimizer, options.GradientAccumulation);
+                if (cancellation.IsCancellationRequested) throw checkpoints.Interrupted(epoch, batchIndex, step, diagnosticSums, cancellation);
+                var result = StepOn(batches[batchIndex], data, classifier, optimizer, options.GradientAccumulation);
                 step++;
                 report.StepLosses.Add(result.Loss);
                 AddDiagnostics(diagnosticSums, optimizer.LastDiagnostics);
-                if (options.CheckpointEvery is { } every && step % every == 0 && checkpointPath is not null)
-                    TrainingCheckpoint.Save(checkpointPath, model, optimizer, new TrainingPosition(epoch, batchIndex + 1, step, diagnosticSums), report, fingerprint);
+                checkpoints.AfterStep(epoch, batchIndex + 1, step, diagnosticSums);
                 progress?.Report(clock.Progress(epoch, step, result.Loss, result.LearningRate));
             }
 
             var epochLoss = report.StepLosses.Skip(epochFirstStep).Take(step - epochFirstStep).Where(double.IsFinite).DefaultIfEmpty(double.NaN).Average();
-            var (epochResult, validationMetrics) = EvaluateEpoch(classifier, epoch, step, epochLoss, train, trainLabels, validation, validationLabels,
+            var (epochResult, validationMetrics) = EvaluateEpoch(classifier, data.Split, epoch, step, epochLoss,
                 schedule.At(Math.Max(0, step - 1)), (step - stepBefore) / epochWatch.Elapsed.TotalSeconds, diagnosticSums);
             report.Validation = validationMetrics;
             report.Epochs.Add(epochResult);
@@ -167,12 +153,12 @@ public static class TextClassifierTrainer
     }
 
     /// <summary>One optimizer step on one batch of the plan: padded, on the model's device, through the loss closure.</summary>
-    private static StepResult StepOn(int[] batch, EncodedText[] encoded, int[] labels, TextClassifier classifier, IOptimizer optimizer, int microBatches)
+    private static StepResult StepOn(int[] batch, DataPlan data, TextClassifier classifier, IOptimizer optimizer, int microBatches)
     {
         using var scope = torch.NewDisposeScope();
-        var padded = EncodedBatch.Pad(batch.Select(i => encoded[i]).ToList(), classifier.Tokenizer.PadId);
+        var padded = EncodedBatch.Pad(batch.Select(i => data.Encoded[i]).ToList(), classifier.Tokenizer.PadId);
         var (ids, mask, types) = TextClassifier.ToTensors(padded, classifier.Device);
-        var targets = torch.tensor(batch.Select(i => (long)labels[i]).ToArray(), device: classifier.Device);
+        var targets = torch.tensor(batch.Select(i => (long)data.Split.TrainLabels[i]).ToArray(), device: classifier.Device);
         return optimizer.Step(ClassifierLoss.Closure(classifier.Model, ids, mask, types, targets, microBatches));
     }
 
@@ -187,13 +173,12 @@ public static class TextClassifierTrainer
     /// The end-of-epoch evaluation: accuracy on (up to) as many training rows as there are validation rows (at least 256) and
     /// metrics on the validation rows (the training rows' when there are none), with the epoch's loss, rate and diagnostics.
     /// </summary>
-    private static (EpochResult Result, ClassificationMetrics Validation) EvaluateEpoch(TextClassifier classifier, int epoch, int step, double epochLoss,
-        List<TextExample> train, int[] trainLabels, List<TextExample> validation, int[] validationLabels, double learningRate, double stepsPerSecond,
-        Dictionary<string, (double Sum, int Count)> diagnosticSums)
+    private static (EpochResult Result, ClassificationMetrics Validation) EvaluateEpoch(TextClassifier classifier, DataSplit data, int epoch, int step,
+        double epochLoss, double learningRate, double stepsPerSecond, Dictionary<string, (double Sum, int Count)> diagnosticSums)
     {
-        var trainRows = Math.Max(validation.Count, 256);
-        var trainEval = Evaluate(classifier, train.Take(trainRows).ToList(), trainLabels.Take(trainRows).ToArray());
-        var validationEval = validation.Count > 0 ? Evaluate(classifier, validation, validationLabels) : trainEval;
+        var trainRows = Math.Max(data.Validation.Count, 256);
+        var trainEval = Evaluate(classifier, data.Train.Take(trainRows).ToList(), data.TrainLabels.Take(trainRows).ToArray());
+        var validationEval = data.Validation.Count > 0 ? Evaluate(classifier, data.Validation, data.ValidationLabels) : trainEval;
         var result = new EpochResult(epoch, step, epochLoss,
             trainEval.Accuracy, validationEval.Accuracy, validationEval.MacroF1, validationEval.LogLoss,
             trainEval.Accuracy - validationEval.Accuracy, learningRate, stepsPerSecond,
@@ -201,48 +186,11 @@ public static class TextClassifierTrainer
         return (result, validationEval);
     }
 
-    // Identifies the data and options a checkpoint belongs to, so --resume refuses another run's checkpoint.
-    private static string Fingerprint(TrainingOptions options, EncodedText[] encoded, int[] labels)
-    {
-        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
-        hash.AppendData(System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new
-        {
-            options.Optimizer, options.OptimizerOptions, options.LearningRateSchedule, options.WarmupFraction, options.Epochs,
-            options.BatchSize, options.MaxSequenceLength, options.MaxSteps, options.Seed, options.Preset, options.PretrainedModelPath, options.Labels,
-        }, Json)));
-        foreach (var row in encoded)
-        {
-            hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(row.Ids.AsSpan()));
-            // Token types only where there are some (BERT pairs), so RoBERTa checkpoints keep their fingerprints.
-            if (row.TypeIds.Any(t => t != 0)) hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(row.TypeIds.AsSpan()));
-        }
-        hash.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(labels.AsSpan()));
-        return Convert.ToHexString(hash.GetHashAndReset());
-    }
-
     /// <summary>Metrics of the classifier on labelled examples.</summary>
     public static ClassificationMetrics Evaluate(TextClassifier classifier, IReadOnlyList<TextExample> examples, int[] labels)
     {
         var probabilities = classifier.PredictProbabilities(examples.Select(e => e.Text).ToList(), examples.Select(e => e.TextPair).ToList());
         return ClassificationMetrics.Compute(labels, probabilities, classifier.Labels);
-    }
-
-    /// <summary>
-    /// Length bucketing: shuffle (seeded by seed and epoch), sort chunks of 50 batches by token length so
-    /// each batch pads little, then shuffle the batch order. A pure function of its arguments, so a
-    /// resumed run can recompute the data order.
-    /// </summary>
-    public static List<int[]> BatchPlan(int[] lengths, int batchSize, ulong seed, int epoch)
-    {
-        var random = new Random(unchecked((int)(seed * 1_000_003 + (ulong)epoch)));
-        var order = Enumerable.Range(0, lengths.Length).ToArray();
-        random.Shuffle(order);
-        var batches = new List<int[]>();
-        foreach (var chunk in order.Chunk(batchSize * 50))
-            batches.AddRange(chunk.OrderBy(i => lengths[i]).ThenBy(i => i).Chunk(batchSize));
-        var shuffled = batches.ToArray();
-        random.Shuffle(shuffled);
-        return [.. shuffled];
     }
 
     private static OptimizerOptions WithLearningRate(OptimizerOptions options, double learningRate)

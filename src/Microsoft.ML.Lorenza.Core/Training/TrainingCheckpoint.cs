@@ -26,12 +26,12 @@ public sealed record TrainingPosition(int Epoch, int BatchInEpoch, int Step)
 /// intact): the model ("model.*"), the optimizer's state ("optimizer.*": moments, LORENZA's bases, step
 /// counters, probe generator), the default CPU generator that drives dropout ("rng.cpu"), the data
 /// position and the report so far (metadata). The data order itself is recomputed: it is a pure
-/// function of the seed and the epoch (<see cref="TextClassifierTrainer.BatchPlan"/>).
+/// function of the seed and the epoch (<see cref="DataPlan.BatchPlan"/>).
 /// </summary>
 public static class TrainingCheckpoint
 {
     public const string FileName = "checkpoint.safetensors";
-    private static readonly JsonSerializerOptions Json = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+    internal static readonly JsonSerializerOptions Json = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     public static void Save(string path, SequenceClassifier model, IOptimizer optimizer, TrainingPosition position, TrainingReport report, string fingerprint)
     {

@@ -60,10 +60,10 @@ public sealed class DataAndMetricsTests
             File.Delete(file);
         }
         var lengths = Enumerable.Range(0, 100).Select(i => i % 17 + 3).ToArray();
-        var plan = TextClassifierTrainer.BatchPlan(lengths, 8, seed: 1, epoch: 2);
+        var plan = DataPlan.BatchPlan(lengths, 8, seed: 1, epoch: 2);
         CollectionAssert.AreEquivalent(Enumerable.Range(0, 100).ToArray(), plan.SelectMany(b => b).ToArray(), "every example once");
-        Assert.IsTrue(plan.SequenceEqual(TextClassifierTrainer.BatchPlan(lengths, 8, 1, 2), new ArrayComparer()), "a pure function of its arguments");
-        Assert.IsFalse(plan.SequenceEqual(TextClassifierTrainer.BatchPlan(lengths, 8, 1, 3), new ArrayComparer()), "epochs differ");
+        Assert.IsTrue(plan.SequenceEqual(DataPlan.BatchPlan(lengths, 8, 1, 2), new ArrayComparer()), "a pure function of its arguments");
+        Assert.IsFalse(plan.SequenceEqual(DataPlan.BatchPlan(lengths, 8, 1, 3), new ArrayComparer()), "epochs differ");
     }
 
     private static TextDataset Toy() => TextDataset.FromExamples(Enumerable.Range(0, 96).Select(i =>

@@ -1,0 +1,64 @@
+using System.Security.Cryptography;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+using Microsoft.ML.Lorenza.Modeling;
+using Microsoft.ML.Lorenza.Optimizers;
+using Microsoft.ML.Lorenza.Text;
+
+namespace Microsoft.ML.Lorenza.Training;
+
+/// <summary>
+/// A run's checkpoints (<see cref="TrainingCheckpoint"/> files): where the run starts (afresh, or where a checkpoint left
+/// it), one every <see cref="TrainingOptions.CheckpointEvery"/> steps, and one when the run is cancelled.
+/// </summary>
+internal sealed class Checkpointing
+{
+    private readonly string? path;
+    private readonly int? every;
+    private readonly SequenceClassifier model;
+    private readonly IOptimizer optimizer;
+    private readonly TrainingReport report;
+    private readonly string fingerprint;
+
+    public Checkpointing(TrainingOptions options, DataPlan data, SequenceClassifier model, IOptimizer optimizer, TrainingReport report)
+    {
+        path = options.CheckpointDirectory is { } dir ? Path.Combine(dir, TrainingCheckpoint.FileName) : null;
+        every = options.CheckpointEvery;
+        (this.model, this.optimizer, this.report) = (model, optimizer, report);
+        fingerprint = Fingerprint(options, data.Encoded, data.Split.TrainLabels);
+    }
+
+    /// <summary>Where the run starts; resuming, the model, optimizer, generator and report are restored first.</summary>
+    public TrainingPosition Start(bool resume) =>
+        resume ? TrainingCheckpoint.Load(path!, model, optimizer, report, fingerprint) : new TrainingPosition(1, 0, 0);
+
+    /// <summary>Writes a checkpoint when <paramref name="step"/> is a multiple of CheckpointEvery; the run continues at <paramref name="nextBatch"/>.</summary>
+    public void AfterStep(int epoch, int nextBatch, int step, Dictionary<string, (double Sum, int Count)> diagnostics)
+    {
+        if (every is { } n && step % n == 0 && path is not null)
+            TrainingCheckpoint.Save(path, model, optimizer, new TrainingPosition(epoch, nextBatch, step, diagnostics), report, fingerprint);
+    }
+
+    /// <summary>The exception that ends a cancelled run, saved first (with a checkpoint folder) so --resume continues it.</summary>
+    public OperationCanceledException Interrupted(int epoch, int nextBatch, int step, Dictionary<string, (double Sum, int Count)> diagnostics, CancellationToken cancellation) =>
+        TrainingCheckpoint.Interrupted(path, model, optimizer, new TrainingPosition(epoch, nextBatch, step, diagnostics), report, fingerprint, cancellation);
+
+    // Identifies the data and options a checkpoint belongs to, so --resume refuses another run's checkpoint.
+    private static string Fingerprint(TrainingOptions options, EncodedText[] encoded, int[] labels)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new
+        {
+            options.Optimizer, options.OptimizerOptions, options.LearningRateSchedule, options.WarmupFraction, options.Epochs,
+            options.BatchSize, options.MaxSequenceLength, options.MaxSteps, options.Seed, options.Preset, options.PretrainedModelPath, options.Labels,
+        }, TrainingCheckpoint.Json)));
+        foreach (var row in encoded)
+        {
+            hash.AppendData(MemoryMarshal.AsBytes(row.Ids.AsSpan()));
+            // Token types only where there are some (BERT pairs), so RoBERTa checkpoints keep their fingerprints.
+            if (row.TypeIds.Any(t => t != 0)) hash.AppendData(MemoryMarshal.AsBytes(row.TypeIds.AsSpan()));
+        }
+        hash.AppendData(MemoryMarshal.AsBytes(labels.AsSpan()));
+        return Convert.ToHexString(hash.GetHashAndReset());
+    }
+}
