@@ -1,49 +1,26 @@
 using Microsoft.ML.Data;
+using Microsoft.ML.Lorenza.Modeling;
 using Microsoft.ML.Lorenza.Optimizers;
 using Microsoft.ML.Lorenza.Runtime;
 using Microsoft.ML.Lorenza.Training;
 
 namespace Microsoft.ML.Lorenza;
 
-/// <summary>The optimizers <see cref="LorenzaTrainer"/> can fine-tune with (see docs: lorenza-algorithm.md).</summary>
-public enum LorenzaOptimizer
-{
-    /// <summary>LORENZA: zeroth-order adaptive SAM in a low-rank gradient subspace (the default).</summary>
-    Lorenza,
-    /// <summary>AdaZo-SAM: the zeroth-order SAM ascent with full-rank Adam.</summary>
-    AdaZoSam,
-    /// <summary>GaLore-style low-rank Adam, no ascent (LORENZA with rho = 0, published projector).</summary>
-    GaLore,
-    /// <summary>SAM with Adam: a full gradient ascent step (two backward passes per step).</summary>
-    Sam,
-    /// <summary>Plain AdamW.</summary>
-    AdamW,
-    /// <summary>LoRA: frozen weights with trainable low-rank adapters (Rank, Scale), folded into the weights at the end.</summary>
-    LoRA,
-}
-
-/// <summary>Model sizes for training from scratch (when no <see cref="LorenzaTrainer.Options.PretrainedModelPath"/> is given).</summary>
-public enum LorenzaArchitecture
-{
-    /// <summary>2 layers, hidden 64: trains in seconds to minutes on a CPU.</summary>
-    Tiny,
-    /// <summary>4 layers, hidden 256.</summary>
-    Small,
-    /// <summary>roberta-base shape (12 layers, hidden 768); use a pretrained folder for real accuracy.</summary>
-    Base,
-}
-
 public sealed partial class LorenzaTrainer
 {
     /// <summary>
-    /// Everything <see cref="LorenzaTrainer"/> can be told: every option of the engine (<see cref="TrainingOptions"/>,
-    /// <see cref="OptimizerOptions"/>), with the engine's defaults, under the same names (MaxEpochs, Architecture and
-    /// Optimizer as ML.NET names them). Column names and the batch size match ML.NET's TextClassification trainer.
+    /// Everything <see cref="LorenzaTrainer"/> can be told: every option of the engine (the groups of <see cref="TrainingOptions"/>),
+    /// flat as ML.NET has them, with the engine's defaults, under the same names (MaxEpochs, Architecture and Optimizer as
+    /// ML.NET names them). Column names and the batch size match ML.NET's TextClassification trainer.
     /// </summary>
     public sealed class Options
     {
         private static readonly TrainingOptions Engine = new();
-        private static readonly OptimizerOptions Spec = Engine.OptimizerOptions;
+        private static readonly ModelOptions Model = Engine.Model;
+        private static readonly DataOptions Data = Engine.Data;
+        private static readonly OptimizerOptions Spec = Engine.Optimizer;
+        private static readonly LoopOptions Loop = Engine.Loop;
+        private static readonly ComputeOptions Compute = Engine.Compute;
 
         /// <summary>The label column: a key type (make it with <c>MapValueToKey</c>).</summary>
         public string LabelColumnName = "Label";
@@ -64,56 +41,57 @@ public sealed partial class LorenzaTrainer
         /// merges.txt) or BERT (config.json with model_type "bert", weights, vocab.txt); config.json's model_type decides.
         /// Null: a RoBERTa of <see cref="Architecture"/> trained from scratch.
         /// </summary>
-        public string? PretrainedModelPath = Engine.PretrainedModelPath;
+        public string? PretrainedModelPath = Model.PretrainedModelPath;
         /// <summary>Model size when training from scratch (ignored with <see cref="PretrainedModelPath"/>).</summary>
-        public LorenzaArchitecture Architecture = Enum.Parse<LorenzaArchitecture>(Engine.Preset, ignoreCase: true);
+        public ModelPreset Architecture = Model.Preset;
         /// <summary>Merges of the byte-level BPE learned from the training texts (from scratch only).</summary>
-        public int TokenizerMerges = Engine.TokenizerMerges;
+        public int TokenizerMerges = Model.TokenizerMerges;
         /// <summary>Overrides the model's hidden, attention and classifier dropout (null: the config's, 0.1 for the presets).</summary>
-        public double? Dropout = Engine.Dropout;
+        public double? Dropout = Model.Dropout;
 
         // ---- the run ----
 
-        public int BatchSize = Engine.BatchSize;
+        public int BatchSize = Loop.BatchSize;
         /// <summary>Passes over the training data.</summary>
-        public int MaxEpochs = Engine.Epochs;
+        public int MaxEpochs = Loop.Epochs;
         /// <summary>Stop after this many optimizer steps (null: all epochs).</summary>
-        public int? MaxSteps = Engine.MaxSteps;
+        public int? MaxSteps = Loop.MaxSteps;
         /// <summary>Tokens per example after truncation (including &lt;s&gt; and &lt;/s&gt;).</summary>
-        public int MaxSequenceLength = Engine.MaxSequenceLength;
+        public int MaxSequenceLength = Data.MaxSequenceLength;
         /// <summary>Linear, Cosine or Constant decay of the learning rate after the warm-up.</summary>
-        public ScheduleShape LearningRateSchedule = Engine.LearningRateSchedule;
+        public ScheduleShape LearningRateSchedule = Spec.LearningRateSchedule;
         /// <summary>Fraction of the steps of linear warm-up.</summary>
-        public double WarmupFraction = Engine.WarmupFraction;
+        public double WarmupFraction = Spec.WarmupFraction;
         /// <summary>Micro-batches per optimizer step (gradients accumulate).</summary>
-        public int GradientAccumulation = Engine.GradientAccumulation;
+        public int GradientAccumulation = Loop.GradientAccumulation;
         /// <summary>Data to report validation metrics on after each epoch (same columns as the training data).</summary>
         public IDataView? ValidationSet;
         /// <summary>Without <see cref="ValidationSet"/>: the fraction of training rows held out for validation (0: none, train on all).</summary>
-        public double ValidationFraction = Engine.ValidationFraction;
+        public double ValidationFraction = Data.ValidationFraction;
         /// <summary>Stop when this validation metric stops improving (null: off).</summary>
-        public EarlyStoppingMetric? EarlyStoppingMetric = Engine.EarlyStoppingMetric;
+        public EarlyStoppingMetric? EarlyStoppingMetric = Loop.EarlyStoppingMetric;
         /// <summary>Epochs without improvement before early stopping.</summary>
-        public int Patience = Engine.Patience;
+        public int Patience = Loop.Patience;
         /// <summary>Seeds initialization, data order, dropout and the optimizer's probes; CPU runs are reproducible.</summary>
-        public int Seed = (int)Engine.Seed;
+        public int Seed = (int)Loop.Seed;
         /// <summary>"auto" (CUDA when available, else CPU), "cpu", "cuda" or "cuda:N".</summary>
-        public ComputeDevice Device = Engine.Device;
+        public ComputeDevice Device = Compute.Device;
         /// <summary>
         /// Mixed precision: None, Bf16 or Fp16: linear layers and attention products in that type on casts of
         /// float32 master weights; softmax, LayerNorm, loss, gradients and optimizer state stay float32.
         /// </summary>
-        public ComputePrecision Precision = Engine.Precision;
+        public ComputePrecision Precision = Compute.Precision;
         /// <summary>Write a checkpoint to <see cref="CheckpointDirectory"/> every this many steps (null: never).</summary>
-        public int? CheckpointEvery = Engine.CheckpointEvery;
+        public int? CheckpointEvery = Loop.CheckpointEvery;
         /// <summary>Folder of checkpoint.safetensors (needed by <see cref="CheckpointEvery"/> and <see cref="Resume"/>).</summary>
-        public string? CheckpointDirectory = Engine.CheckpointDirectory;
+        public string? CheckpointDirectory = Loop.CheckpointDirectory;
         /// <summary>Continue from the checkpoint in <see cref="CheckpointDirectory"/> (same options and data).</summary>
-        public bool Resume = Engine.Resume;
+        public bool Resume = Loop.Resume;
 
         // ---- the optimizer (docs/lorenza-algorithm.md) ----
 
-        public LorenzaOptimizer Optimizer = Enum.Parse<LorenzaOptimizer>(Engine.Optimizer, ignoreCase: true);
+        /// <summary>LORENZA (the default) or a baseline: AdaZoSam, GaLore, Sam, AdamW, Lora (see <see cref="OptimizerAlgorithm"/>).</summary>
+        public OptimizerAlgorithm Optimizer = Spec.Algorithm;
         /// <summary>Peak learning rate; null: 1e-4 when fine-tuning a pretrained model, 1e-3 from scratch.</summary>
         public double? LearningRate = Spec.LearningRate;
         /// <summary>Adam β₁, β₂ and ε.</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.ML.Data;
+using Microsoft.ML.Lorenza.Optimizers;
 using Microsoft.ML.Lorenza.Pretrained;
 using Microsoft.ML.Lorenza.Training;
 using Microsoft.ML.Lorenza.Datasets;
@@ -7,7 +8,7 @@ using Microsoft.ML.Lorenza.Datasets;
 namespace Microsoft.ML.Lorenza;
 
 /// <summary>
-/// Fine-tunes a RoBERTa or BERT text classifier with LORENZA (or another optimizer of <see cref="LorenzaOptimizer"/>).
+/// Fine-tunes a RoBERTa or BERT text classifier with LORENZA (or another optimizer of <see cref="OptimizerAlgorithm"/>).
 /// Input: a key-typed label (<c>MapValueToKey</c>) and one or two text columns. Output: see <see cref="LorenzaTransformer"/>.
 /// Create it with <c>mlContext.MulticlassClassification.Trainers.Lorenza(...)</c>.
 /// </summary>
@@ -45,12 +46,12 @@ public sealed partial class LorenzaTrainer : IEstimator<LorenzaTransformer>
         var train = ReadExamples(input, keys, "training data");
         var validation = options.ValidationSet is { } validationSet ? ReadExamples(validationSet, keys, "validation set") : null;
         var trainingOptions = ToTrainingOptions(options, keys.Names);
-        if (validation is not null) trainingOptions.ValidationFraction = 0;
+        if (validation is not null) trainingOptions.Data.ValidationFraction = 0;
 
         if (options.PretrainedModelPath is { } name && PretrainedModels.IsName(name))
             Log($"pretrained model '{name}': {PretrainedModels.Get(name, new() { Log = options.Log, CancellationToken = options.CancellationToken })}");
         Log($"LORENZA: training {options.Optimizer} on {train.Examples.Count} rows ({keys.Count} classes), " +
-            $"{options.MaxEpochs} epoch(s), batch {options.BatchSize}, device {trainingOptions.Device}.");
+            $"{options.MaxEpochs} epoch(s), batch {options.BatchSize}, device {trainingOptions.Compute.Device}.");
         var (classifier, report) = TextClassifierTrainer.Train(train, validation, trainingOptions, Progress(), options.CancellationToken);
         if (report.FreshlyInitialized.Count > 0)
             Log($"not in the pretrained folder, initialized afresh: {string.Join(", ", report.FreshlyInitialized)}");
@@ -99,60 +100,52 @@ public sealed partial class LorenzaTrainer : IEstimator<LorenzaTransformer>
         return TextDataset.FromExamples(examples, source);
     }
 
-    /// <summary>The engine's options for these (every field reaches one: OptionSurfacesTests).</summary>
-    internal static TrainingOptions ToTrainingOptions(Options o, IReadOnlyList<string> labels)
+    /// <summary>The engine's options for these, group by group (every field reaches one: OptionSurfacesTests).</summary>
+    internal static TrainingOptions ToTrainingOptions(Options o, IReadOnlyList<string> labels) => new()
     {
-        if (!Enum.IsDefined(o.Optimizer))
-            throw new ArgumentOutOfRangeException(nameof(Options.Optimizer), o.Optimizer, $"Optimizer = {o.Optimizer} is not a LorenzaOptimizer value.");
-        return new TrainingOptions
+        Model = { PretrainedModelPath = o.PretrainedModelPath, Preset = o.Architecture, TokenizerMerges = o.TokenizerMerges, Dropout = o.Dropout },
+        Data = { Labels = labels, MaxSequenceLength = o.MaxSequenceLength, ValidationFraction = o.ValidationFraction },
+        Optimizer =
         {
-            Labels = labels,
-            PretrainedModelPath = o.PretrainedModelPath,
-            Preset = o.Architecture.ToString().ToLowerInvariant(),
-            TokenizerMerges = o.TokenizerMerges,
-            Dropout = o.Dropout,
-            Optimizer = o.Optimizer.ToString().ToLowerInvariant(),
-            OptimizerOptions = new()
-            {
-                LearningRate = o.LearningRate,
-                Beta1 = o.Beta1,
-                Beta2 = o.Beta2,
-                Epsilon = o.Epsilon,
-                WeightDecay = o.WeightDecay,
-                MaxGradNorm = o.MaxGradNorm,
-                Rank = o.Rank,
-                RefreshInterval = o.RefreshInterval,
-                RefreshTolerance = o.RefreshTolerance,
-                ResetMomentsOnRefresh = o.ResetMomentsOnRefresh,
-                Oversampling = o.Oversampling,
-                PowerIterations = o.PowerIterations,
-                Scale = o.Scale,
-                Rho = o.Rho,
-                RhoMin = o.RhoMin,
-                ZoSmoothing = o.ZoSmoothing,
-                ZoQueries = o.ZoQueries,
-                AscentDirection = o.AscentDirection,
-                ProbeBatchFraction = o.ProbeBatchFraction,
-                WordEmbeddings = o.WordEmbeddings,
-            },
+            Algorithm = o.Optimizer,
             LearningRateSchedule = o.LearningRateSchedule,
             WarmupFraction = o.WarmupFraction,
+            LearningRate = o.LearningRate,
+            Beta1 = o.Beta1,
+            Beta2 = o.Beta2,
+            Epsilon = o.Epsilon,
+            WeightDecay = o.WeightDecay,
+            MaxGradNorm = o.MaxGradNorm,
+            Rank = o.Rank,
+            RefreshInterval = o.RefreshInterval,
+            RefreshTolerance = o.RefreshTolerance,
+            ResetMomentsOnRefresh = o.ResetMomentsOnRefresh,
+            Oversampling = o.Oversampling,
+            PowerIterations = o.PowerIterations,
+            Scale = o.Scale,
+            Rho = o.Rho,
+            RhoMin = o.RhoMin,
+            ZoSmoothing = o.ZoSmoothing,
+            ZoQueries = o.ZoQueries,
+            AscentDirection = o.AscentDirection,
+            ProbeBatchFraction = o.ProbeBatchFraction,
+            WordEmbeddings = o.WordEmbeddings,
+        },
+        Loop =
+        {
             Epochs = o.MaxEpochs,
-            MaxSteps = o.MaxSteps,
             BatchSize = o.BatchSize,
-            MaxSequenceLength = o.MaxSequenceLength,
             GradientAccumulation = o.GradientAccumulation,
-            ValidationFraction = o.ValidationFraction,
+            MaxSteps = o.MaxSteps,
+            Seed = unchecked((ulong)o.Seed),
             EarlyStoppingMetric = o.EarlyStoppingMetric,
             Patience = o.Patience,
-            Seed = unchecked((ulong)o.Seed),
-            Device = o.Device,
-            Precision = o.Precision,
             CheckpointEvery = o.CheckpointEvery,
             CheckpointDirectory = o.CheckpointDirectory,
             Resume = o.Resume,
-        };
-    }
+        },
+        Compute = { Device = o.Device, Precision = o.Precision },
+    };
 
     private void Log(string line) => options.Log?.Invoke(line);
 

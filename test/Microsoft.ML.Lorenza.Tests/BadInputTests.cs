@@ -124,7 +124,8 @@ public sealed class BadInputTests
         Bad(o => o.ZoQueries = 0, "ZoQueries");
         Bad(o => o.Precision = (Training.ComputePrecision)8, "Precision");
         Bad(o => o.LearningRateSchedule = (ScheduleShape)9, "LearningRateSchedule");
-        Bad(o => o.Optimizer = (LorenzaOptimizer)42, "Optimizer");
+        Bad(o => o.Optimizer = (OptimizerAlgorithm)42, "Optimizer");
+        Bad(o => o.Architecture = (Modeling.ModelPreset)7, "Preset");
         var device = Assert.Throws<ArgumentException>(() => TopicData.Options().Device = "tpu"); // refused when set
         StringAssert.Contains(device.Message, "'cpu', 'cuda' or 'cuda:N'");
         Assert.ThrowsExactly<ArgumentNullException>(() => Ml.MulticlassClassification.Trainers.Lorenza((LorenzaTrainer.Options)null!));

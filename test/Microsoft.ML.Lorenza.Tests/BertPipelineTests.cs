@@ -1,5 +1,6 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.Lorenza.Modeling;
+using Microsoft.ML.Lorenza.Optimizers;
 using Microsoft.ML.Lorenza.Tests.Support;
 using Microsoft.ML.Lorenza.Text;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
@@ -36,7 +37,7 @@ public sealed class BertPipelineTests
             var options = TopicData.Options(epochs: 4);
             options.PretrainedModelPath = pretrained;
             options.Sentence2ColumnName = nameof(TopicRow.Sentence2);
-            options.Optimizer = LorenzaOptimizer.AdamW;
+            options.Optimizer = OptimizerAlgorithm.AdamW;
             options.Log = log.Add;
             var train = ml.Data.LoadFromEnumerable(TopicData.Rows(240, seed: 1));
             var test = ml.Data.LoadFromEnumerable(TopicData.Rows(60, seed: 2));

@@ -1,4 +1,5 @@
 using Microsoft.ML.Data;
+using Microsoft.ML.Lorenza.Optimizers;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 
 namespace Microsoft.ML.Lorenza.MLNet.Tests;
@@ -57,12 +58,13 @@ public sealed class MulticlassTests
         var keys = ml.Transforms.Conversion.MapValueToKey("Label").Fit(ml.Data.LoadFromEnumerable(rows));
         var train = keys.Transform(ml.Data.LoadFromEnumerable(rows));
         var test = keys.Transform(ml.Data.LoadFromEnumerable(TopicData.Rows(30, seed: 2)));
-        var expected = new Dictionary<LorenzaOptimizer, string>
+        // The names are the CLI's and lorenza.json's: they must not change.
+        var expected = new Dictionary<OptimizerAlgorithm, string>
         {
-            [LorenzaOptimizer.Lorenza] = "lorenza", [LorenzaOptimizer.AdaZoSam] = "adazosam", [LorenzaOptimizer.GaLore] = "galore",
-            [LorenzaOptimizer.Sam] = "sam", [LorenzaOptimizer.AdamW] = "adamw", [LorenzaOptimizer.LoRA] = "lora",
+            [OptimizerAlgorithm.Lorenza] = "lorenza", [OptimizerAlgorithm.AdaZoSam] = "adazosam", [OptimizerAlgorithm.GaLore] = "galore",
+            [OptimizerAlgorithm.Sam] = "sam", [OptimizerAlgorithm.AdamW] = "adamw", [OptimizerAlgorithm.Lora] = "lora",
         };
-        CollectionAssert.AreEquivalent(Enum.GetValues<LorenzaOptimizer>(), expected.Keys.ToArray(), "a new enum value needs its engine name here");
+        CollectionAssert.AreEquivalent(Enum.GetValues<OptimizerAlgorithm>(), expected.Keys.ToArray(), "a new enum value needs its name here");
         foreach (var (choice, name) in expected)
         {
             var options = TopicData.Options(epochs: 1);

@@ -1,4 +1,5 @@
 using System.Reflection;
+using Microsoft.ML.Lorenza.Modeling;
 using Microsoft.ML.Lorenza.Optimizers;
 using Microsoft.ML.Lorenza.Training;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
@@ -6,17 +7,25 @@ using Microsoft.VisualStudio.TestTools.UnitTesting;
 namespace Microsoft.ML.Lorenza.MLNet.Tests;
 
 /// <summary>
-/// The engine's options (<see cref="TrainingOptions"/>, <see cref="OptimizerOptions"/>) are the one place defaults live: every
-/// one is reachable from ML.NET's <see cref="LorenzaTrainer.Options"/>, under its name, with the same default. (The CLI's side:
-/// CliOptionsTests in the engine's tests, which run `lorenza train --help`.)
+/// The engine's options (the groups of <see cref="TrainingOptions"/>: model, data, optimizer, loop, compute) are the one
+/// place defaults live: every one is reachable from ML.NET's <see cref="LorenzaTrainer.Options"/>, under its name, with the
+/// same default. (The CLI's side: CliOptionsTests in the engine's tests, which run `lorenza train --help`.)
 /// </summary>
 [TestClass]
 public sealed class OptionSurfacesTests
 {
-    private static IEnumerable<(PropertyInfo Property, OptionAttribute Option, bool OfOptimizer)> EngineOptions() =>
-        typeof(TrainingOptions).GetProperties().Select(p => (p, p.GetCustomAttribute<OptionAttribute>(), false))
-            .Concat(typeof(OptimizerOptions).GetProperties().Select(p => (p, p.GetCustomAttribute<OptionAttribute>(), true)))
-            .Where(p => p.Item2 is not null)!;
+    /// <summary>The groups: the properties of TrainingOptions whose type is one of the engine's option classes.</summary>
+    private static IEnumerable<PropertyInfo> Groups() =>
+        typeof(TrainingOptions).GetProperties().Where(p => p.PropertyType.IsClass && p.PropertyType.Assembly == typeof(TrainingOptions).Assembly);
+
+    private static IEnumerable<(PropertyInfo Group, PropertyInfo Property, OptionAttribute Option)> EngineOptions() =>
+        from g in Groups()
+        from p in g.PropertyType.GetProperties()
+        let option = p.GetCustomAttribute<OptionAttribute>()
+        where option is not null
+        select (g, p, option);
+
+    private static object? EngineValue(TrainingOptions engine, PropertyInfo group, PropertyInfo property) => property.GetValue(group.GetValue(engine));
 
     private static FieldInfo MlNetField(PropertyInfo property, OptionAttribute option) =>
         typeof(LorenzaTrainer.Options).GetField(option.MlNetName ?? property.Name)
@@ -25,10 +34,15 @@ public sealed class OptionSurfacesTests
     [TestMethod]
     public void EveryPublicEngineProperty_IsAnOption_OrSaysWhyNot()
     {
-        var settable = typeof(TrainingOptions).GetProperties().Concat(typeof(OptimizerOptions).GetProperties()).Where(p => p.CanWrite).ToList();
+        CollectionAssert.AreEqual(new[] { "Model", "Data", "Optimizer", "Loop", "Compute" }, Groups().Select(g => g.Name).ToArray(), "the option groups");
+        var loose = typeof(TrainingOptions).GetProperties().Except(Groups()).Where(p => p.CanWrite).Select(p => p.Name).ToList();
+        Assert.AreEqual(0, loose.Count, $"settable outside a group: {string.Join(", ", loose)}");
+        var settable = Groups().SelectMany(g => g.PropertyType.GetProperties()).Where(p => p.CanWrite).ToList();
         Assert.IsTrue(settable.Count > 40, $"found {settable.Count} properties");
         var unmarked = settable.Where(p => p.GetCustomAttribute<OptionAttribute>() is null && p.GetCustomAttribute<NotAnOptionAttribute>() is not { Reason.Length: > 10 }).Select(p => p.Name).ToList();
         Assert.AreEqual(0, unmarked.Count, $"neither [Option] nor [NotAnOption(reason)]: {string.Join(", ", unmarked)}");
+        var names = EngineOptions().Select(o => o.Option.MlNetName ?? o.Property.Name).ToList();
+        CollectionAssert.AllItemsAreUnique(names, "one ML.NET name per option");
     }
 
     [TestMethod]
@@ -37,13 +51,11 @@ public sealed class OptionSurfacesTests
         var engine = new TrainingOptions();
         var mlNet = new LorenzaTrainer.Options();
         var checkedCount = 0;
-        foreach (var (property, option, ofOptimizer) in EngineOptions())
+        foreach (var (group, property, option) in EngineOptions())
         {
             if (option.NotInMlNet is not null) continue;
             var field = MlNetField(property, option);
-            var engineDefault = property.GetValue(ofOptimizer ? engine.OptimizerOptions : engine);
-            var mlNetDefault = field.GetValue(mlNet);
-            Assert.AreEqual(Normalize(engineDefault), Normalize(mlNetDefault), $"default of {property.Name} (ML.NET {field.Name})");
+            Assert.AreEqual(Normalize(EngineValue(engine, group, property)), Normalize(field.GetValue(mlNet)), $"default of {group.Name}.{property.Name} (ML.NET {field.Name})");
             checkedCount++;
         }
         Assert.IsTrue(checkedCount >= 40, $"only {checkedCount} options compared");
@@ -54,17 +66,24 @@ public sealed class OptionSurfacesTests
     {
         // Change every field from its default and read it back on the engine's side: a field the mapping forgets stays at the default.
         var changed = new LorenzaTrainer.Options();
-        var fields = EngineOptions().Where(o => o.Option.NotInMlNet is null).Select(o => (o.Property, o.OfOptimizer, Field: MlNetField(o.Property, o.Option))).ToList();
+        var fields = EngineOptions().Where(o => o.Option.NotInMlNet is null).Select(o => (o.Group, o.Property, Field: MlNetField(o.Property, o.Option))).ToList();
         foreach (var (_, _, field) in fields) field.SetValue(changed, Changed(field.GetValue(changed), field.FieldType));
         var engine = LorenzaTrainer.ToTrainingOptions(changed, ["a", "b"]);
-        foreach (var (property, ofOptimizer, field) in fields)
-            Assert.AreEqual(Normalize(field.GetValue(changed)), Normalize(property.GetValue(ofOptimizer ? engine.OptimizerOptions : engine)), $"{field.Name} → {property.Name}");
+        foreach (var (group, property, field) in fields)
+            Assert.AreEqual(Normalize(field.GetValue(changed)), Normalize(EngineValue(engine, group, property)), $"{field.Name} → {group.Name}.{property.Name}");
     }
 
     [TestMethod]
-    public void LorenzaOptimizerEnum_NamesEveryRegisteredOptimizer_InOrder() =>
-        CollectionAssert.AreEqual(OptimizerFactory.Names.ToList(), Enum.GetNames<LorenzaOptimizer>().Select(n => n.ToLowerInvariant()).ToList(),
-            "ML.NET's LorenzaOptimizer and OptimizerFactory.Kinds (the one list) name the same optimizers");
+    public void EnumOptions_AreTheEnginesEnums_InMlNet()
+    {
+        // Nothing is mapped by name: the optimizer, the preset and every other choice is the engine's own type.
+        var enums = EngineOptions().Where(o => o.Option.NotInMlNet is null && (Nullable.GetUnderlyingType(o.Property.PropertyType) ?? o.Property.PropertyType).IsEnum).ToList();
+        Assert.IsTrue(enums.Count >= 7, $"{enums.Count} enum options");
+        foreach (var (_, property, option) in enums)
+            Assert.AreEqual(property.PropertyType, MlNetField(property, option).FieldType, property.Name);
+        Assert.AreEqual(typeof(OptimizerAlgorithm), typeof(LorenzaTrainer.Options).GetField(nameof(LorenzaTrainer.Options.Optimizer))!.FieldType);
+        Assert.AreEqual(typeof(ModelPreset), typeof(LorenzaTrainer.Options).GetField(nameof(LorenzaTrainer.Options.Architecture))!.FieldType);
+    }
 
     [TestMethod]
     public void CatalogShortcut_HasTheOptionsDefaults()
@@ -84,7 +103,7 @@ public sealed class OptionSurfacesTests
         Assert.AreEqual(11, compared);
     }
 
-    /// <summary>Values compared across the surfaces: enums by lower-case name (LorenzaOptimizer.GaLore ~ "galore"), integers as long.</summary>
+    /// <summary>Values compared across the surfaces: enums by lower-case name, integers as long.</summary>
     private static object? Normalize(object? value) => value switch
     {
         null => null,

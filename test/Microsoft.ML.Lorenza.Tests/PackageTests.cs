@@ -284,7 +284,7 @@ public sealed class PackageTests
         {
             LabelColumnName = "Label",
             Sentence1ColumnName = "Text",
-            Architecture = LorenzaArchitecture.Tiny,
+            Architecture = Microsoft.ML.Lorenza.Modeling.ModelPreset.Tiny,
             MaxEpochs = 2,
             BatchSize = 8,
             MaxSequenceLength = 16,

@@ -8,7 +8,7 @@ internal static class PretrainedArgument
 {
     public static void Prepare(TrainingOptions options)
     {
-        if (options.PretrainedModelPath is not { } name || !PretrainedModels.IsName(name)) return;
+        if (options.Model.PretrainedModelPath is not { } name || !PretrainedModels.IsName(name)) return;
         if (!PretrainedModels.IsCached(name)) Console.Error.WriteLine($"fetching the pretrained model '{name}' (once; later runs use the cache)");
         var folder = PretrainedModels.Get(name, new PretrainedModelOptions { Log = Console.Error.WriteLine });
         Console.WriteLine($"pretrained model '{name}': {folder}");

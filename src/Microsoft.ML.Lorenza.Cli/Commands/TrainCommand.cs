@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.ML.Lorenza.Optimizers;
 using Microsoft.ML.Lorenza.Training;
 using Microsoft.ML.Lorenza.Datasets;
 using Microsoft.ML.Lorenza.Plotting;
@@ -28,7 +29,7 @@ internal static class TrainCommand
         command.SetAction(r => CommandErrors.Run(() =>
         {
             var options = shared.Read(r);
-            options.CheckpointDirectory = r.GetValue(output); // also where Ctrl+C saves the run
+            options.Loop.CheckpointDirectory = r.GetValue(output); // also where Ctrl+C saves the run
             options.Validate(); // bad option values fail before the data is read
             var columns = Columns(r);
             var train = Load(r.GetValue(dataset)!, columns);
@@ -68,8 +69,8 @@ internal static class TrainCommand
             Console.WriteLine($"removed {stale} temporary file(s) left in {output} by an interrupted run");
         Console.WriteLine($"training on {train.Examples.Count} examples from {train.Source}" +
                           (train.SkippedEmpty > 0 ? $" ({train.SkippedEmpty} rows with empty text skipped)" : "") +
-                          $"; optimizer {options.Optimizer}, device {Runtime.Devices.Describe(options.Device.Resolve())}" +
-                          (options.Resume ? $"; resuming from {Path.Combine(output, TrainingCheckpoint.FileName)}" : ""));
+                          $"; optimizer {options.Optimizer.Algorithm.Name}, device {Runtime.Devices.Describe(options.Compute.Device.Resolve())}" +
+                          (options.Loop.Resume ? $"; resuming from {Path.Combine(output, TrainingCheckpoint.FileName)}" : ""));
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
         Console.CancelKeyPress += onCancel;
@@ -90,7 +91,7 @@ internal static class TrainCommand
                 OutputFolder.Replace(output, folder =>
                 {
                     classifier.Save(folder);
-                    AtomicFile.WriteAllText(Path.Combine(folder, "learning-curves.svg"), LearningCurves.ToSvg(report, $"{options.Optimizer} on {Path.GetFileName(train.Source)}"));
+                    AtomicFile.WriteAllText(Path.Combine(folder, "learning-curves.svg"), LearningCurves.ToSvg(report, $"{options.Optimizer.Algorithm.Name} on {Path.GetFileName(train.Source)}"));
                     if (keepCheckpoint && File.Exists(checkpoint)) File.Copy(checkpoint, Path.Combine(folder, TrainingCheckpoint.FileName));
                 });
                 Console.WriteLine($"model saved to {Path.GetFullPath(output)} (learning curves: {Path.Combine(output, "learning-curves.svg")})");
@@ -99,7 +100,7 @@ internal static class TrainCommand
         }
         catch (OperationCanceledException e) when (cancel.IsCancellationRequested)
         {
-            Console.Error.WriteLine($"error: {e.Message}" + (options.CheckpointDirectory is null ? "" : $" Resume with: {TrainingRun.ResumeCommand()}"));
+            Console.Error.WriteLine($"error: {e.Message}" + (options.Loop.CheckpointDirectory is null ? "" : $" Resume with: {TrainingRun.ResumeCommand()}"));
             return 130;
         }
         finally

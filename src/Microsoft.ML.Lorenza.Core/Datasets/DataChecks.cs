@@ -79,7 +79,7 @@ public static class DataChecks
     public static void MaxSequenceLength(int requested, int positions, string model)
     {
         if (requested > positions)
-            throw new ArgumentOutOfRangeException(nameof(TrainingOptions.MaxSequenceLength), requested,
+            throw new ArgumentOutOfRangeException(nameof(DataOptions.MaxSequenceLength), requested,
                 $"MaxSequenceLength (--max-length) = {requested} exceeds the {positions} positions of {model}; use --max-length {positions} or less.");
     }
 }

@@ -41,13 +41,13 @@ public sealed class RobertaConfig : TransformerConfig
         Labels = DefaultLabels(numLabels),
     };
 
-    /// <summary>Presets by name: "tiny", "small", "base".</summary>
-    public static RobertaConfig Preset(string name, int vocabSize, int numLabels, int maxLength = 128) => name.ToLowerInvariant() switch
+    /// <summary>The config of a preset.</summary>
+    public static RobertaConfig Preset(ModelPreset preset, int vocabSize, int numLabels, int maxLength = 128) => preset switch
     {
-        "tiny" => Tiny(vocabSize, numLabels, 64, 2, 4, maxLength),
-        "small" => Tiny(vocabSize, numLabels, 256, 4, 4, maxLength),
-        "base" => new RobertaConfig { VocabSize = vocabSize, Labels = DefaultLabels(numLabels) },
-        _ => throw new ArgumentException($"Unknown model preset '{name}'. Use tiny, small or base, or a pretrained folder.", nameof(name)),
+        ModelPreset.Tiny => Tiny(vocabSize, numLabels, 64, 2, 4, maxLength),
+        ModelPreset.Small => Tiny(vocabSize, numLabels, 256, 4, 4, maxLength),
+        ModelPreset.Base => new RobertaConfig { VocabSize = vocabSize, Labels = DefaultLabels(numLabels) },
+        _ => throw new ArgumentException($"Unknown model preset '{preset}'. Use tiny, small or base, or a pretrained folder.", nameof(preset)),
     };
 
     public override void Validate()

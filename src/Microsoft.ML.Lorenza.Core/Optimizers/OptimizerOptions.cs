@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Microsoft.ML.Lorenza.Training;
 
 namespace Microsoft.ML.Lorenza.Optimizers;
@@ -29,12 +30,26 @@ public enum WordEmbeddingTreatment
 }
 
 /// <summary>
-/// Every hyper-parameter of the optimizers, with the defaults of docs/lorenza-algorithm.md. Options an
-/// optimizer does not use are ignored (e.g. Rank by AdamW). The CLI and ML.NET expose each <see cref="OptionAttribute"/>
-/// property with these defaults (see <see cref="TrainingOptions"/>).
+/// The optimizer, its learning-rate schedule and every hyper-parameter of the optimizers, with the defaults of
+/// docs/lorenza-algorithm.md (<see cref="TrainingOptions.Optimizer"/>). Options an optimizer does not use are ignored
+/// (e.g. Rank by AdamW). The CLI and ML.NET expose each <see cref="OptionAttribute"/> property with these defaults.
 /// </summary>
+/// <remarks>
+/// lorenza.json's "options" and the checkpoint fingerprint serialize the hyper-parameters; the optimizer and the
+/// schedule are recorded beside them under their own keys, as before they were held here (hence the [JsonIgnore]s).
+/// </remarks>
 public sealed class OptimizerOptions
 {
+    [Option("--optimizer", "the optimizer: LORENZA, or a baseline (README, The optimizers)", MlNetName = "Optimizer")]
+    [JsonIgnore]
+    public OptimizerAlgorithm Algorithm { get; set; } = OptimizerAlgorithm.Lorenza;
+    [Option("--lr-schedule", "decay of the learning rate after the warm-up (constant: no warm-up)")]
+    [JsonIgnore]
+    public ScheduleShape LearningRateSchedule { get; set; } = ScheduleShape.Linear;
+    [Option("--warmup-fraction", "fraction of steps of linear warm-up")]
+    [JsonIgnore]
+    public double WarmupFraction { get; set; } = 0.06;
+
     /// <summary>Peak learning rate γ_max (the schedule scales it); null: <see cref="TrainingOptions.DefaultLearningRate"/>.</summary>
     [Option("--lr", "peak learning rate (default: 1e-4 fine-tuning a pretrained model, 1e-3 from scratch)")]
     public double? LearningRate { get; set; }
@@ -113,17 +128,21 @@ public sealed class OptimizerOptions
     /// The treatment <paramref name="optimizer"/> applies (<see cref="WordEmbeddings"/>, or its default); throws when it is
     /// LowRank and the optimizer keeps no subspace (<see cref="OptimizerKind.Projected"/>: lorenza and galore).
     /// </summary>
-    public WordEmbeddingTreatment WordEmbeddingsFor(string optimizer)
+    public WordEmbeddingTreatment WordEmbeddingsFor(OptimizerAlgorithm optimizer) => WordEmbeddingsFor(OptimizerFactory.Of(optimizer));
+
+    /// <inheritdoc cref="WordEmbeddingsFor(OptimizerAlgorithm)"/>
+    public WordEmbeddingTreatment WordEmbeddingsFor(string optimizer) => WordEmbeddingsFor(OptimizerFactory.Find(optimizer));
+
+    private WordEmbeddingTreatment WordEmbeddingsFor(OptimizerKind kind)
     {
-        var kind = OptimizerFactory.Find(optimizer);
         var treatment = WordEmbeddings ?? kind.DefaultWordEmbeddings;
         if (treatment == WordEmbeddingTreatment.LowRank && !kind.Projected)
-            throw new ArgumentException($"WordEmbeddings = LowRank needs a projected optimizer ({string.Join(" or ", OptimizerFactory.Kinds.Where(k => k.Projected).Select(k => k.Name))}), not {optimizer}: use Full or Frozen.", nameof(WordEmbeddings));
+            throw new ArgumentException($"WordEmbeddings = LowRank needs a projected optimizer ({string.Join(" or ", OptimizerFactory.Kinds.Where(k => k.Projected).Select(k => k.Name))}), not {kind.Name}: use Full or Frozen.", nameof(WordEmbeddings));
         return treatment;
     }
 
     /// <summary>Seeds the optimizer's generator (probe seeds, range-finder Ω).</summary>
-    [NotAnOption("the trainer sets it from the run's seed (TrainingOptions.Seed)")]
+    [NotAnOption("the trainer sets it from the run's seed (LoopOptions.Seed)")]
     public ulong Seed { get; set; }
     /// <summary>Clip the global gradient norm to this (null: no clipping).</summary>
     [Option("--grad-clip", "clip the global gradient norm to this")]
@@ -136,6 +155,8 @@ public sealed class OptimizerOptions
         {
             if (!ok) throw new ArgumentOutOfRangeException(name, value, $"{name} = {value} is invalid: it must be {range}.");
         }
+        OptimizerFactory.Of(Algorithm); // refuses a value without a registry entry, naming the known optimizers
+        Check(Enum.IsDefined(LearningRateSchedule), nameof(LearningRateSchedule), LearningRateSchedule, "Linear, Cosine or Constant");
         Check(LearningRate is null || (LearningRate > 0 && double.IsFinite(LearningRate.Value)), nameof(LearningRate), LearningRate ?? 0, "a finite number > 0, or null for the default");
         Check(Beta1 is >= 0 and < 1, nameof(Beta1), Beta1, "in [0, 1)");
         Check(Beta2 is >= 0 and < 1, nameof(Beta2), Beta2, "in [0, 1)");

@@ -9,7 +9,7 @@ namespace Microsoft.ML.Lorenza.Training;
 
 /// <summary>
 /// A run's checkpoints (<see cref="TrainingCheckpoint"/> files): where the run starts (afresh, or where a checkpoint left
-/// it), one every <see cref="TrainingOptions.CheckpointEvery"/> steps, and one when the run is cancelled.
+/// it), one every <see cref="LoopOptions.CheckpointEvery"/> steps, and one when the run is cancelled.
 /// </summary>
 internal sealed class Checkpointing
 {
@@ -22,8 +22,8 @@ internal sealed class Checkpointing
 
     public Checkpointing(TrainingOptions options, DataPlan data, SequenceClassifier model, IOptimizer optimizer, TrainingReport report)
     {
-        path = options.CheckpointDirectory is { } dir ? Path.Combine(dir, TrainingCheckpoint.FileName) : null;
-        every = options.CheckpointEvery;
+        path = options.Loop.CheckpointDirectory is { } dir ? Path.Combine(dir, TrainingCheckpoint.FileName) : null;
+        every = options.Loop.CheckpointEvery;
         (this.model, this.optimizer, this.report) = (model, optimizer, report);
         fingerprint = Fingerprint(options, data.Encoded, data.Split.TrainLabels);
     }
@@ -43,14 +43,17 @@ internal sealed class Checkpointing
     public OperationCanceledException Interrupted(int epoch, int nextBatch, int step, Dictionary<string, (double Sum, int Count)> diagnostics, CancellationToken cancellation) =>
         TrainingCheckpoint.Interrupted(path, model, optimizer, new TrainingPosition(epoch, nextBatch, step, diagnostics), report, fingerprint, cancellation);
 
-    // Identifies the data and options a checkpoint belongs to, so --resume refuses another run's checkpoint.
+    // Identifies the data and options a checkpoint belongs to, so --resume refuses another run's checkpoint. The names and
+    // their order are those of the options before they were grouped, so earlier checkpoints still resume.
     private static string Fingerprint(TrainingOptions options, EncodedText[] encoded, int[] labels)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var (optimizer, loop) = (options.Optimizer, options.Loop);
         hash.AppendData(System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new
         {
-            options.Optimizer, options.OptimizerOptions, options.LearningRateSchedule, options.WarmupFraction, options.Epochs,
-            options.BatchSize, options.MaxSequenceLength, options.MaxSteps, options.Seed, options.Preset, options.PretrainedModelPath, options.Labels,
+            Optimizer = optimizer.Algorithm.Name, OptimizerOptions = optimizer, optimizer.LearningRateSchedule, optimizer.WarmupFraction, loop.Epochs,
+            loop.BatchSize, options.Data.MaxSequenceLength, loop.MaxSteps, loop.Seed, Preset = options.Model.Preset.ToString().ToLowerInvariant(),
+            options.Model.PretrainedModelPath, options.Data.Labels,
         }, TrainingCheckpoint.Json)));
         foreach (var row in encoded)
         {

@@ -1,7 +1,10 @@
+using System.Reflection;
+
 namespace Microsoft.ML.Lorenza.Training;
 
 /// <summary>
-/// Marks a property of <see cref="TrainingOptions"/> or <see cref="Optimizers.OptimizerOptions"/> as a user-facing option: its
+/// Marks a property of an option group of <see cref="TrainingOptions"/> (<see cref="ModelOptions"/>, <see cref="DataOptions"/>,
+/// <see cref="Optimizers.OptimizerOptions"/>, <see cref="LoopOptions"/>, <see cref="ComputeOptions"/>) as a user-facing option: its
 /// command-line name and help. The `lorenza` CLI builds its options from these (names, help, defaults read from a fresh
 /// instance), the ML.NET <c>LorenzaTrainer.Options</c> has a field of the same name (or <see cref="MlNetName"/>), and
 /// the options tests fail when a default differs between the three or an option is missing from one of them.
@@ -33,4 +36,24 @@ public sealed class OptionAttribute(string? commandLine, string help) : Attribut
 public sealed class NotAnOptionAttribute(string reason) : Attribute
 {
     public string Reason { get; } = reason;
+}
+
+/// <summary>On an enum: the command line writes its values as one lowercase word ("adamw"), not in kebab-case ("adam-w").</summary>
+[AttributeUsage(AttributeTargets.Enum)]
+public sealed class OneWordValuesAttribute : Attribute;
+
+/// <summary>A user-facing option where it sits: a group of <see cref="TrainingOptions"/> and the group's property.</summary>
+public sealed record OptionProperty(PropertyInfo Group, PropertyInfo Property, OptionAttribute Attribute)
+{
+    /// <summary>Every option: the <see cref="OptionAttribute"/> properties of each group, in declaration order.</summary>
+    public static IEnumerable<OptionProperty> All() =>
+        from g in typeof(TrainingOptions).GetProperties()
+        from p in g.PropertyType.GetProperties()
+        let attribute = p.GetCustomAttribute<OptionAttribute>()
+        where attribute is not null
+        select new OptionProperty(g, p, attribute);
+
+    public object? GetValue(TrainingOptions options) => Property.GetValue(Group.GetValue(options));
+
+    public void SetValue(TrainingOptions options, object? value) => Property.SetValue(Group.GetValue(options), value);
 }

@@ -14,9 +14,9 @@ using Microsoft.ML.Lorenza.Inference;
 namespace Microsoft.ML.Lorenza.Training;
 
 /// <summary>
-/// Fine-tunes a pretrained RoBERTa or BERT classifier (<see cref="TrainingOptions.PretrainedModelPath"/>; config.json's
+/// Fine-tunes a pretrained RoBERTa or BERT classifier (<see cref="ModelOptions.PretrainedModelPath"/>; config.json's
 /// model_type decides), or trains a RoBERTa preset from scratch, on labelled texts with any of the optimizers. Deterministic on CPU for a fixed seed: the data order, dropout, initialization and the
-/// optimizer's probes all derive from <see cref="TrainingOptions.Seed"/>.
+/// optimizer's probes all derive from <see cref="LoopOptions.Seed"/>.
 /// </summary>
 public static class TextClassifierTrainer
 {
@@ -26,14 +26,14 @@ public static class TextClassifierTrainer
     {
         options.Validate();
         TorchRuntime.EnsureLoaded();
-        var device = options.Device.Resolve();
-        if (options.Labels is null) DataChecks.LabelsLookLikeClasses(train, options.LabelsAreClasses);
-        var labels = options.Labels is { } fixedLabels ? LabelMap.Fixed(fixedLabels) : LabelMap.FromTraining(train);
-        var split = DataSplit.Of(train, validation, labels, options.ValidationFraction, options.Seed);
+        var device = options.Compute.Device.Resolve();
+        if (options.Data.Labels is null) DataChecks.LabelsLookLikeClasses(train, options.Data.LabelsAreClasses);
+        var labels = options.Data.Labels is { } fixedLabels ? LabelMap.Fixed(fixedLabels) : LabelMap.FromTraining(train);
+        var split = DataSplit.Of(train, validation, labels, options.Data.ValidationFraction, options.Loop.Seed);
         var (classifier, freshlyInitialized) = CreateClassifier(split, labels, options, device);
         try
         {
-            var report = Run(classifier, DataPlan.Encode(split, classifier, options.BatchSize, options.Seed), options, progress, cancellation);
+            var report = Run(classifier, DataPlan.Encode(split, classifier, options.Loop.BatchSize, options.Loop.Seed), options, progress, cancellation);
             report.SkippedEmptyTexts = train.SkippedEmpty + (validation?.SkippedEmpty ?? 0);
             report.FreshlyInitialized = freshlyInitialized;
             classifier.Metadata = Metadata(options, report);
@@ -52,32 +52,32 @@ public static class TextClassifierTrainer
     /// </summary>
     private static (TextClassifier Classifier, IReadOnlyList<string> FreshlyInitialized) CreateClassifier(DataSplit split, LabelMap labels, TrainingOptions options, Device device)
     {
-        torch.manual_seed(unchecked((long)options.Seed));
+        torch.manual_seed(unchecked((long)options.Loop.Seed));
         // A pretrained model's name ("minilm") is fetched and converted on first use, then read from the cache.
-        var pretrainedFolder = options.PretrainedModelPath is { } pathOrName ? PretrainedModels.Resolve(pathOrName) : null;
+        var pretrainedFolder = options.Model.PretrainedModelPath is { } pathOrName ? PretrainedModels.Resolve(pathOrName) : null;
         ITextTokenizer tokenizer = pretrainedFolder is { } path
             ? ModelFolder.LoadTokenizer(path)
-            : BpeTrainer.Train(split.Train.Select(e => e.TextPair is null ? e.Text : e.Text + " " + e.TextPair), options.TokenizerMerges);
+            : BpeTrainer.Train(split.Train.Select(e => e.TextPair is null ? e.Text : e.Text + " " + e.TextPair), options.Model.TokenizerMerges);
         SequenceClassifier model;
         IReadOnlyList<string> freshlyInitialized = [];
         if (pretrainedFolder is { } pretrained)
         {
-            var (loadedModel, loadReport) = ModelFolder.Load(pretrained, labels.Names, options.Seed);
+            var (loadedModel, loadReport) = ModelFolder.Load(pretrained, labels.Names, options.Loop.Seed);
             (model, freshlyInitialized) = (loadedModel, loadReport.FreshlyInitialized);
             if (tokenizer.VocabSize > model.Config.VocabSize)
             {
                 model.Dispose();
                 throw new InvalidDataException($"{pretrained}: the tokenizer has {tokenizer.VocabSize} tokens but config.json vocab_size is {model.Config.VocabSize}; the tokenizer files do not belong to this model.");
             }
-            DataChecks.MaxSequenceLength(options.MaxSequenceLength, model.Config.MaxSequenceLength, pretrained);
+            DataChecks.MaxSequenceLength(options.Data.MaxSequenceLength, model.Config.MaxSequenceLength, pretrained);
         }
         else
-            model = RobertaForSequenceClassification.Create(WithLabels(RobertaConfig.Preset(options.Preset, tokenizer.VocabSize, labels.Count, options.MaxSequenceLength), labels), options.Seed);
-        if (options.Dropout is { } dropout)
+            model = RobertaForSequenceClassification.Create(WithLabels(RobertaConfig.Preset(options.Model.Preset, tokenizer.VocabSize, labels.Count, options.Data.MaxSequenceLength), labels), options.Loop.Seed);
+        if (options.Model.Dropout is { } dropout)
             (model.Config.HiddenDropoutProb, model.Config.AttentionProbsDropoutProb, model.Config.ClassifierDropout) = (dropout, dropout, dropout);
         model.to(device);
-        model.ComputeType = options.Precision switch { ComputePrecision.Bf16 => ScalarType.BFloat16, ComputePrecision.Fp16 => ScalarType.Float16, _ => null };
-        return (new TextClassifier(model, tokenizer, options.MaxSequenceLength, device), freshlyInitialized);
+        model.ComputeType = options.Compute.Precision switch { ComputePrecision.Bf16 => ScalarType.BFloat16, ComputePrecision.Fp16 => ScalarType.Float16, _ => null };
+        return (new TextClassifier(model, tokenizer, options.Data.MaxSequenceLength, device), freshlyInitialized);
     }
 
     private static RobertaConfig WithLabels(RobertaConfig config, LabelMap labels)
@@ -90,17 +90,18 @@ public static class TextClassifierTrainer
     private static TrainingReport Run(TextClassifier classifier, DataPlan data, TrainingOptions options,
         IProgress<TrainingProgress>? progress, CancellationToken cancellation)
     {
-        var totalSteps = Math.Min(options.MaxSteps ?? int.MaxValue, data.BatchesPerEpoch * options.Epochs);
-        var schedule = LearningRateSchedule.Create(options.LearningRateSchedule, options.PeakLearningRate, totalSteps, options.WarmupFraction);
+        var loop = options.Loop;
+        var totalSteps = Math.Min(loop.MaxSteps ?? int.MaxValue, data.BatchesPerEpoch * loop.Epochs);
+        var schedule = LearningRateSchedule.Create(options.Optimizer.LearningRateSchedule, options.PeakLearningRate, totalSteps, options.Optimizer.WarmupFraction);
         using var optimizer = CreateOptimizer(classifier.Model, options, schedule);
-        var report = new TrainingReport { TrainExamples = data.Split.Train.Count, ValidationExamples = data.Split.Validation.Count, Optimizer = options.Optimizer };
+        var report = new TrainingReport { TrainExamples = data.Split.Train.Count, ValidationExamples = data.Split.Validation.Count, Optimizer = options.Optimizer.Algorithm.Name };
         var checkpoints = new Checkpointing(options, data, classifier.Model, optimizer, report);
-        var start = checkpoints.Start(options.Resume);
-        var clock = new TrainingClock(start.Step, totalSteps, options.Epochs);
-        var stopping = new EarlyStopping(options.EarlyStoppingMetric, options.Patience);
+        var start = checkpoints.Start(loop.Resume);
+        var clock = new TrainingClock(start.Step, totalSteps, loop.Epochs);
+        var stopping = new EarlyStopping(loop.EarlyStoppingMetric, loop.Patience);
         foreach (var done in report.Epochs) stopping.Observe(done); // a resumed run continues early stopping where it stood
         var step = start.Step;
-        for (var epoch = start.Epoch; epoch <= options.Epochs && step < totalSteps; epoch++)
+        for (var epoch = start.Epoch; epoch <= loop.Epochs && step < totalSteps; epoch++)
         {
             var diagnosticSums = epoch == start.Epoch ? start.RestoreDiagnostics() : new Dictionary<string, (double Sum, int Count)>();
             var epochWatch = Stopwatch.StartNew();
@@ -111,7 +112,7 @@ public static class TextClassifierTrainer
             for (var batchIndex = firstBatch; batchIndex < batches.Count && step < totalSteps; batchIndex++)
             {
                 if (cancellation.IsCancellationRequested) throw checkpoints.Interrupted(epoch, batchIndex, step, diagnosticSums, cancellation);
-                var result = StepOn(batches[batchIndex], data, classifier, optimizer, options.GradientAccumulation);
+                var result = StepOn(batches[batchIndex], data, classifier, optimizer, loop.GradientAccumulation);
                 step++;
                 report.StepLosses.Add(result.Loss);
                 AddDiagnostics(diagnosticSums, optimizer.LastDiagnostics);
@@ -143,13 +144,13 @@ public static class TextClassifierTrainer
     /// <summary>The run's optimizer: its options with the peak rate resolved and the run's seed; from scratch, the word embedding in full.</summary>
     private static IOptimizer CreateOptimizer(SequenceClassifier model, TrainingOptions options, LearningRateSchedule schedule)
     {
-        var optimizerOptions = options.OptimizerOptions.Clone();
-        optimizerOptions.Seed = options.Seed;
+        var optimizerOptions = options.Optimizer.Clone();
+        optimizerOptions.Seed = options.Loop.Seed;
         optimizerOptions.LearningRate = options.PeakLearningRate;
         // A model trained from scratch learns its embedding from nothing: in rank-8 steps the tiny demo reached 72.9 %
         // instead of 87.9 % (README, "LORENZA at GaLore's cost"), so LORENZA's low-rank default is for fine-tuning only.
-        if (options.PretrainedModelPath is null) optimizerOptions.WordEmbeddings ??= WordEmbeddingTreatment.Full;
-        return OptimizerFactory.Create(options.Optimizer, ManagedParameterRule.Architecture.Apply(model), optimizerOptions, schedule);
+        if (options.Model.PretrainedModelPath is null) optimizerOptions.WordEmbeddings ??= WordEmbeddingTreatment.Full;
+        return OptimizerFactory.Create(optimizerOptions.Algorithm, ManagedParameterRule.Architecture.Apply(model), optimizerOptions, schedule);
     }
 
     /// <summary>One optimizer step on one batch of the plan: padded, on the model's device, through the loss closure.</summary>
@@ -205,13 +206,13 @@ public static class TextClassifierTrainer
 
     private static JsonObject Metadata(TrainingOptions options, TrainingReport report) => new()
     {
-        ["optimizer"] = options.Optimizer,
-        ["options"] = JsonSerializer.SerializeToNode(WithLearningRate(options.OptimizerOptions, options.PeakLearningRate), Json),
+        ["optimizer"] = options.Optimizer.Algorithm.Name,
+        ["options"] = JsonSerializer.SerializeToNode(WithLearningRate(options.Optimizer, options.PeakLearningRate), Json),
         ["training"] = new JsonObject
         {
-            ["epochs"] = options.Epochs, ["batch_size"] = options.BatchSize, ["max_sequence_length"] = options.MaxSequenceLength,
-            ["learning_rate_schedule"] = options.LearningRateSchedule.ToString().ToLowerInvariant(), ["seed"] = options.Seed, ["preset"] = options.Preset,
-            ["pretrained"] = options.PretrainedModelPath,
+            ["epochs"] = options.Loop.Epochs, ["batch_size"] = options.Loop.BatchSize, ["max_sequence_length"] = options.Data.MaxSequenceLength,
+            ["learning_rate_schedule"] = options.Optimizer.LearningRateSchedule.ToString().ToLowerInvariant(), ["seed"] = options.Loop.Seed,
+            ["preset"] = options.Model.Preset.ToString().ToLowerInvariant(), ["pretrained"] = options.Model.PretrainedModelPath,
         },
         ["metrics"] = report.Validation is { } v ? (JsonNode?)JsonSerializer.SerializeToNode(new { validation_accuracy = v.Accuracy, validation_macro_f1 = v.MacroF1, validation_log_loss = v.LogLoss }, Json) : null,
         ["history"] = JsonSerializer.SerializeToNode(report.Epochs, Json),

@@ -51,7 +51,7 @@ public sealed class CompareOptimizersBenchmark : IBenchmark
         Console.WriteLine($"{seeds} seed(s), {trainSize} training rows per data set, ≤ {evaluationSize} evaluation rows, data {string.Join(", ", dataNames)}");
         // A short discarded run first, so the first measured run's step time carries no start-up cost.
         var warmUp = settings.For(methods[0], 0);
-        warmUp.MaxSteps = 3;
+        warmUp.Loop.MaxSteps = 3;
         var first = ComparisonData.Load(shared, dataNames[0], Math.Min(trainSize, 64), 16);
         TextClassifierTrainer.Train(first.Train, first.Evaluation, warmUp).Classifier.Dispose();
 

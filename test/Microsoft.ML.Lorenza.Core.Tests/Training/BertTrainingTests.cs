@@ -31,8 +31,11 @@ public sealed class BertTrainingTests
 
     private static TrainingOptions Options(string folder, string optimizer, int steps) => new()
     {
-        PretrainedModelPath = folder, Optimizer = optimizer, Epochs = 2, MaxSteps = steps, BatchSize = 8, MaxSequenceLength = 32,
-        ValidationFraction = 0.2, Seed = 5, Device = "cpu", OptimizerOptions = new() { LearningRate = 1e-3, Rank = 4, RefreshInterval = 3 },
+        Model = { PretrainedModelPath = folder },
+        Data = { MaxSequenceLength = 32, ValidationFraction = 0.2 },
+        Optimizer = { Algorithm = OptimizerFactory.Find(optimizer).Algorithm, LearningRate = 1e-3, Rank = 4, RefreshInterval = 3 },
+        Loop = { Epochs = 2, MaxSteps = steps, BatchSize = 8, Seed = 5 },
+        Compute = { Device = "cpu" },
     };
 
     private static Dictionary<string, float[]> Weights(nn.Module model) =>
@@ -137,13 +140,13 @@ public sealed class BertTrainingTests
 
             var checkpoints = Path.Combine(folder, "run");
             var options = Options(pretrained, "lorenza", 8);
-            options.CheckpointDirectory = checkpoints;
-            options.CheckpointEvery = 3;
+            options.Loop.CheckpointDirectory = checkpoints;
+            options.Loop.CheckpointEvery = 3;
             using (var cancel = new CancellationTokenSource())
                 Assert.ThrowsExactly<OperationCanceledException>(() => TextClassifierTrainer.Train(data, null, options, new StopAfter(4, cancel), cancel.Token));
             Assert.IsTrue(File.Exists(Path.Combine(checkpoints, TrainingCheckpoint.FileName)));
 
-            options.Resume = true;
+            options.Loop.Resume = true;
             var (resumed, _) = TextClassifierTrainer.Train(data, null, options);
             using (resumed)
             {

@@ -10,8 +10,8 @@ namespace Microsoft.ML.Lorenza.Tests.Training;
 
 /// <summary>
 /// The CLI's side of the one options model: `lorenza train --help` lists every engine option (<see cref="OptionAttribute"/> on
-/// <see cref="TrainingOptions"/> and <see cref="OptimizerOptions"/>) with the engine's default, and `demo` the same but for
-/// its two stated departures. (ML.NET's side: OptionSurfacesTests in the ML.NET tests.)
+/// the groups of <see cref="TrainingOptions"/>) with the engine's default, and `demo` the same but for its two stated
+/// departures. (ML.NET's side: OptionSurfacesTests in the ML.NET tests.)
 /// </summary>
 [TestClass]
 public sealed partial class CliOptionsTests
@@ -23,9 +23,7 @@ public sealed partial class CliOptionsTests
     [TestMethod]
     public void DemoHelp_ShowsTheEnginesDefaults_ButMiniLMAndItsRefreshInterval()
     {
-        var demo = new TrainingOptions { PretrainedModelPath = "minilm" };
-        demo.OptimizerOptions.RefreshInterval = 50;
-        AssertHelpShowsTheDefaults("demo", demo);
+        AssertHelpShowsTheDefaults("demo", new TrainingOptions { Model = { PretrainedModelPath = "minilm" }, Optimizer = { RefreshInterval = 50 } });
     }
 
     [TestMethod]
@@ -42,8 +40,9 @@ public sealed partial class CliOptionsTests
         Assert.AreEqual(0, code, stderr);
         var lines = stdout.Split('\n').Select(l => OptionLine().Match(l)).Where(m => m.Success)
             .ToDictionary(m => m.Groups["name"].Value, m => m.Groups["rest"].Value.TrimEnd());
-        var options = typeof(TrainingOptions).GetProperties().Select(p => (Property: p, Of: (object)expected))
-            .Concat(typeof(OptimizerOptions).GetProperties().Select(p => (Property: p, Of: (object)expected.OptimizerOptions)))
+        // Every option of every group (a property of TrainingOptions whose type is one of the engine's option classes).
+        var options = typeof(TrainingOptions).GetProperties().Where(g => g.PropertyType.IsClass && g.PropertyType.Assembly == typeof(TrainingOptions).Assembly)
+            .SelectMany(g => g.PropertyType.GetProperties().Select(p => (Property: p, Of: g.GetValue(expected)!)))
             .Select(p => (p.Property, p.Of, Attribute: p.Property.GetCustomAttribute<OptionAttribute>()))
             .Where(p => p.Attribute is { CommandLine: not null } a && (a.OnlyCommand is null || a.OnlyCommand == command)).ToList();
         Assert.IsTrue(options.Count >= 35, $"{options.Count} options");
@@ -62,6 +61,9 @@ public sealed partial class CliOptionsTests
                 case double or int or ulong:
                     Assert.IsNotNull(shown, $"{name} shows no default; the engine's is {value}");
                     Assert.AreEqual(Convert.ToDouble(value, CultureInfo.InvariantCulture), double.Parse(shown, CultureInfo.InvariantCulture), 0, $"{name}'s default");
+                    break;
+                case Enum e when e.GetType().IsDefined(typeof(OneWordValuesAttribute), false):
+                    Assert.AreEqual(e.ToString().ToLowerInvariant(), shown, $"{name}'s default");
                     break;
                 case Enum e:
                     Assert.AreEqual(Regex.Replace(e.ToString(), "(?<=[a-z0-9])([A-Z])", "-$1").ToLowerInvariant(), shown, $"{name}'s default");

@@ -1,5 +1,6 @@
 using Microsoft.ML.Lorenza.Runtime;
 using Microsoft.ML.Lorenza.Tests.Support;
+using Microsoft.ML.Lorenza.Optimizers;
 using Microsoft.ML.Lorenza.Training;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using Microsoft.ML.Lorenza.Datasets;
@@ -73,7 +74,7 @@ public sealed class DataAndMetricsTests
     public void AFixedLabelList_SetsTheOutputOrder_EvenForClassesWithoutExamples()
     {
         // As the ML.NET layer uses it: classes in key order, one ("meh") without any training row.
-        var options = new TrainingOptions { Epochs = 1, MaxSteps = 3, BatchSize = 16, TokenizerMerges = 30, Device = "cpu", Labels = ["pos", "meh", "neg"] };
+        var options = new TrainingOptions { Model = { TokenizerMerges = 30 }, Data = { Labels = ["pos", "meh", "neg"] }, Loop = { Epochs = 1, MaxSteps = 3, BatchSize = 16 }, Compute = { Device = "cpu" } };
         var (classifier, report) = TextClassifierTrainer.Train(Toy(), null, options);
         using (classifier)
         {
@@ -83,13 +84,13 @@ public sealed class DataAndMetricsTests
             Assert.AreEqual(96 - 10, report.TrainExamples);
         }
         // Without the list: ordinal order of the training labels.
-        var (sorted, _) = TextClassifierTrainer.Train(Toy(), null, new TrainingOptions { Epochs = 1, MaxSteps = 1, TokenizerMerges = 30, Device = "cpu" });
+        var (sorted, _) = TextClassifierTrainer.Train(Toy(), null, new TrainingOptions { Model = { TokenizerMerges = 30 }, Loop = { Epochs = 1, MaxSteps = 1 }, Compute = { Device = "cpu" } });
         using (sorted) CollectionAssert.AreEqual(new[] { "neg", "pos" }, sorted.Labels.ToArray());
 
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => LabelMap.Fixed(["a", "b", "a"])).Message, "'a' more than once");
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => LabelMap.Fixed(["a"])).Message, "at least two");
         var missing = Assert.ThrowsExactly<InvalidDataException>(() => TextClassifierTrainer.Train(Toy(), null,
-            new TrainingOptions { Epochs = 1, MaxSteps = 1, TokenizerMerges = 30, Device = "cpu", Labels = ["pos", "other"] }));
+            new TrainingOptions { Model = { TokenizerMerges = 30 }, Data = { Labels = ["pos", "other"] }, Loop = { Epochs = 1, MaxSteps = 1 }, Compute = { Device = "cpu" } }));
         StringAssert.Contains(missing.Message, "neg");
     }
 
@@ -97,7 +98,7 @@ public sealed class DataAndMetricsTests
     public void ProgressReportsEveryStep_AndEachEpochAsItEnds()
     {
         var reports = new List<TrainingProgress>();
-        var options = new TrainingOptions { Epochs = 3, BatchSize = 32, TokenizerMerges = 30, Device = "cpu", ValidationFraction = 0 };
+        var options = new TrainingOptions { Model = { TokenizerMerges = 30 }, Data = { ValidationFraction = 0 }, Loop = { Epochs = 3, BatchSize = 32 }, Compute = { Device = "cpu" } };
         var (classifier, report) = TextClassifierTrainer.Train(Toy(), null, options, new InlineProgress(reports.Add));
         classifier.Dispose();
         var steps = reports.Where(r => r.CompletedEpoch is null).ToList();
@@ -119,8 +120,13 @@ public sealed class DataAndMetricsTests
     {
         float[] Run(int micro)
         {
-            var options = new TrainingOptions { Epochs = 1, MaxSteps = 2, BatchSize = 16, TokenizerMerges = 30, Device = "cpu", Dropout = 0, GradientAccumulation = micro,
-                Optimizer = "adamw", OptimizerOptions = new() { LearningRate = 1e-2 } };
+            var options = new TrainingOptions
+            {
+                Model = { TokenizerMerges = 30, Dropout = 0 },
+                Optimizer = { Algorithm = OptimizerAlgorithm.AdamW, LearningRate = 1e-2 },
+                Loop = { Epochs = 1, MaxSteps = 2, BatchSize = 16, GradientAccumulation = micro },
+                Compute = { Device = "cpu" },
+            };
             var (classifier, _) = TextClassifierTrainer.Train(Toy(), null, options);
             using (classifier) return classifier.Model.named_parameters().SelectMany(p => p.parameter.detach().ToArray<float>()).ToArray();
         }
@@ -134,8 +140,13 @@ public sealed class DataAndMetricsTests
     public void EarlyStoppingStopsWhenTheMetricStalls()
     {
         // A vanishing learning rate keeps validation accuracy constant: no improvement after epoch 1.
-        var options = new TrainingOptions { Epochs = 6, BatchSize = 32, TokenizerMerges = 30, Device = "cpu", EarlyStoppingMetric = EarlyStoppingMetric.Accuracy, Patience = 2,
-            LearningRateSchedule = Microsoft.ML.Lorenza.Optimizers.ScheduleShape.Constant, OptimizerOptions = new() { LearningRate = 1e-12 } };
+        var options = new TrainingOptions
+        {
+            Model = { TokenizerMerges = 30 },
+            Optimizer = { LearningRateSchedule = ScheduleShape.Constant, LearningRate = 1e-12 },
+            Loop = { Epochs = 6, BatchSize = 32, EarlyStoppingMetric = EarlyStoppingMetric.Accuracy, Patience = 2 },
+            Compute = { Device = "cpu" },
+        };
         var (classifier, report) = TextClassifierTrainer.Train(Toy(), null, options);
         classifier.Dispose();
         Assert.IsTrue(report.StoppedEarly);

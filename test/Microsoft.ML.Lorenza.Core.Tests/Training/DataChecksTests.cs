@@ -34,7 +34,7 @@ public sealed class DataChecksTests
         Assert.AreEqual(new TextExample("good fine film 0", null, "0"), data.Examples[0]);
         StringAssert.Contains(data.Notes.Single(), "line 1 read as data (no header); pass --has-header true if it is a header.");
 
-        var (classifier, report) = TextClassifierTrainer.Train(data, null, new TrainingOptions { Epochs = 1, MaxSteps = 2, BatchSize = 16, TokenizerMerges = 30, Device = "cpu" });
+        var (classifier, report) = TextClassifierTrainer.Train(data, null, new TrainingOptions { Model = { TokenizerMerges = 30 }, Loop = { Epochs = 1, MaxSteps = 2, BatchSize = 16 }, Compute = { Device = "cpu" } });
         using (classifier)
         {
             CollectionAssert.AreEqual(new[] { "0", "1" }, classifier.Labels.ToArray());
@@ -76,7 +76,7 @@ public sealed class DataChecksTests
         StringAssert.Contains(error.Message, "scores: the label column has 60 distinct numeric values (0.00, 0.37, 0.74, …)");
         DataChecks.LabelsLookLikeClasses(floats, labelsAreClasses: true);
         // The trainer applies it (and the override) before anything else.
-        Assert.ThrowsExactly<InvalidDataException>(() => TextClassifierTrainer.Train(floats, null, new TrainingOptions { Device = "cpu" }));
+        Assert.ThrowsExactly<InvalidDataException>(() => TextClassifierTrainer.Train(floats, null, new TrainingOptions { Compute = { Device = "cpu" } }));
 
         // Star ratings and small integer classes are classes.
         var stars = TextDataset.FromExamples(Enumerable.Range(0, 60).Select(i => new TextExample($"film {i}", null, (1 + i % 5).ToString())));
@@ -88,9 +88,9 @@ public sealed class DataChecksTests
     [TestMethod]
     public void MaxLengthBeyondThePositionTable_IsRefused_ForPresetsAndPretrainedModels()
     {
-        var preset = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new TrainingOptions { MaxSequenceLength = 100_000 }.Validate());
+        var preset = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new TrainingOptions { Data = { MaxSequenceLength = 100_000 } }.Validate());
         StringAssert.Contains(preset.Message, "100000 exceeds the 512 positions of the 'tiny' preset; use --max-length 512 or less");
-        new TrainingOptions { MaxSequenceLength = 512 }.Validate();
+        new TrainingOptions { Data = { MaxSequenceLength = 512 } }.Validate();
         var pretrained = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => DataChecks.MaxSequenceLength(600, 512, "roberta-base"));
         StringAssert.Contains(pretrained.Message, "exceeds the 512 positions of roberta-base");
     }

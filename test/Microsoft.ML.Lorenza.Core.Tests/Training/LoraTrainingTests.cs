@@ -24,8 +24,12 @@ public sealed class LoraTrainingTests
         var validation = TextDataset.FromExamples(all.Skip(320).Take(100), sample);
         var options = new TrainingOptions
         {
-            Optimizer = "lora", Epochs = 2, BatchSize = 16, MaxSequenceLength = 48, TokenizerMerges = 300, Seed = 4, Device = "cpu", LearningRateSchedule = ScheduleShape.Constant,
-            OptimizerOptions = new OptimizerOptions { LearningRate = 2e-2, Rank = 4 }, // large and constant, so the adapters change the outputs measurably
+            Model = { TokenizerMerges = 300 },
+            Data = { MaxSequenceLength = 48 },
+            // The rate large and constant, so the adapters change the outputs measurably.
+            Optimizer = { Algorithm = OptimizerAlgorithm.Lora, LearningRateSchedule = ScheduleShape.Constant, LearningRate = 2e-2, Rank = 4 },
+            Loop = { Epochs = 2, BatchSize = 16, Seed = 4 },
+            Compute = { Device = "cpu" },
         };
         var folder = Directory.CreateTempSubdirectory("lorenza-lora-").FullName;
         try

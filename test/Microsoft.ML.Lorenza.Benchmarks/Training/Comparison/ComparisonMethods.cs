@@ -49,13 +49,16 @@ public sealed record ComparisonSettings(bool Pretrained, string? PretrainedModel
     {
         var options = new TrainingOptions
         {
-            Optimizer = method.Optimizer, Epochs = Epochs, BatchSize = BatchSize, MaxSequenceLength = MaxSequenceLength, Seed = seed,
-            Device = "cpu", LearningRateSchedule = ScheduleShape.Linear, PretrainedModelPath = PretrainedModelPath,
-            OptimizerOptions = new OptimizerOptions
+            Model = { PretrainedModelPath = PretrainedModelPath },
+            Data = { MaxSequenceLength = MaxSequenceLength },
+            Optimizer =
             {
+                Algorithm = OptimizerFactory.Find(method.Optimizer).Algorithm, LearningRateSchedule = ScheduleShape.Linear,
                 LearningRate = LearningRate(method.Family), Scale = Scale(method.Family), Rank = 8, RefreshInterval = 50,
                 Rho = method.Rho, AscentDirection = method.Ascent, Seed = seed, ProbeBatchFraction = method.ProbeBatchFraction, WordEmbeddings = method.WordEmbeddings,
             },
+            Loop = { Epochs = Epochs, BatchSize = BatchSize, Seed = seed },
+            Compute = { Device = "cpu" },
         };
         return options;
     }
