@@ -3,6 +3,7 @@ using Microsoft.ML.Lorenza.Modeling;
 using Microsoft.ML.Lorenza.Optimizers;
 using Microsoft.ML.Lorenza.Runtime;
 using Microsoft.ML.Lorenza.Training;
+using Microsoft.ML.Lorenza.Configuration;
 
 namespace Microsoft.ML.Lorenza;
 

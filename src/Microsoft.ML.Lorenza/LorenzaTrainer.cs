@@ -4,6 +4,7 @@ using Microsoft.ML.Lorenza.Optimizers;
 using Microsoft.ML.Lorenza.Pretrained;
 using Microsoft.ML.Lorenza.Training;
 using Microsoft.ML.Lorenza.Datasets;
+using Microsoft.ML.Lorenza.Configuration;
 
 namespace Microsoft.ML.Lorenza;
 

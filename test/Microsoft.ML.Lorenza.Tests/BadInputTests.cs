@@ -1,5 +1,6 @@
 using Microsoft.ML.Lorenza.Optimizers;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Microsoft.ML.Lorenza.Configuration;
 
 namespace Microsoft.ML.Lorenza.MLNet.Tests;
 
@@ -122,10 +123,10 @@ public sealed class BadInputTests
         Bad(o => o.BatchSize = 0, "BatchSize");
         Bad(o => o.MaxEpochs = 0, "MaxEpochs");
         Bad(o => o.ZoQueries = 0, "ZoQueries");
-        Bad(o => o.Precision = (Training.ComputePrecision)8, "Precision");
+        Bad(o => o.Precision = (ComputePrecision)8, "Precision");
         Bad(o => o.LearningRateSchedule = (ScheduleShape)9, "LearningRateSchedule");
         Bad(o => o.Optimizer = (OptimizerAlgorithm)42, "Optimizer");
-        Bad(o => o.Architecture = (Modeling.ModelPreset)7, "Preset");
+        Bad(o => o.Architecture = (ModelPreset)7, "Preset");
         var device = Assert.Throws<ArgumentException>(() => TopicData.Options().Device = "tpu"); // refused when set
         StringAssert.Contains(device.Message, "'cpu', 'cuda' or 'cuda:N'");
         Assert.ThrowsExactly<ArgumentNullException>(() => Ml.MulticlassClassification.Trainers.Lorenza((LorenzaTrainer.Options)null!));

@@ -4,6 +4,7 @@ using Microsoft.ML.Lorenza.Optimizers;
 using Microsoft.ML.Lorenza.Tests.Support;
 using Microsoft.ML.Lorenza.Text;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Microsoft.ML.Lorenza.Configuration;
 
 namespace Microsoft.ML.Lorenza.MLNet.Tests;
 

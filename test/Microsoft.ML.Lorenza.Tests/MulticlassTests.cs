@@ -1,6 +1,7 @@
 using Microsoft.ML.Data;
 using Microsoft.ML.Lorenza.Optimizers;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Microsoft.ML.Lorenza.Configuration;
 
 namespace Microsoft.ML.Lorenza.MLNet.Tests;
 
@@ -91,7 +92,7 @@ public sealed class MulticlassTests
             var options = TopicData.Options(epochs: 10);
             // This "pretrained" encoder is a toy trained from scratch on the sentiment texts; its embedding has to learn the
             // topic words in full. With LORENZA's low-rank default it reached 0.57-0.90 over seeds 1-5 (mean 0.75), in full 0.83-1.00 (mean 0.94).
-            options.WordEmbeddings = Microsoft.ML.Lorenza.Optimizers.WordEmbeddingTreatment.Full;
+            options.WordEmbeddings = Microsoft.ML.Lorenza.Configuration.WordEmbeddingTreatment.Full;
             options.PretrainedModelPath = folder.FullName;
             options.Log = log.Add;
             var train = ml.Data.LoadFromEnumerable(TopicData.Rows(300, seed: 1));

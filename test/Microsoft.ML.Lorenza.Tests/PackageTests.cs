@@ -6,6 +6,7 @@ using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using Microsoft.ML.Lorenza.Tests.Support;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Microsoft.ML.Lorenza.Configuration;
 
 namespace Microsoft.ML.Lorenza.MLNet.Tests;
 
@@ -284,7 +285,7 @@ public sealed class PackageTests
         {
             LabelColumnName = "Label",
             Sentence1ColumnName = "Text",
-            Architecture = Microsoft.ML.Lorenza.Modeling.ModelPreset.Tiny,
+            Architecture = Microsoft.ML.Lorenza.Configuration.ModelPreset.Tiny,
             MaxEpochs = 2,
             BatchSize = 8,
             MaxSequenceLength = 16,

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.ML.Lorenza.Training;
 using Microsoft.ML.Lorenza.Datasets;
+using Microsoft.ML.Lorenza.Configuration;
 
 namespace Microsoft.ML.Lorenza.Cli.Commands;
 

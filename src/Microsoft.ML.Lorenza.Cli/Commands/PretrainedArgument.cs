@@ -1,5 +1,6 @@
 using Microsoft.ML.Lorenza.Pretrained;
 using Microsoft.ML.Lorenza.Training;
+using Microsoft.ML.Lorenza.Configuration;
 
 namespace Microsoft.ML.Lorenza.Cli.Commands;
 

@@ -3,6 +3,7 @@ using Microsoft.ML.Lorenza.Optimizers;
 using Microsoft.ML.Lorenza.Training;
 using Microsoft.ML.Lorenza.Datasets;
 using Microsoft.ML.Lorenza.Plotting;
+using Microsoft.ML.Lorenza.Configuration;
 
 namespace Microsoft.ML.Lorenza.Cli.Commands;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.ML.Lorenza.Training;
+using Microsoft.ML.Lorenza.Configuration;
 
 namespace Microsoft.ML.Lorenza.Datasets;
 

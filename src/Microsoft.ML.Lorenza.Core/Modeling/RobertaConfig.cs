@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using Microsoft.ML.Lorenza.Configuration;
 
 namespace Microsoft.ML.Lorenza.Modeling;
 

@@ -2,6 +2,7 @@ using Microsoft.ML.Lorenza.Modeling;
 using Microsoft.ML.Lorenza.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
+using Microsoft.ML.Lorenza.Configuration;
 
 namespace Microsoft.ML.Lorenza.Optimizers;
 
@@ -25,7 +26,7 @@ public enum Ascent
 /// <see cref="AdamMoments"/>, shared by all five. Unmanaged parameters take plain AdamW steps and are never perturbed;
 /// the word embedding is trained in full, in a subspace or not at all (<see cref="OptimizerOptions.WordEmbeddings"/>).
 /// </summary>
-/// <remarks>Made by <see cref="OptimizerFactory"/>; its name is an <see cref="OptimizerKind.Name"/>.</remarks>
+/// <remarks>Made by <see cref="OptimizerFactory"/>.</remarks>
 public sealed class AdamFamilyOptimizer : IOptimizer
 {
     private readonly OptimizerOptions options;
@@ -39,23 +40,23 @@ public sealed class AdamFamilyOptimizer : IOptimizer
     private bool finished;
     private Dictionary<string, double> diagnostics = new();
 
-    internal AdamFamilyOptimizer(string name, IReadOnlyList<OptimizedParameter> parameters, OptimizerOptions options,
+    internal AdamFamilyOptimizer(OptimizerAlgorithm algorithm, IReadOnlyList<OptimizedParameter> parameters, OptimizerOptions options,
                                LearningRateSchedule schedule, Subspace subspace, Ascent ascent)
     {
         options.Validate();
-        Name = name;
+        Name = algorithm.Name;
         this.options = options.Clone();
         this.schedule = schedule;
         this.subspace = subspace;
         this.ascent = ascent;
         random = new SeedSequence(options.Seed);
-        var embeddings = options.WordEmbeddingsFor(name);
+        var embeddings = options.WordEmbeddingsFor(algorithm);
         bool LowRank(OptimizedParameter p) => subspace != Subspace.None && (p.Managed || (p.WordEmbedding && embeddings == WordEmbeddingTreatment.LowRank));
         var trained = embeddings == WordEmbeddingTreatment.Frozen ? parameters.Where(p => !p.WordEmbedding) : parameters;
         states = trained.Select(p => new ParameterState(p, LowRank(p) ? new SubspaceProjector(p, subspace, options.Rank) : null)).ToList();
         frozen = embeddings == WordEmbeddingTreatment.Frozen ? parameters.Where(p => p.WordEmbedding && p.Tensor.requires_grad).Select(p => p.Tensor).ToList() : [];
         if (ascent != Ascent.None && states.All(s => !s.Parameter.Managed))
-            throw new ArgumentException($"{name} perturbs managed weights, but no parameter is managed; check the ManagedParameterRule.");
+            throw new ArgumentException($"{Name} perturbs managed weights, but no parameter is managed; check the ManagedParameterRule.");
         if (states.Any(s => s.Parameter.Managed && s.Parameter.Layer is null) && ascent != Ascent.None)
             throw new ArgumentException("Managed parameters must be SideBranchLinear weights (the perturbation is applied as the layer's side branch).");
         foreach (var t in frozen) // after every check, so a refusal leaves the model as it was; Finish unfreezes

@@ -1,5 +1,6 @@
 using TorchSharp;
 using static TorchSharp.torch;
+using Microsoft.ML.Lorenza.Configuration;
 
 namespace Microsoft.ML.Lorenza.Optimizers;
 

@@ -1,15 +1,6 @@
-namespace Microsoft.ML.Lorenza.Optimizers;
+using Microsoft.ML.Lorenza.Configuration;
 
-/// <summary>How the learning rate moves after the warm-up.</summary>
-public enum ScheduleShape
-{
-    /// <summary>Warm-up, then linear decay to 0 at the last step (the default, as GLUE fine-tuning does).</summary>
-    Linear,
-    /// <summary>Warm-up, then cosine decay to 0.</summary>
-    Cosine,
-    /// <summary>The peak rate throughout, no warm-up.</summary>
-    Constant,
-}
+namespace Microsoft.ML.Lorenza.Optimizers;
 
 /// <summary>The learning rate γ_t of step t, and the range it moves in (for the ρ schedule).</summary>
 public abstract class LearningRateSchedule

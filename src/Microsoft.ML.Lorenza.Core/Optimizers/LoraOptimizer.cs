@@ -1,6 +1,7 @@
 using Microsoft.ML.Lorenza.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;
+using Microsoft.ML.Lorenza.Configuration;
 
 namespace Microsoft.ML.Lorenza.Optimizers;
 
@@ -26,7 +27,7 @@ public sealed class LoraOptimizer : IOptimizer
         options.Validate();
         var managed = parameters.Where(p => p.Managed).ToList();
         if (managed.Count == 0) throw new ArgumentException("LoRA adapts managed weights, but no parameter is managed; check the ManagedParameterRule.");
-        options.WordEmbeddingsFor(Name); // refused here, before any weight is frozen, not by the inner AdamW
+        options.WordEmbeddingsFor(OptimizerAlgorithm.Lora); // refused here, before any weight is frozen, not by the inner AdamW
         foreach (var p in managed) // all checks before any weight is frozen, so a refusal leaves the model as it was
         {
             if (p.Layer is null) throw new ArgumentException($"{p.Name} is managed but not a SideBranchLinear weight: LoRA needs the layer's side branch.");
@@ -52,7 +53,7 @@ public sealed class LoraOptimizer : IOptimizer
         var trained = parameters.Where(p => !p.Managed)
             .Concat(adapters.SelectMany(x => new[] { new OptimizedParameter(x.Weight.Name + ".lora_A", x.A, null, false), new OptimizedParameter(x.Weight.Name + ".lora_B", x.B, null, false) }))
             .ToList();
-        adam = new AdamFamilyOptimizer("adamw", trained, options, schedule, Subspace.None, Ascent.None);
+        adam = new AdamFamilyOptimizer(OptimizerAlgorithm.AdamW, trained, options, schedule, Subspace.None, Ascent.None);
     }
 
     public string Name => "lora";

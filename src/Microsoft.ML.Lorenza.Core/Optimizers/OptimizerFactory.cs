@@ -1,28 +1,6 @@
-using Microsoft.ML.Lorenza.Training;
+using Microsoft.ML.Lorenza.Configuration;
 
 namespace Microsoft.ML.Lorenza.Optimizers;
-
-/// <summary>
-/// The optimizers the engine offers, as every surface picks them: <c>--optimizer</c> (the value in lowercase: adamw),
-/// ML.NET's <c>Optimizer</c> field, <see cref="OptimizerOptions.Algorithm"/>. Adding one is a value here and its entry
-/// in <see cref="OptimizerFactory.Kinds"/> (a test fails while a value has none).
-/// </summary>
-[OneWordValues]
-public enum OptimizerAlgorithm
-{
-    /// <summary>LORENZA: zeroth-order adaptive SAM in a low-rank gradient subspace (the default).</summary>
-    Lorenza,
-    /// <summary>AdaZo-SAM: the zeroth-order SAM ascent with full-rank Adam.</summary>
-    AdaZoSam,
-    /// <summary>GaLore-style low-rank Adam, no ascent (LORENZA with rho = 0, published projector).</summary>
-    GaLore,
-    /// <summary>SAM with Adam: a full gradient ascent step (two backward passes per step).</summary>
-    Sam,
-    /// <summary>Plain AdamW.</summary>
-    AdamW,
-    /// <summary>LoRA: frozen weights with trainable low-rank adapters (Rank, Scale), folded into the weights at the end.</summary>
-    Lora,
-}
 
 /// <summary>
 /// One optimizer the engine offers: its <see cref="OptimizerAlgorithm"/> value and name (what the CLI, lorenza.json and
@@ -53,15 +31,15 @@ public static class OptimizerFactory
     [
         // LORENZA keeps its embedding low-rank by default (a departure chosen by measurement: README, "LORENZA at GaLore's cost").
         new(OptimizerAlgorithm.Lorenza, Projected: true, WordEmbeddingTreatment.LowRank,
-            (p, o, s) => new AdamFamilyOptimizer("lorenza", p, o, s, Subspace.RangeFinder, ZerothOrderAscent(o))),
+            (p, o, s) => new AdamFamilyOptimizer(OptimizerAlgorithm.Lorenza, p, o, s, Subspace.RangeFinder, ZerothOrderAscent(o))),
         new(OptimizerAlgorithm.AdaZoSam, Projected: false, WordEmbeddingTreatment.Full,
-            (p, o, s) => new AdamFamilyOptimizer("adazosam", p, o, s, Subspace.None, ZerothOrderAscent(o))),
+            (p, o, s) => new AdamFamilyOptimizer(OptimizerAlgorithm.AdaZoSam, p, o, s, Subspace.None, ZerothOrderAscent(o))),
         new(OptimizerAlgorithm.GaLore, Projected: true, WordEmbeddingTreatment.Full,
-            (p, o, s) => new AdamFamilyOptimizer("galore", p, o, s, Subspace.Svd, Ascent.None)),
+            (p, o, s) => new AdamFamilyOptimizer(OptimizerAlgorithm.GaLore, p, o, s, Subspace.Svd, Ascent.None)),
         new(OptimizerAlgorithm.Sam, Projected: false, WordEmbeddingTreatment.Full,
-            (p, o, s) => new AdamFamilyOptimizer("sam", p, o, s, Subspace.None, Ascent.Gradient)),
+            (p, o, s) => new AdamFamilyOptimizer(OptimizerAlgorithm.Sam, p, o, s, Subspace.None, Ascent.Gradient)),
         new(OptimizerAlgorithm.AdamW, Projected: false, WordEmbeddingTreatment.Full,
-            (p, o, s) => new AdamFamilyOptimizer("adamw", p, o, s, Subspace.None, Ascent.None)),
+            (p, o, s) => new AdamFamilyOptimizer(OptimizerAlgorithm.AdamW, p, o, s, Subspace.None, Ascent.None)),
         new(OptimizerAlgorithm.Lora, Projected: false, WordEmbeddingTreatment.Full,
             (p, o, s) => new LoraOptimizer(p, o, s)),
     ];

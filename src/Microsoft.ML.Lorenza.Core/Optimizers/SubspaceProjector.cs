@@ -1,6 +1,7 @@
 using Microsoft.ML.Lorenza.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;
+using Microsoft.ML.Lorenza.Configuration;
 
 namespace Microsoft.ML.Lorenza.Optimizers;
 

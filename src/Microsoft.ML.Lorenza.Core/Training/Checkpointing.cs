@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.ML.Lorenza.Modeling;
 using Microsoft.ML.Lorenza.Optimizers;
 using Microsoft.ML.Lorenza.Text;
+using Microsoft.ML.Lorenza.Configuration;
 
 namespace Microsoft.ML.Lorenza.Training;
 

@@ -1,3 +1,5 @@
+using Microsoft.ML.Lorenza.Configuration;
+
 namespace Microsoft.ML.Lorenza.Training;
 
 /// <summary>

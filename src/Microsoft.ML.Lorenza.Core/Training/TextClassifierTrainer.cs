@@ -10,6 +10,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 using Microsoft.ML.Lorenza.Datasets;
 using Microsoft.ML.Lorenza.Inference;
+using Microsoft.ML.Lorenza.Configuration;
 
 namespace Microsoft.ML.Lorenza.Training;
 

@@ -5,6 +5,7 @@ using Microsoft.ML.Lorenza.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
+using Microsoft.ML.Lorenza.Configuration;
 
 namespace Microsoft.ML.Lorenza.Benchmarks.Optimizers;
 

@@ -4,6 +4,7 @@ using Microsoft.ML.Lorenza.Optimizers;
 using Microsoft.ML.Lorenza.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using Microsoft.ML.Lorenza.Configuration;
 
 namespace Microsoft.ML.Lorenza.Benchmarks.Optimizers;
 

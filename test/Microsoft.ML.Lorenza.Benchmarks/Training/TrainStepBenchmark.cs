@@ -7,6 +7,7 @@ using Microsoft.ML.Lorenza.Runtime;
 using Microsoft.ML.Lorenza.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using Microsoft.ML.Lorenza.Configuration;
 
 namespace Microsoft.ML.Lorenza.Benchmarks.Training;
 

@@ -4,6 +4,7 @@ using Microsoft.ML.Lorenza.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Microsoft.ML.Lorenza.Configuration;
 
 namespace Microsoft.ML.Lorenza.Tests.Optimizers;
 

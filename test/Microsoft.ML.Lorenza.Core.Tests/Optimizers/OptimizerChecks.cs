@@ -3,6 +3,7 @@ using Microsoft.ML.Lorenza.Modeling;
 using Microsoft.ML.Lorenza.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
+using Microsoft.ML.Lorenza.Configuration;
 
 namespace Microsoft.ML.Lorenza.Tests.Optimizers;
 

@@ -1,5 +1,6 @@
 using Microsoft.ML.Lorenza.Optimizers;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Microsoft.ML.Lorenza.Configuration;
 
 namespace Microsoft.ML.Lorenza.Tests.Optimizers;
 

@@ -9,6 +9,7 @@ using static TorchSharp.torch;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using Microsoft.ML.Lorenza.Datasets;
 using Microsoft.ML.Lorenza.Inference;
+using Microsoft.ML.Lorenza.Configuration;
 
 namespace Microsoft.ML.Lorenza.Tests.Training;
 

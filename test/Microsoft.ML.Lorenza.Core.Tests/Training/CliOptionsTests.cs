@@ -5,6 +5,7 @@ using Microsoft.ML.Lorenza.Optimizers;
 using Microsoft.ML.Lorenza.Tests.Support;
 using Microsoft.ML.Lorenza.Training;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Microsoft.ML.Lorenza.Configuration;
 
 namespace Microsoft.ML.Lorenza.Tests.Training;
 

@@ -2,6 +2,7 @@ using System.Text;
 using Microsoft.ML.Lorenza.Training;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using Microsoft.ML.Lorenza.Datasets;
+using Microsoft.ML.Lorenza.Configuration;
 
 namespace Microsoft.ML.Lorenza.Tests.Training;
 

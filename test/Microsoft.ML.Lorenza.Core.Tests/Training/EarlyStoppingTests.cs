@@ -1,5 +1,6 @@
 using Microsoft.ML.Lorenza.Training;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
+using Microsoft.ML.Lorenza.Configuration;
 
 namespace Microsoft.ML.Lorenza.Tests.Training;
 

@@ -3,6 +3,7 @@ using Microsoft.ML.Lorenza.Tests.Support;
 using Microsoft.ML.Lorenza.Training;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 using Microsoft.ML.Lorenza.Datasets;
+using Microsoft.ML.Lorenza.Configuration;
 
 namespace Microsoft.ML.Lorenza.Tests.Training;
 

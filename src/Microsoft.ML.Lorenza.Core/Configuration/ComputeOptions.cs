@@ -1,6 +1,6 @@
 using Microsoft.ML.Lorenza.Runtime;
 
-namespace Microsoft.ML.Lorenza.Training;
+namespace Microsoft.ML.Lorenza.Configuration;
 
 /// <summary>The type linear layers and attention products compute in (mixed precision).</summary>
 public enum ComputePrecision

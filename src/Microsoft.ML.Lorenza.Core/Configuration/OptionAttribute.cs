@@ -1,10 +1,10 @@
 using System.Reflection;
 
-namespace Microsoft.ML.Lorenza.Training;
+namespace Microsoft.ML.Lorenza.Configuration;
 
 /// <summary>
 /// Marks a property of an option group of <see cref="TrainingOptions"/> (<see cref="ModelOptions"/>, <see cref="DataOptions"/>,
-/// <see cref="Optimizers.OptimizerOptions"/>, <see cref="LoopOptions"/>, <see cref="ComputeOptions"/>) as a user-facing option: its
+/// <see cref="OptimizerOptions"/>, <see cref="LoopOptions"/>, <see cref="ComputeOptions"/>) as a user-facing option: its
 /// command-line name and help. The `lorenza` CLI builds its options from these (names, help, defaults read from a fresh
 /// instance), the ML.NET <c>LorenzaTrainer.Options</c> has a field of the same name (or <see cref="MlNetName"/>), and
 /// the options tests fail when a default differs between the three or an option is missing from one of them.

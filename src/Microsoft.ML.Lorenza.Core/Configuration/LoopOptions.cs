@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Lorenza.Training;
+namespace Microsoft.ML.Lorenza.Configuration;
 
 /// <summary>The validation metric early stopping watches.</summary>
 public enum EarlyStoppingMetric

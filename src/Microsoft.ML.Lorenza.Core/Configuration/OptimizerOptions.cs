@@ -1,7 +1,18 @@
 using System.Text.Json.Serialization;
-using Microsoft.ML.Lorenza.Training;
+using Microsoft.ML.Lorenza.Optimizers;
 
-namespace Microsoft.ML.Lorenza.Optimizers;
+namespace Microsoft.ML.Lorenza.Configuration;
+
+/// <summary>How the learning rate moves after the warm-up.</summary>
+public enum ScheduleShape
+{
+    /// <summary>Warm-up, then linear decay to 0 at the last step (the default, as GLUE fine-tuning does).</summary>
+    Linear,
+    /// <summary>Warm-up, then cosine decay to 0.</summary>
+    Cosine,
+    /// <summary>The peak rate throughout, no warm-up.</summary>
+    Constant,
+}
 
 /// <summary>The direction of the sharpness-aware ascent.</summary>
 public enum AscentDirection

@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Lorenza.Modeling;
+namespace Microsoft.ML.Lorenza.Configuration;
 
 /// <summary>The RoBERTa sizes trained from scratch (random init, BPE learned from the data) when no pretrained model is given.</summary>
 public enum ModelPreset

@@ -1,7 +1,7 @@
 using Microsoft.ML.Lorenza.Modeling;
 using Microsoft.ML.Lorenza.Pretrained;
 
-namespace Microsoft.ML.Lorenza.Training;
+namespace Microsoft.ML.Lorenza.Configuration;
 
 /// <summary>The model to train: a pretrained one to fine-tune, or a RoBERTa preset from scratch.</summary>
 public sealed class ModelOptions

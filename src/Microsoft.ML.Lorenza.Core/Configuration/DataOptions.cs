@@ -1,4 +1,4 @@
-namespace Microsoft.ML.Lorenza.Training;
+namespace Microsoft.ML.Lorenza.Configuration;
 
 /// <summary>What the model sees of the data: the classes, the tokens per example, the rows held out for validation.</summary>
 public sealed class DataOptions

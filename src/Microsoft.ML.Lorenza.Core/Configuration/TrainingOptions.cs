@@ -1,7 +1,7 @@
 using Microsoft.ML.Lorenza.Datasets;
 using Microsoft.ML.Lorenza.Optimizers;
 
-namespace Microsoft.ML.Lorenza.Training;
+namespace Microsoft.ML.Lorenza.Configuration;
 
 /// <summary>
 /// Everything a training run needs besides the data, one group per concern, with the defaults of every surface: the
