@@ -125,6 +125,7 @@ public sealed class BadInputTests
         Bad(o => o.ZoQueries = 0, "ZoQueries");
         Bad(o => o.Precision = (ComputePrecision)8, "Precision");
         Bad(o => o.LearningRateSchedule = (ScheduleShape)9, "LearningRateSchedule");
+        Bad(o => o.WarmupFraction = 1.5, "WarmupFraction");
         Bad(o => o.Optimizer = (OptimizerAlgorithm)42, "Optimizer");
         Bad(o => o.Architecture = (ModelPreset)7, "Preset");
         var device = Assert.Throws<ArgumentException>(() => TopicData.Options().Device = "tpu"); // refused when set

@@ -162,31 +162,28 @@ public sealed class OptimizerOptions
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the option, its value and the valid range.</summary>
     public void Validate()
     {
-        static void Check(bool ok, string name, object value, string range)
-        {
-            if (!ok) throw new ArgumentOutOfRangeException(name, value, $"{name} = {value} is invalid: it must be {range}.");
-        }
         OptimizerFactory.Of(Algorithm); // refuses a value without a registry entry, naming the known optimizers
-        Check(Enum.IsDefined(LearningRateSchedule), nameof(LearningRateSchedule), LearningRateSchedule, "Linear, Cosine or Constant");
-        Check(LearningRate is null || (LearningRate > 0 && double.IsFinite(LearningRate.Value)), nameof(LearningRate), LearningRate ?? 0, "a finite number > 0, or null for the default");
-        Check(Beta1 is >= 0 and < 1, nameof(Beta1), Beta1, "in [0, 1)");
-        Check(Beta2 is >= 0 and < 1, nameof(Beta2), Beta2, "in [0, 1)");
-        Check(Epsilon > 0, nameof(Epsilon), Epsilon, "> 0");
-        Check(WeightDecay >= 0, nameof(WeightDecay), WeightDecay, ">= 0");
-        Check(Rank >= 1, nameof(Rank), Rank, ">= 1 (and at most min(m, n) of every managed matrix)");
-        Check(RefreshInterval >= 1, nameof(RefreshInterval), RefreshInterval, ">= 1");
-        Check(RefreshTolerance is null or (> 0 and <= 1), nameof(RefreshTolerance), RefreshTolerance ?? 0, "in (0, 1], or null for off");
-        Check(Scale > 0, nameof(Scale), Scale, "> 0");
-        Check(Rho >= 0, nameof(Rho), Rho, ">= 0");
-        Check(RhoMin >= 0 && RhoMin <= Rho, nameof(RhoMin), RhoMin, $"in [0, Rho = {Rho}]");
-        Check(ZoSmoothing > 0, nameof(ZoSmoothing), ZoSmoothing, "> 0");
-        Check(ZoQueries >= 1, nameof(ZoQueries), ZoQueries, ">= 1");
-        Check(Oversampling >= 0, nameof(Oversampling), Oversampling, ">= 0");
-        Check(PowerIterations >= 0, nameof(PowerIterations), PowerIterations, ">= 0");
-        Check(Enum.IsDefined(AscentDirection), nameof(AscentDirection), AscentDirection, "ZerothOrder or Momentum");
-        Check(ProbeBatchFraction is > 0 and <= 1, nameof(ProbeBatchFraction), ProbeBatchFraction, "in (0, 1] (1: probes on the whole batch, as the paper)");
-        Check(WordEmbeddings is null || Enum.IsDefined(WordEmbeddings.Value), nameof(WordEmbeddings), WordEmbeddings ?? 0, "Full, LowRank or Frozen, or null for the optimizer's default");
-        Check(MaxGradNorm is null or > 0, nameof(MaxGradNorm), MaxGradNorm ?? 0, "> 0, or null for no clipping");
+        OptionCheck.That(Enum.IsDefined(LearningRateSchedule), nameof(LearningRateSchedule), LearningRateSchedule, "Linear, Cosine or Constant");
+        OptionCheck.That(WarmupFraction is >= 0 and < 1, nameof(WarmupFraction), WarmupFraction, "in [0, 1) (a constant schedule ignores it, but it must still be a fraction)");
+        OptionCheck.That(LearningRate is null || (LearningRate > 0 && double.IsFinite(LearningRate.Value)), nameof(LearningRate), LearningRate ?? 0, "a finite number > 0, or null for the default");
+        OptionCheck.That(Beta1 is >= 0 and < 1, nameof(Beta1), Beta1, "in [0, 1)");
+        OptionCheck.That(Beta2 is >= 0 and < 1, nameof(Beta2), Beta2, "in [0, 1)");
+        OptionCheck.That(Epsilon > 0, nameof(Epsilon), Epsilon, "> 0");
+        OptionCheck.That(WeightDecay >= 0, nameof(WeightDecay), WeightDecay, ">= 0");
+        OptionCheck.That(Rank >= 1, nameof(Rank), Rank, ">= 1 (and at most min(m, n) of every managed matrix)");
+        OptionCheck.That(RefreshInterval >= 1, nameof(RefreshInterval), RefreshInterval, ">= 1");
+        OptionCheck.That(RefreshTolerance is null or (> 0 and <= 1), nameof(RefreshTolerance), RefreshTolerance ?? 0, "in (0, 1], or null for off");
+        OptionCheck.That(Scale > 0, nameof(Scale), Scale, "> 0");
+        OptionCheck.That(Rho >= 0, nameof(Rho), Rho, ">= 0");
+        OptionCheck.That(RhoMin >= 0 && RhoMin <= Rho, nameof(RhoMin), RhoMin, $"in [0, Rho = {Rho}]");
+        OptionCheck.That(ZoSmoothing > 0, nameof(ZoSmoothing), ZoSmoothing, "> 0");
+        OptionCheck.That(ZoQueries >= 1, nameof(ZoQueries), ZoQueries, ">= 1");
+        OptionCheck.That(Oversampling >= 0, nameof(Oversampling), Oversampling, ">= 0");
+        OptionCheck.That(PowerIterations >= 0, nameof(PowerIterations), PowerIterations, ">= 0");
+        OptionCheck.That(Enum.IsDefined(AscentDirection), nameof(AscentDirection), AscentDirection, "ZerothOrder or Momentum");
+        OptionCheck.That(ProbeBatchFraction is > 0 and <= 1, nameof(ProbeBatchFraction), ProbeBatchFraction, "in (0, 1] (1: probes on the whole batch, as the paper)");
+        OptionCheck.That(WordEmbeddings is null || Enum.IsDefined(WordEmbeddings.Value), nameof(WordEmbeddings), WordEmbeddings ?? 0, "Full, LowRank or Frozen, or null for the optimizer's default");
+        OptionCheck.That(MaxGradNorm is null or > 0, nameof(MaxGradNorm), MaxGradNorm ?? 0, "> 0, or null for no clipping");
     }
 
     public OptimizerOptions Clone() => (OptimizerOptions)MemberwiseClone();

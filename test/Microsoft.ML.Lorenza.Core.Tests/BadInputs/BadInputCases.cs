@@ -99,7 +99,8 @@ public static class BadInputCases
         new("--preset unknown", "train data.tsv --preset huge -o model", "--preset 'huge' is unknown: use tiny, small or base.", 2, Good),
         new("--model folder missing", "train data.tsv --model nomodel -o model", "Pretrained model folder not found: nomodel", 1, Good),
         new("--lr-schedule unknown", "train data.tsv --lr-schedule steps --max-steps 1 -o model", "--lr-schedule 'steps' is unknown: use linear, cosine or constant.", 2, Good),
-        new("--warmup-fraction 1.5", "train data.tsv --warmup-fraction 1.5 --max-steps 1 -o model", "The warm-up fraction must be in [0, 1).", 2, Good),
+        new("--warmup-fraction 1.5", "train data.tsv --warmup-fraction 1.5 --max-steps 1 -o model", "WarmupFraction = 1.5 is invalid: it must be in [0, 1)", 2, Good),
+        new("--warmup-fraction 1.5 with a constant schedule", "train data.tsv --lr-schedule constant --warmup-fraction 1.5 --max-steps 1 -o model", "WarmupFraction = 1.5 is invalid: it must be in [0, 1)", 2, Good),
         new("--resume without a checkpoint", "train data.tsv --resume --max-steps 1 -o model", "No checkpoint to resume from at model/checkpoint.safetensors", 1, Good),
         // The output folder
         new("output is an existing file", "train data.tsv -o model", "--output model is an existing file, not a folder", 1, Good, File("model", "my notes")),
