@@ -70,8 +70,6 @@ public sealed class AdamFamilyOptimizer : IOptimizer
     public int StepCount { get; private set; }
     public int SkippedSteps { get; private set; }
     public IReadOnlyDictionary<string, double> LastDiagnostics => diagnostics;
-    /// <summary>Why the last skipped step was skipped.</summary>
-    public string? SkipReason { get; private set; }
 
     public long StateBytes => states.Sum(s => (s.Moments.Elements + (s.Projector?.Basis?.numel() ?? 0)) * 4L);
 
@@ -96,7 +94,7 @@ public sealed class AdamFamilyOptimizer : IOptimizer
                 Ascent.Momentum => states.Select(s => s.Parameter.Managed ? s.Moments.M : null).ToList(),
                 _ => GradientDirection(closure),
             };
-            if (direction is null) return Skip(lr, rho, "probe loss not finite");
+            if (direction is null) return Skip(lr, rho); // a probe loss was not finite
         }
         var ascentNorm = direction is null ? 0 : Math.Sqrt(SumOfSquares(direction.OfType<Tensor>()));
 
@@ -111,7 +109,7 @@ public sealed class AdamFamilyOptimizer : IOptimizer
         diagnostics["loss"] = loss;
         var gradNorm = GlobalGradNorm();
         diagnostics["grad_norm"] = gradNorm;
-        if (!double.IsFinite(loss) || !double.IsFinite(gradNorm)) return Skip(lr, rho, "loss or gradient not finite");
+        if (!double.IsFinite(loss) || !double.IsFinite(gradNorm)) return Skip(lr, rho);
         if (options.MaxGradNorm is { } max && gradNorm > max)
         {
             using var clip = (max / gradNorm).ToScalar();
@@ -132,13 +130,13 @@ public sealed class AdamFamilyOptimizer : IOptimizer
         return new StepResult(loss, false, lr, rho);
     }
 
-    private StepResult Skip(double lr, double rho, string why)
+    /// <summary>A step that changes nothing: a loss or the gradient was not finite.</summary>
+    private StepResult Skip(double lr, double rho)
     {
         ZeroGrad();
         SkippedSteps++;
         diagnostics["skipped"] = 1;
         diagnostics["skipped_total"] = SkippedSteps;
-        SkipReason = why;
         return new StepResult(double.NaN, true, lr, rho);
     }
 

@@ -44,13 +44,11 @@ public static class OptimizerFactory
             (p, o, s) => new LoraOptimizer(p, o, s)),
     ];
 
-    private static readonly Dictionary<OptimizerAlgorithm, OptimizerKind> ByAlgorithm = Kinds.ToDictionary(k => k.Algorithm);
-
     public static readonly IReadOnlyList<string> Names = [.. Kinds.Select(k => k.Name)];
 
     /// <summary>The registry entry of <paramref name="algorithm"/>.</summary>
     public static OptimizerKind Of(OptimizerAlgorithm algorithm) =>
-        ByAlgorithm.GetValueOrDefault(algorithm)
+        Kinds.FirstOrDefault(k => k.Algorithm == algorithm)
         ?? throw new ArgumentException($"Optimizer = '{algorithm}' is unknown: use one of {string.Join(", ", Names)}.", nameof(algorithm));
 
     /// <summary>The optimizer called <paramref name="name"/> (any case); an unknown name is refused, listing the known ones.</summary>
