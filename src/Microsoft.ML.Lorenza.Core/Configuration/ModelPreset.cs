@@ -10,3 +10,13 @@ public enum ModelPreset
     /// <summary>roberta-base shape (12 layers, hidden 768); use a pretrained model for real accuracy.</summary>
     Base,
 }
+
+/// <summary>Names of the presets.</summary>
+public static class ModelPresetNames
+{
+    extension(ModelPreset preset)
+    {
+        /// <summary>The preset's name on the command line, in lorenza.json and in checkpoints: the value in lowercase ("tiny").</summary>
+        public string Name => preset.ToString().ToLowerInvariant();
+    }
+}

@@ -33,7 +33,7 @@ public sealed class TrainingOptions
         Data.Validate();
         Model.Validate();
         if (Model.PretrainedModelPath is null)
-            DataChecks.MaxSequenceLength(Data.MaxSequenceLength, DataChecks.PresetMaxSequenceLength, $"the '{Model.Preset.ToString().ToLowerInvariant()}' preset");
+            DataChecks.MaxSequenceLength(Data.MaxSequenceLength, DataChecks.PresetMaxSequenceLength, $"the '{Model.Preset.Name}' preset");
         Compute.Validate();
         Optimizer.Validate();
         Optimizer.WordEmbeddingsFor(Optimizer.Algorithm); // before any data is read

@@ -53,7 +53,7 @@ internal sealed class Checkpointing
         hash.AppendData(System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new
         {
             Optimizer = optimizer.Algorithm.Name, OptimizerOptions = optimizer, optimizer.LearningRateSchedule, optimizer.WarmupFraction, loop.Epochs,
-            loop.BatchSize, options.Data.MaxSequenceLength, loop.MaxSteps, loop.Seed, Preset = options.Model.Preset.ToString().ToLowerInvariant(),
+            loop.BatchSize, options.Data.MaxSequenceLength, loop.MaxSteps, loop.Seed, Preset = options.Model.Preset.Name,
             options.Model.PretrainedModelPath, options.Data.Labels,
         }, TrainingCheckpoint.Json)));
         foreach (var row in encoded)

@@ -213,7 +213,7 @@ public static class TextClassifierTrainer
         {
             ["epochs"] = options.Loop.Epochs, ["batch_size"] = options.Loop.BatchSize, ["max_sequence_length"] = options.Data.MaxSequenceLength,
             ["learning_rate_schedule"] = options.Optimizer.LearningRateSchedule.ToString().ToLowerInvariant(), ["seed"] = options.Loop.Seed,
-            ["preset"] = options.Model.Preset.ToString().ToLowerInvariant(), ["pretrained"] = options.Model.PretrainedModelPath,
+            ["preset"] = options.Model.Preset.Name, ["pretrained"] = options.Model.PretrainedModelPath,
         },
         ["metrics"] = report.Validation is { } v ? (JsonNode?)JsonSerializer.SerializeToNode(new { validation_accuracy = v.Accuracy, validation_macro_f1 = v.MacroF1, validation_log_loss = v.LogLoss }, Json) : null,
         ["history"] = JsonSerializer.SerializeToNode(report.Epochs, Json),
