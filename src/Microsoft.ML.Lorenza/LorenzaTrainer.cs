@@ -52,7 +52,8 @@ public sealed partial class LorenzaTrainer : IEstimator<LorenzaTransformer>
         if (options.PretrainedModelPath is { } name && PretrainedModels.IsName(name))
             Log($"pretrained model '{name}': {PretrainedModels.Get(name, new() { Log = options.Log, CancellationToken = options.CancellationToken })}");
         Log($"LORENZA: training {options.Optimizer} on {train.Examples.Count} rows ({keys.Count} classes), " +
-            $"{options.MaxEpochs} epoch(s), batch {options.BatchSize}, device {trainingOptions.Compute.Device}.");
+            $"{options.MaxEpochs} epoch(s), batch {options.BatchSize}, device {Runtime.Devices.Describe(trainingOptions.Compute.Device.Resolve())}" +
+            (trainingOptions.Compute.Device == Runtime.ComputeDevice.Auto ? " (auto)." : "."));
         var (classifier, report) = TextClassifierTrainer.Train(train, validation, trainingOptions, Progress(), options.CancellationToken);
         if (report.FreshlyInitialized.Count > 0)
             Log($"not in the pretrained folder, initialized afresh: {string.Join(", ", report.FreshlyInitialized)}");

@@ -144,7 +144,7 @@ public sealed class AdamFamilyOptimizer : IOptimizer
 
     /// <summary>
     /// Ẑ_ℓ = (1/q)·Σ_i c_i·Z_{i,ℓ}, c_i = (L(θ + μU_i) − L(θ − μU_i))/(2μ) in float64, with the noise Z drawn
-    /// per layer from a generator on the parameter's device seeded by hash(s, i, ℓ), and dropped after use.
+    /// per layer on the parameter's device, seeded by hash(s, i, ℓ) (<see cref="SeededNormal"/>), and dropped after use.
     /// </summary>
     internal IReadOnlyList<Tensor?>? ZerothOrderEstimate(LossClosure closure)
     {
@@ -175,12 +175,8 @@ public sealed class AdamFamilyOptimizer : IOptimizer
         return estimate;
     }
 
-    private static Tensor ProbeNoise(ulong seed, ParameterState s)
-    {
-        var device = s.Parameter.Tensor.device;
-        using var generator = new Generator(seed, device);
-        return torch.randn(s.Projector?.ProjectedShape ?? s.Parameter.Tensor.shape, device: device, generator: generator);
-    }
+    private static Tensor ProbeNoise(ulong seed, ParameterState s) =>
+        SeededNormal.Draw(s.Projector?.ProjectedShape ?? s.Parameter.Tensor.shape, seed, s.Parameter.Tensor.device);
 
     private List<Tensor?> GradientDirection(LossClosure closure)
     {
@@ -252,7 +248,7 @@ public sealed class AdamFamilyOptimizer : IOptimizer
             projector.AddBackProjected(w, s.Moments.Normalized(r, adam), adam.LowRankStepSize);
         }
         if (readings.Count == 0) return;
-        var values = torch.stack(readings).data<double>().ToArray();
+        var values = torch.stack(readings).ToArray<double>(); // one device-to-host copy
         if (direction is not null && alignment.Count > 0)
         {
             double dot = alignment.Sum(a => values[a.Dot]), projected = alignment.Sum(a => values[a.ProjectedSquare]);

@@ -1,4 +1,5 @@
 using Microsoft.ML.Lorenza.Modeling;
+using Microsoft.ML.Lorenza.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 using Microsoft.ML.Lorenza.Configuration;
@@ -67,7 +68,7 @@ internal sealed class SubspaceProjector
 
     /// <summary>
     /// A new basis from the gradient <paramref name="grad"/>: its top-r singular vectors (GaLore) or the range finder's
-    /// (LORENZA, Ω drawn from a generator seeded by <paramref name="seed"/>, which is called only then).
+    /// (LORENZA, Ω drawn from the seed <paramref name="seed"/> returns, which is called only then).
     /// </summary>
     public void Refresh(Tensor grad, OptimizerOptions options, Func<ulong> seed)
     {
@@ -79,10 +80,7 @@ internal sealed class SubspaceProjector
             basis = SvdBasis(g, options.Rank);
         }
         else
-        {
-            using var generator = new Generator(seed(), g.device);
-            basis = RangeFinderBasis(g, options.Rank, options.Oversampling, options.PowerIterations, generator);
-        }
+            basis = RangeFinderBasis(g, options.Rank, options.Oversampling, options.PowerIterations, seed());
         Replace(basis.DetachFromDisposeScope());
     }
 
@@ -118,17 +116,17 @@ internal sealed class SubspaceProjector
 
     /// <summary>
     /// An orthonormal m×r basis of the dominant column space of <paramref name="g"/> (m×n), by randomized range finding:
-    /// Y = G·Ω (Ω ~ N(0, 1), n×(r+p), drawn from <paramref name="generator"/> on g's device); k power iterations
+    /// Y = G·Ω (Ω ~ N(0, 1), n×(r+p), drawn on g's device from <paramref name="seed"/>); k power iterations
     /// Y ← G·(Gᵀ·Y) with a QR after each half; Q = qr(Y).Q; then the small SVD QᵀG = Ũ Σ Vᵀ orders the columns by
     /// singular value: P = Q·Ũ[:, :r]. O(m·n·(r+p)) instead of a full SVD's O(m·n·min(m, n)).
     /// </summary>
-    internal static Tensor RangeFinderBasis(Tensor g, int rank, int oversampling, int powerIterations, Generator generator)
+    internal static Tensor RangeFinderBasis(Tensor g, int rank, int oversampling, int powerIterations, ulong seed)
     {
         long m = g.size(0), n = g.size(1);
         var r = (int)Math.Min(rank, Math.Min(m, n));
         var columns = (int)Math.Min(r + oversampling, Math.Min(m, n));
         using var scope = torch.NewDisposeScope();
-        var omega = torch.randn([n, columns], dtype: g.dtype, device: g.device, generator: generator);
+        var omega = SeededNormal.Draw([n, columns], seed, g.device, g.dtype);
         var y = torch.matmul(g, omega);
         for (var k = 0; k < powerIterations; k++)
         {

@@ -16,8 +16,8 @@ namespace Microsoft.ML.Lorenza.Training;
 
 /// <summary>
 /// Fine-tunes a pretrained RoBERTa or BERT classifier (<see cref="ModelOptions.PretrainedModelPath"/>; config.json's
-/// model_type decides), or trains a RoBERTa preset from scratch, on labelled texts with any of the optimizers. Deterministic on CPU for a fixed seed: the data order, dropout, initialization and the
-/// optimizer's probes all derive from <see cref="LoopOptions.Seed"/>.
+/// model_type decides), or trains a RoBERTa preset from scratch, on labelled texts with any of the optimizers. Deterministic for a fixed seed on a given device: the data order, dropout, initialization and the optimizer's probes all
+/// derive from <see cref="LoopOptions.Seed"/> (on CUDA, dropout is reseeded every step: <see cref="CudaStepSeed"/>).
 /// </summary>
 public static class TextClassifierTrainer
 {
@@ -113,6 +113,7 @@ public static class TextClassifierTrainer
             for (var batchIndex = firstBatch; batchIndex < batches.Count && step < totalSteps; batchIndex++)
             {
                 if (cancellation.IsCancellationRequested) throw checkpoints.Interrupted(epoch, batchIndex, step, diagnosticSums, cancellation);
+                CudaStepSeed.Apply(classifier.Device, loop.Seed, step);
                 var result = StepOn(batches[batchIndex], data, classifier, optimizer, loop.GradientAccumulation);
                 step++;
                 report.StepLosses.Add(result.Loss);
