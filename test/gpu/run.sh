@@ -7,6 +7,7 @@
 #                             CPU-vs-CUDA parity (device-parity), speed and memory beside pytorch-anchor.py
 #                             (device-speed), kill-and-resume (device-resume), the tiny demo from scratch
 #   test/gpu/run.sh part2     on the same machine after part1: the MiniLM demo (float32 and bf16) and the ML.NET sample
+#   test/gpu/run.sh check     parity, speed beside the anchor, and resume (part1 without info and the demo)
 #   test/gpu/run.sh --cpu part1 part2    the same steps on this machine's CPU with the local build (checks the script)
 #
 # Logs and results go to $OUT (the device tool's folder; default artifacts/gpu); the last lines are a summary.
@@ -18,8 +19,8 @@ PARTS=()
 for arg in "$@"; do
   case "$arg" in
     --cpu) MODE=cpu ;;
-    part1|part2) PARTS+=("$arg") ;;
-    *) echo "usage: test/gpu/run.sh [--cpu] part1|part2 ..." >&2; exit 2 ;;
+    part1|part2|check) PARTS+=("$arg") ;;
+    *) echo "usage: test/gpu/run.sh [--cpu] part1|part2|check ..." >&2; exit 2 ;;
   esac
 done
 [ ${#PARTS[@]} -gt 0 ] || PARTS=(part1)
@@ -69,6 +70,11 @@ setup_cuda() {
   DOTNET=$WORK/dotnet/dotnet
 
   local build=$WORK/native-build lib=$WORK/native-build/LibTorchSharp/libLibTorchSharp.so
+  # A library an earlier run built on the same machine image (its $OUT/libLibTorchSharp.so.xz, put in .device/prebuilt).
+  if [ ! -f "$lib" ] && [ -f "$ROOT/.device/prebuilt/libLibTorchSharp.so.xz" ]; then
+    mkdir -p "$(dirname "$lib")" && xz -dc "$ROOT/.device/prebuilt/libLibTorchSharp.so.xz" > "$lib"
+    if LD_LIBRARY_PATH=$torch_lib${nv_libs:+:$nv_libs} "$PY" -c 'import ctypes, sys; ctypes.CDLL(sys.argv[1])' "$lib"; then note "using the prebuilt libLibTorchSharp.so"; else rm -f "$lib"; fi
+  fi
   if [ ! -f "$lib" ]; then
     local nvcc; nvcc=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)
     local cuda_root; cuda_root=$(dirname "$(dirname "$(readlink -f "$nvcc")")")
@@ -109,12 +115,16 @@ setup_cpu() {
 part1() {
   step info 120 "$DOTNET" "$CLI/lorenza.dll" info
   [ "$MODE" = cuda ] && nvidia-smi --query-gpu=name,driver_version,memory.total,memory.used,clocks.sm --format=csv | tee -a "$SUMMARY"
+  check
+  step demo-tiny 120 "$DOTNET" "$CLI/lorenza.dll" demo --preset tiny --device "$DEVICE" -o "$WORK/demo-tiny" "${DEMO_ARGS[@]}"
+  if [ "$MODE" = cuda ]; then xz -c "$WORK/native-build/LibTorchSharp/libLibTorchSharp.so" > "$OUT/libLibTorchSharp.so.xz"; fi
+}
+
+check() {
   step parity 150 "$DOTNET" "$BENCH/Microsoft.ML.Lorenza.Benchmarks.dll" device-parity --device "$DEVICE"
   step anchor 200 "$PY" "$ROOT/test/gpu/anchor.py" "$KIT/pytorch-anchor.py" "$OUT/pytorch-anchor.json" "${ANCHOR_ARGS[@]}"
   step speed 300 "$DOTNET" "$BENCH/Microsoft.ML.Lorenza.Benchmarks.dll" device-speed --device "$DEVICE" --anchor "$OUT/pytorch-anchor.json" "${SPEED_ARGS[@]}"
   step resume 200 "$DOTNET" "$BENCH/Microsoft.ML.Lorenza.Benchmarks.dll" device-resume --device "$DEVICE" --cli "$CLI/lorenza.dll" "${RESUME_ARGS[@]}"
-  step demo-tiny 120 "$DOTNET" "$CLI/lorenza.dll" demo --preset tiny --device "$DEVICE" -o "$WORK/demo-tiny" "${DEMO_ARGS[@]}"
-  if [ "$MODE" = cuda ]; then xz -c "$WORK/native-build/LibTorchSharp/libLibTorchSharp.so" > "$OUT/libLibTorchSharp.so.xz"; fi
 }
 
 part2() {

@@ -88,6 +88,12 @@ public sealed class TransformerSelfAttention : nn.Module<Tensor, Tensor, Tensor>
     public readonly SideBranchLinear key;
     public readonly SideBranchLinear value;
 
+    /// <summary>
+    /// On CUDA, attention through libtorch's fused scaled_dot_product_attention (softmax in float32 inside it, as here)
+    /// instead of the seven kernels below. Off until test/gpu/run.sh has measured it against them.
+    /// </summary>
+    internal static bool FusedOnGpu { get; set; }
+
     public TransformerSelfAttention(TransformerConfig config) : base(nameof(TransformerSelfAttention))
     {
         this.config = config;
@@ -109,6 +115,12 @@ public sealed class TransformerSelfAttention : nn.Module<Tensor, Tensor, Tensor>
         var q = Heads(query);
         var k = Heads(key);
         var v = Heads(value);
+        if (FusedOnGpu && x.device_type == DeviceType.CUDA)
+        {
+            var keep = additiveMask.eq(0); // the additive mask is 0 on real keys
+            var fused = F.scaled_dot_product_attention(q, k, v, keep, training ? config.AttentionProbsDropoutProb : 0);
+            return fused.transpose(1, 2).reshape(batch, seq, config.HiddenSize).MoveToOuterDisposeScope();
+        }
         // Scores and softmax in at least float32 (as autocast does for bfloat16); the products in q's type.
         var scores = Precision.AtLeastFloat32(matmul(q, k.transpose(-1, -2)).div_(sqrtHeadDim)).add_(additiveMask);
         var probabilities = F.dropout(F.softmax(scores, -1), config.AttentionProbsDropoutProb, training).to(v.dtype);

@@ -41,7 +41,10 @@ internal sealed class SubspaceProjector
             throw new ArgumentOutOfRangeException("options", rank, $"Rank = {rank} is invalid for {parameter.Name} ({m}×{n}): it must be in [1, min(m, n) = {Math.Min(m, n)}].");
     }
 
-    /// <summary>Matrices above this many elements are back-projected in slices (the word embedding: 38.6 M, a 154 MB temporary whole).</summary>
+    /// <summary>
+    /// On the CPU, matrices above this many elements are back-projected in slices (the word embedding: 38.6 M, a 154 MB
+    /// temporary whole). On a GPU every slice is a kernel launch, so the product is taken whole.
+    /// </summary>
     internal const long BackProjectionSlice = 4L * 1024 * 1024;
 
     public bool RightSide { get; }
@@ -81,7 +84,7 @@ internal sealed class SubspaceProjector
         }
         else
             basis = RangeFinderBasis(g, options.Rank, options.Oversampling, options.PowerIterations, seed());
-        Replace(basis.DetachFromDisposeScope());
+        Replace(WithCanonicalSigns(basis).DetachFromDisposeScope());
     }
 
     public void Replace(Tensor? basis)
@@ -97,7 +100,7 @@ internal sealed class SubspaceProjector
     internal static void AddBackProjected(Tensor w, Tensor normalized, Tensor basis, bool rightSide, Scalar step)
     {
         long m = w.size(0), n = w.size(1);
-        if (m * n <= BackProjectionSlice)
+        if (m * n <= BackProjectionSlice || w.device_type != DeviceType.CPU)
         {
             using var back = rightSide ? torch.matmul(normalized, basis.t()) : torch.matmul(basis, normalized);
             w.add_(back, step);
@@ -137,6 +140,20 @@ internal sealed class SubspaceProjector
         var q = torch.linalg.qr(y).Q;
         var (u, _, _) = torch.linalg.svd(torch.matmul(q.t(), g), fullMatrices: false);
         return torch.matmul(q, u.narrow(1, 0, r)).contiguous().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The basis with each column's sign fixed: its largest entry in magnitude made positive. A singular vector is defined
+    /// up to its sign, and LAPACK and cuSOLVER pick differently; Adam's moments carry over a refresh in the basis's
+    /// coordinates, so an arbitrary sign would make the run depend on the library (the CPU and CUDA runs would part).
+    /// </summary>
+    internal static Tensor WithCanonicalSigns(Tensor basis)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var largest = basis.abs().argmax(0, keepdim: true);
+        var signs = basis.gather(0, largest).sign();
+        signs.masked_fill_(signs.eq(0), 1);
+        return basis.mul(signs).MoveToOuterDisposeScope();
     }
 
     /// <summary>The exact top-r left singular vectors of <paramref name="g"/> (GaLore's basis): a full SVD.</summary>

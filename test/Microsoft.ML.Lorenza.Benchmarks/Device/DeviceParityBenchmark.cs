@@ -27,7 +27,7 @@ public sealed class DeviceParityBenchmark : IBenchmark
     public string Name => "device-parity";
     public string Description => "20 steps of AdamW, GaLore and LORENZA on the CPU and on --device (cuda): losses within 1e-3 (float32) and 1e-2 (bf16)";
 
-    private sealed record Setting(string Label, bool OnDevice, ScalarType? Compute, ulong ProbeSeed = 7);
+    private sealed record Setting(string Label, bool OnDevice, ScalarType? Compute, ulong ProbeSeed = 7, bool FusedAttention = false);
 
     public void Run(BenchmarkContext context)
     {
@@ -38,6 +38,7 @@ public sealed class DeviceParityBenchmark : IBenchmark
         {
             new Setting("cpu float32", false, null), new Setting("device float32", true, null), new Setting("cpu bf16", false, ScalarType.BFloat16),
             new Setting("device bf16", true, ScalarType.BFloat16), new Setting("cpu float32, other probe seed", false, null, ProbeSeed: 8),
+            new Setting("device float32, fused attention", true, null, FusedAttention: true), new Setting("device bf16, fused attention", true, ScalarType.BFloat16, FusedAttention: true),
         };
         var rows = new List<string[]> { new[] { "optimizer", "setting", "first loss", "last loss", "max rel. diff vs cpu float32", "tolerance", "verdict" } };
         var results = new List<object>();
@@ -81,6 +82,7 @@ public sealed class DeviceParityBenchmark : IBenchmark
         };
         var previous = SeededNormal.DrawOnCpu;
         SeededNormal.DrawOnCpu = true;
+        TransformerSelfAttention.FusedOnGpu = setting.FusedAttention;
         try
         {
             using var optimizer = OptimizerFactory.Create(algorithm, ManagedParameterRule.Architecture.Apply(model), options, new ConstantSchedule(1e-3));
@@ -90,6 +92,7 @@ public sealed class DeviceParityBenchmark : IBenchmark
         finally
         {
             SeededNormal.DrawOnCpu = previous;
+            TransformerSelfAttention.FusedOnGpu = false;
         }
     }
 }
