@@ -8,6 +8,7 @@
 #                             (device-speed), kill-and-resume (device-resume), the tiny demo from scratch
 #   test/gpu/run.sh part2     on the same machine after part1: the MiniLM demo (float32 and bf16) and the ML.NET sample
 #   test/gpu/run.sh check     parity, speed beside the anchor, and resume (part1 without info and the demo)
+#   test/gpu/run.sh resume    kill and resume only, float32 and bf16
 #   test/gpu/run.sh --cpu part1 part2    the same steps on this machine's CPU with the local build (checks the script)
 #
 # Logs and results go to $OUT (the device tool's folder; default artifacts/gpu); the last lines are a summary.
@@ -19,7 +20,7 @@ PARTS=()
 for arg in "$@"; do
   case "$arg" in
     --cpu) MODE=cpu ;;
-    part1|part2|check) PARTS+=("$arg") ;;
+    part1|part2|check|resume) PARTS+=("$arg") ;;
     *) echo "usage: test/gpu/run.sh [--cpu] part1|part2|check ..." >&2; exit 2 ;;
   esac
 done
@@ -120,6 +121,11 @@ part1() {
   if [ "$MODE" = cuda ]; then xz -c "$WORK/native-build/LibTorchSharp/libLibTorchSharp.so" > "$OUT/libLibTorchSharp.so.xz"; fi
 }
 
+resume() {
+  step resume 200 "$DOTNET" "$BENCH/Microsoft.ML.Lorenza.Benchmarks.dll" device-resume --device "$DEVICE" --cli "$CLI/lorenza.dll" "${RESUME_ARGS[@]}"
+  step resume-bf16 200 "$DOTNET" "$BENCH/Microsoft.ML.Lorenza.Benchmarks.dll" device-resume --device "$DEVICE" --cli "$CLI/lorenza.dll" --precision bf16 "${RESUME_ARGS[@]}"
+}
+
 check() {
   step parity 150 "$DOTNET" "$BENCH/Microsoft.ML.Lorenza.Benchmarks.dll" device-parity --device "$DEVICE"
   step anchor 200 "$PY" "$ROOT/test/gpu/anchor.py" "$KIT/pytorch-anchor.py" "$OUT/pytorch-anchor.json" "${ANCHOR_ARGS[@]}"
@@ -144,7 +150,7 @@ cp -f "$ROOT"/artifacts/bench/device-*.json "$OUT/" 2>/dev/null
 
 echo; echo "=== SUMMARY ($(since "$START") s)"
 cat "$SUMMARY"
-for log in "$OUT"/info.log "$OUT"/parity.log "$OUT"/speed.log "$OUT"/resume.log; do
+for log in "$OUT"/info.log "$OUT"/parity.log "$OUT"/speed.log "$OUT"/resume*.log; do
   [ -f "$log" ] && { echo "--- $(basename "$log")"; grep -v -E '^(  round|== |results written)' "$log"; }
 done
 for log in "$OUT"/demo-*.log "$OUT"/sample.log; do

@@ -90,9 +90,11 @@ public sealed class TransformerSelfAttention : nn.Module<Tensor, Tensor, Tensor>
 
     /// <summary>
     /// On CUDA, attention through libtorch's fused scaled_dot_product_attention (softmax in float32 inside it, as here)
-    /// instead of the seven kernels below. Off until test/gpu/run.sh has measured it against them.
+    /// instead of the seven kernels below: on an H200 (test/gpu/run.sh) the same losses as the CPU's within 2.3e-7 in
+    /// float32, 3 % faster AdamW and 15 % faster LORENZA steps at roberta-base shapes, 500 MB less memory. The CPU keeps
+    /// the explicit form (Hugging Face's arithmetic, checked against PyTorch). Settable for the measurements.
     /// </summary>
-    internal static bool FusedOnGpu { get; set; }
+    internal static bool FusedOnGpu { get; set; } = true;
 
     public TransformerSelfAttention(TransformerConfig config) : base(nameof(TransformerSelfAttention))
     {

@@ -26,7 +26,7 @@ public sealed class DeviceSpeedBenchmark : IBenchmark
 
     /// <summary>A timed optimizer setting; <paramref name="Anchor"/> names pytorch-anchor.py's row of the same method.</summary>
     private sealed record Variant(string Label, OptimizerAlgorithm Algorithm, string? Anchor, double ProbeFraction = OptimizerOptions.DefaultProbeBatchFraction,
-                                  WordEmbeddingTreatment? WordEmbeddings = null, bool ProbesOnCpu = false, bool CudaOnly = false, bool FusedAttention = false);
+                                  WordEmbeddingTreatment? WordEmbeddings = null, bool ProbesOnCpu = false, bool CudaOnly = false, bool UnfusedAttention = false);
 
     private static readonly Variant[] Variants =
     [
@@ -36,8 +36,8 @@ public sealed class DeviceSpeedBenchmark : IBenchmark
         new("lorenza paper", OptimizerAlgorithm.Lorenza, "lorenza (steady state)", ProbeFraction: 1, WordEmbeddings: WordEmbeddingTreatment.Full),
         new("sam", OptimizerAlgorithm.Sam, "sam"),
         new("lorenza, probes drawn on the cpu", OptimizerAlgorithm.Lorenza, null, ProbesOnCpu: true, CudaOnly: true),
-        new("adamw, fused attention", OptimizerAlgorithm.AdamW, "adamw", CudaOnly: true, FusedAttention: true),
-        new("lorenza, fused attention", OptimizerAlgorithm.Lorenza, null, CudaOnly: true, FusedAttention: true),
+        new("adamw, attention unfused", OptimizerAlgorithm.AdamW, "adamw", CudaOnly: true, UnfusedAttention: true),
+        new("lorenza, attention unfused", OptimizerAlgorithm.Lorenza, null, CudaOnly: true, UnfusedAttention: true),
     ];
 
     public void Run(BenchmarkContext context)
@@ -148,7 +148,7 @@ public sealed class DeviceSpeedBenchmark : IBenchmark
         var (ids, mask, labels) = (input.Ids.to(device), input.Mask.to(device), input.Labels.to(device));
         var options = new OptimizerOptions { Algorithm = v.Algorithm, LearningRate = 1e-5, Rank = 8, RefreshInterval = 200, ProbeBatchFraction = v.ProbeFraction, WordEmbeddings = v.WordEmbeddings };
         SeededNormal.DrawOnCpu = v.ProbesOnCpu;
-        TransformerSelfAttention.FusedOnGpu = v.FusedAttention;
+        TransformerSelfAttention.FusedOnGpu = !v.UnfusedAttention;
         using var optimizer = OptimizerFactory.Create(v.Algorithm, ManagedParameterRule.Architecture.Apply(model), options, new ConstantSchedule(1e-5));
         var closure = ClassifierLoss.Closure(model, ids, mask, labels);
 
