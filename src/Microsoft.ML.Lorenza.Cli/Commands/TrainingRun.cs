@@ -10,12 +10,12 @@ internal static class TrainingRun
     /// <summary>Parameters of the model the options will train: the pretrained weights' size, or a preset's count.</summary>
     public static long EstimateParameters(TrainingOptions options)
     {
-        if (options.Model.PretrainedModelPath is { } pathOrName)
+        if (options.Model.Pretrained is { } pathOrName)
         {
             var folder = Pretrained.PretrainedModels.IsName(pathOrName) ? Pretrained.PretrainedModels.Resolve(pathOrName) : pathOrName;
             return new[] { ModelFolder.SafeTensorsFile, ModelFolder.PyTorchFile }.Select(f => Path.Combine(folder, f)).Where(File.Exists).Select(f => new FileInfo(f).Length / 4).FirstOrDefault();
         }
-        var c = RobertaConfig.Preset(options.Model.Preset, options.Model.TokenizerMerges + 261, 2, options.Data.MaxSequenceLength);
+        var c = RobertaConfig.Preset(options.Model.Preset ?? ModelPreset.Tiny, options.Model.TokenizerMerges + 261, 2, options.Data.MaxSequenceLength);
         long h = c.HiddenSize, i = c.IntermediateSize;
         var embeddings = (c.VocabSize + c.MaxPositionEmbeddings + c.TypeVocabSize + 2) * h;
         var layer = 4 * (h * h + h) + 2 * h * i + i + h + 4 * h;

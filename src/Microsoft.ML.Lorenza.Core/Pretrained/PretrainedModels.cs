@@ -54,6 +54,20 @@ public static class PretrainedModels
         throw new DirectoryNotFoundException($"{pathOrName} is neither a model folder nor a pretrained model name (known: {PretrainedCatalog.KnownNames}).");
     }
 
+    /// <summary>
+    /// <see cref="Resolve"/> for a training run: a pretrained model that cannot be had is refused with the ways to train
+    /// without it added (another model, or a preset from scratch); there is no silent fallback to random weights.
+    /// </summary>
+    public static string ResolveForTraining(string pathOrName, PretrainedModelOptions? options = null)
+    {
+        try { return Resolve(pathOrName, options); }
+        catch (PretrainedModelException e) { throw WithWaysOut(e); }
+    }
+
+    /// <summary><paramref name="e"/>'s message followed by the ways to train without that model.</summary>
+    public static PretrainedModelException WithWaysOut(PretrainedModelException e) =>
+        new($"{e.Message.TrimEnd('.')}. Or train without it: --model FOLDER (ML.NET: PretrainedModelPath) fine-tunes a Hugging Face folder, --preset tiny (ML.NET: Architecture = ModelPreset.Tiny) trains a RoBERTa from scratch.", e);
+
     /// <summary>Where the model called <paramref name="name"/> is, or will be, cached.</summary>
     public static string FolderOf(string name, PretrainedModelOptions? options = null) => ModelCache.FolderOf(Find(name), options ?? new());
 

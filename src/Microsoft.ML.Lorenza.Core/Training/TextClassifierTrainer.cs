@@ -55,7 +55,7 @@ public static class TextClassifierTrainer
     {
         torch.manual_seed(unchecked((long)options.Loop.Seed));
         // A pretrained model's name ("minilm") is fetched and converted on first use, then read from the cache.
-        var pretrainedFolder = options.Model.PretrainedModelPath is { } pathOrName ? PretrainedModels.Resolve(pathOrName) : null;
+        var pretrainedFolder = options.Model.Pretrained is { } pathOrName ? PretrainedModels.ResolveForTraining(pathOrName) : null;
         ITextTokenizer tokenizer = pretrainedFolder is { } path
             ? ModelFolder.LoadTokenizer(path)
             : BpeTrainer.Train(split.Train.Select(e => e.TextPair is null ? e.Text : e.Text + " " + e.TextPair), options.Model.TokenizerMerges);
@@ -73,7 +73,7 @@ public static class TextClassifierTrainer
             DataChecks.MaxSequenceLength(options.Data.MaxSequenceLength, model.Config.MaxSequenceLength, pretrained);
         }
         else
-            model = RobertaForSequenceClassification.Create(WithLabels(RobertaConfig.Preset(options.Model.Preset, tokenizer.VocabSize, labels.Count, options.Data.MaxSequenceLength), labels), options.Loop.Seed);
+            model = RobertaForSequenceClassification.Create(WithLabels(RobertaConfig.Preset(options.Model.Preset!.Value, tokenizer.VocabSize, labels.Count, options.Data.MaxSequenceLength), labels), options.Loop.Seed);
         if (options.Model.Dropout is { } dropout)
             (model.Config.HiddenDropoutProb, model.Config.AttentionProbsDropoutProb, model.Config.ClassifierDropout) = (dropout, dropout, dropout);
         model.to(device);
@@ -151,7 +151,7 @@ public static class TextClassifierTrainer
         optimizerOptions.LearningRate = options.PeakLearningRate;
         // A model trained from scratch learns its embedding from nothing: in rank-8 steps the tiny demo reached 72.9 %
         // instead of 87.9 % (README, "LORENZA at GaLore's cost"), so LORENZA's low-rank default is for fine-tuning only.
-        if (options.Model.PretrainedModelPath is null) optimizerOptions.WordEmbeddings ??= WordEmbeddingTreatment.Full;
+        if (options.Model.FromScratch) optimizerOptions.WordEmbeddings ??= WordEmbeddingTreatment.Full;
         return OptimizerFactory.Create(optimizerOptions.Algorithm, ManagedParameterRule.Architecture.Apply(model), optimizerOptions, schedule);
     }
 
@@ -214,7 +214,7 @@ public static class TextClassifierTrainer
         {
             ["epochs"] = options.Loop.Epochs, ["batch_size"] = options.Loop.BatchSize, ["max_sequence_length"] = options.Data.MaxSequenceLength,
             ["learning_rate_schedule"] = options.Optimizer.LearningRateSchedule.ToString().ToLowerInvariant(), ["seed"] = options.Loop.Seed,
-            ["preset"] = options.Model.Preset.Name, ["pretrained"] = options.Model.PretrainedModelPath,
+            ["preset"] = options.Model.Preset?.Name, ["pretrained"] = options.Model.Pretrained,
         },
         ["metrics"] = report.Validation is { } v ? (JsonNode?)JsonSerializer.SerializeToNode(new { validation_accuracy = v.Accuracy, validation_macro_f1 = v.MacroF1, validation_log_loss = v.LogLoss }, Json) : null,
         ["history"] = JsonSerializer.SerializeToNode(report.Epochs, Json),

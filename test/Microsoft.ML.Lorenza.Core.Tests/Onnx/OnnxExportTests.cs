@@ -136,7 +136,7 @@ public sealed class OnnxExportTests
     {
         var examples = Enumerable.Range(0, 64).Select(i => new TextExample(i % 2 == 0 ? $"good great fine {i}" : $"bad awful poor {i}", null, i % 2 == 0 ? "pos" : "neg"));
         var (classifier, _) = TextClassifierTrainer.Train(TextDataset.FromExamples(examples), null,
-            new TrainingOptions { Model = { TokenizerMerges = 50 }, Optimizer = { LearningRate = 1e-3, Rank = 4 }, Loop = { Epochs = 1, MaxSteps = 4, BatchSize = 16 }, Compute = { Device = "cpu" } });
+            new TrainingOptions { Model = { Preset = ModelPreset.Tiny, TokenizerMerges = 50 }, Optimizer = { LearningRate = 1e-3, Rank = 4 }, Loop = { Epochs = 1, MaxSteps = 4, BatchSize = 16 }, Compute = { Device = "cpu" } });
         using var _ = classifier;
         var dir = Directory.CreateTempSubdirectory("lorenza-onnx-").FullName;
         try

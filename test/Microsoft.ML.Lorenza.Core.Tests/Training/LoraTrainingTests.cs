@@ -25,7 +25,7 @@ public sealed class LoraTrainingTests
         var validation = TextDataset.FromExamples(all.Skip(320).Take(100), sample);
         var options = new TrainingOptions
         {
-            Model = { TokenizerMerges = 300 },
+            Model = { Preset = ModelPreset.Tiny, TokenizerMerges = 300 },
             Data = { MaxSequenceLength = 48 },
             // The rate large and constant, so the adapters change the outputs measurably.
             Optimizer = { Algorithm = OptimizerAlgorithm.Lora, LearningRateSchedule = ScheduleShape.Constant, LearningRate = 2e-2, Rank = 4 },

@@ -1,3 +1,4 @@
+using Microsoft.ML.Lorenza.Modeling;
 using Microsoft.ML.Lorenza.Optimizers;
 using Microsoft.ML.Lorenza.Training;
 using Microsoft.ML.Lorenza.Configuration;
@@ -50,7 +51,7 @@ public sealed record ComparisonSettings(bool Pretrained, string? PretrainedModel
     {
         var options = new TrainingOptions
         {
-            Model = { PretrainedModelPath = PretrainedModelPath },
+            Model = { PretrainedModelPath = PretrainedModelPath, Preset = PretrainedModelPath is null ? ModelPreset.Tiny : null },
             Data = { MaxSequenceLength = MaxSequenceLength },
             Optimizer =
             {
