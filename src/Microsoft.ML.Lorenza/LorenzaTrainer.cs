@@ -58,7 +58,7 @@ public sealed partial class LorenzaTrainer : IEstimator<LorenzaTransformer>
         }
         Log($"LORENZA: training {options.Optimizer} on {train.Examples.Count} rows ({keys.Count} classes), " +
             $"{options.MaxEpochs} epoch(s), batch {options.BatchSize}, device {Runtime.Devices.Describe(trainingOptions.Compute.Device.Resolve())}" +
-            (trainingOptions.Compute.Device == Runtime.ComputeDevice.Auto ? " (auto)." : "."));
+            (trainingOptions.Compute.Device == Runtime.ComputeDevice.Auto ? " (auto)" : "") + $", compute {trainingOptions.Compute.Resolve(trainingOptions.Compute.Device.Resolve())}.");
         var (classifier, report) = TextClassifierTrainer.Train(train, validation, trainingOptions, Progress(), options.CancellationToken);
         if (report.FreshlyInitialized.Count > 0)
             Log($"not in the pretrained folder, initialized afresh: {string.Join(", ", report.FreshlyInitialized)}");

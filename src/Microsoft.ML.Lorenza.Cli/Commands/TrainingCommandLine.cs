@@ -80,6 +80,13 @@ internal sealed partial class TrainingCommandLine
         return new Option<ComputeDevice>(help.CommandLine!) { Description = help.Help, DefaultValueFactory = _ => new TrainingOptions().Compute.Device, CustomParser = ParseDevice };
     }
 
+    /// <summary>--precision for the commands that predict (evaluate, predict), with the training option's name and default (auto).</summary>
+    public static (Option Option, Func<ParseResult, ComputePrecision> Read) PrecisionOption()
+    {
+        var (option, read) = Bind("--precision", "compute in bf16 where the device has it natively (auto), or none (float32), bf16, fp16", new ComputeOptions().Precision);
+        return (option, r => (ComputePrecision)read(r)!);
+    }
+
     private static ComputeDevice ParseDevice(ArgumentResult argument)
     {
         var text = argument.Tokens.Count == 1 ? argument.Tokens[0].Value : "";

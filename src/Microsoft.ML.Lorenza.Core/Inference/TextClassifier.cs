@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Microsoft.ML.Lorenza.Modeling;
 using Microsoft.ML.Lorenza.Text;
 using Microsoft.ML.Lorenza.Runtime;
+using Microsoft.ML.Lorenza.Configuration;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -34,6 +35,9 @@ public sealed class TextClassifier : IDisposable
 
     /// <summary>Extra facts saved in lorenza.json (training options, metrics).</summary>
     public JsonObject Metadata { get; set; } = new();
+
+    /// <summary>The type the model computes in (null: float32) and why; set where the classifier was loaded or trained.</summary>
+    public ResolvedPrecision Compute { get; init; } = new(null, "float32");
 
     /// <summary>Class probabilities (in label order) for each text (and optional second text).</summary>
     public float[][] PredictProbabilities(IReadOnlyList<string> texts, IReadOnlyList<string?>? pairs = null, int batchSize = 64)
@@ -88,17 +92,23 @@ public sealed class TextClassifier : IDisposable
     /// Loads a folder written by <see cref="Save"/>, or any Hugging Face RoBERTa or BERT classifier folder with its
     /// tokenizer files (config.json's model_type decides; see <see cref="ModelFolder.LoadTokenizer"/>).
     /// </summary>
-    public static TextClassifier Load(string folder, Device? device = null)
+    /// <remarks>
+    /// <paramref name="precision"/> Auto (the default) predicts in bf16 where the device has it natively (the class probabilities
+    /// then move from float32's by up to ~1e-2; README, "bf16 on the CPU"); None predicts in float32.
+    /// </remarks>
+    public static TextClassifier Load(string folder, Device? device = null, ComputePrecision precision = ComputePrecision.Auto)
     {
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Model folder not found: {folder}");
         var tokenizer = ModelFolder.LoadTokenizer(folder);
         var (model, _) = ModelFolder.Load(folder);
         var target = device ?? CPU;
         model.to(target);
+        var compute = ComputeOptions.Resolve(precision, target);
+        model.ComputeType = compute.ComputeType;
         var metadataPath = Path.Combine(folder, MetadataFile);
         var metadata = File.Exists(metadataPath) ? JsonNode.Parse(File.ReadAllText(metadataPath))!.AsObject() : new JsonObject();
         var maxLength = metadata["max_sequence_length"]?.GetValue<int>() ?? model.Config.MaxSequenceLength;
-        return new TextClassifier(model, tokenizer, maxLength, target) { Metadata = metadata };
+        return new TextClassifier(model, tokenizer, maxLength, target) { Metadata = metadata, Compute = compute };
     }
 
     public void Dispose() => Model.Dispose();

@@ -77,8 +77,9 @@ public static class TextClassifierTrainer
         if (options.Model.Dropout is { } dropout)
             (model.Config.HiddenDropoutProb, model.Config.AttentionProbsDropoutProb, model.Config.ClassifierDropout) = (dropout, dropout, dropout);
         model.to(device);
-        model.ComputeType = options.Compute.Precision switch { ComputePrecision.Bf16 => ScalarType.BFloat16, ComputePrecision.Fp16 => ScalarType.Float16, _ => null };
-        return (new TextClassifier(model, tokenizer, options.Data.MaxSequenceLength, device), freshlyInitialized);
+        var compute = options.Compute.Resolve(device);
+        model.ComputeType = compute.ComputeType;
+        return (new TextClassifier(model, tokenizer, options.Data.MaxSequenceLength, device) { Compute = compute }, freshlyInitialized);
     }
 
     private static RobertaConfig WithLabels(RobertaConfig config, LabelMap labels)
