@@ -37,7 +37,17 @@ public sealed class TextClassifier : IDisposable
     public JsonObject Metadata { get; set; } = new();
 
     /// <summary>The type the model computes in (null: float32) and why; set where the classifier was loaded or trained.</summary>
-    public ResolvedPrecision Compute { get; init; } = new(null, "float32");
+    public ResolvedPrecision Compute { get; private set; } = new(null, "float32");
+
+    /// <summary>Computes in <paramref name="precision"/> from now on (None: float32, e.g. to compare with the float32 ONNX export).</summary>
+    public void UsePrecision(ComputePrecision precision) => UsePrecision(ComputeOptions.Resolve(precision, Device));
+
+    /// <summary>Computes in a precision resolved before (one <see cref="Compute"/> returned, to restore it).</summary>
+    public void UsePrecision(ResolvedPrecision precision)
+    {
+        Compute = precision;
+        Model.ComputeType = precision.ComputeType;
+    }
 
     /// <summary>Class probabilities (in label order) for each text (and optional second text).</summary>
     public float[][] PredictProbabilities(IReadOnlyList<string> texts, IReadOnlyList<string?>? pairs = null, int batchSize = 64)
@@ -103,12 +113,12 @@ public sealed class TextClassifier : IDisposable
         var (model, _) = ModelFolder.Load(folder);
         var target = device ?? CPU;
         model.to(target);
-        var compute = ComputeOptions.Resolve(precision, target);
-        model.ComputeType = compute.ComputeType;
         var metadataPath = Path.Combine(folder, MetadataFile);
         var metadata = File.Exists(metadataPath) ? JsonNode.Parse(File.ReadAllText(metadataPath))!.AsObject() : new JsonObject();
         var maxLength = metadata["max_sequence_length"]?.GetValue<int>() ?? model.Config.MaxSequenceLength;
-        return new TextClassifier(model, tokenizer, maxLength, target) { Metadata = metadata, Compute = compute };
+        var classifier = new TextClassifier(model, tokenizer, maxLength, target) { Metadata = metadata };
+        classifier.UsePrecision(precision);
+        return classifier;
     }
 
     public void Dispose() => Model.Dispose();

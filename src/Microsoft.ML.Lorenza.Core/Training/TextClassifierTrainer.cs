@@ -77,9 +77,9 @@ public static class TextClassifierTrainer
         if (options.Model.Dropout is { } dropout)
             (model.Config.HiddenDropoutProb, model.Config.AttentionProbsDropoutProb, model.Config.ClassifierDropout) = (dropout, dropout, dropout);
         model.to(device);
-        var compute = options.Compute.Resolve(device);
-        model.ComputeType = compute.ComputeType;
-        return (new TextClassifier(model, tokenizer, options.Data.MaxSequenceLength, device) { Compute = compute }, freshlyInitialized);
+        var classifier = new TextClassifier(model, tokenizer, options.Data.MaxSequenceLength, device);
+        classifier.UsePrecision(options.Compute.Precision);
+        return (classifier, freshlyInitialized);
     }
 
     private static RobertaConfig WithLabels(RobertaConfig config, LabelMap labels)

@@ -85,7 +85,7 @@ public static class BadInputCases
         new("--grad-accumulation 0", "train data.tsv --grad-accumulation 0 -o model", "GradientAccumulation = 0 is invalid", 2, Good),
         new("--patience 0", "train data.tsv --patience 0 -o model", "Patience = 0 is invalid", 2, Good),
         new("--early-stopping-metric unknown", "train data.tsv --early-stopping-metric loss -o model", "--early-stopping-metric 'loss' is unknown: use accuracy, macro-f1 or log-loss.", 2, Good),
-        new("--precision unknown", "train data.tsv --precision fp8 -o model", "--precision 'fp8' is unknown: use none, bf16 or fp16.", 2, Good),
+        new("--precision unknown", "train data.tsv --precision fp8 -o model", "--precision 'fp8' is unknown: use auto, none, bf16 or fp16.", 2, Good),
         new("--optimizer unknown", "train data.tsv --optimizer adam -o model", "--optimizer 'adam' is unknown: use lorenza, adazosam, galore, sam, adamw or lora.", 2, Good),
         new("--ascent unknown", "train data.tsv --ascent up -o model", "--ascent 'up' is unknown: use zeroth-order or momentum", 2, Good),
         new("--rank 0", "train data.tsv --rank 0 -o model", "Rank = 0 is invalid: it must be >= 1", 2, Good),

@@ -127,7 +127,7 @@ public sealed class DataAndMetricsTests
                 Model = { Preset = ModelPreset.Tiny, TokenizerMerges = 30, Dropout = 0 },
                 Optimizer = { Algorithm = OptimizerAlgorithm.AdamW, LearningRate = 1e-2 },
                 Loop = { Epochs = 1, MaxSteps = 2, BatchSize = 16, GradientAccumulation = micro },
-                Compute = { Device = "cpu" },
+                Compute = { Device = "cpu", Precision = ComputePrecision.None }, // the arithmetic, in float32 (bf16 rounds each micro-batch apart)
             };
             var (classifier, _) = TextClassifierTrainer.Train(Toy(), null, options);
             using (classifier) return classifier.Model.named_parameters().SelectMany(p => p.parameter.detach().ToArray<float>()).ToArray();
