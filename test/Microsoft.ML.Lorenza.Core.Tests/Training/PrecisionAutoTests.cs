@@ -20,10 +20,10 @@ namespace Microsoft.ML.Lorenza.Tests.Training;
 public sealed class PrecisionAutoTests
 {
     /// <summary>The bound on bf16's per-step losses against float32's over the first 12 steps (relative).</summary>
-    private const double TrainingBound = 2e-2;
+    private const double TrainingBound = 5e-3; // measured 1.8e-4 (AVX512_BF16)
 
     /// <summary>The bound on bf16's class probabilities against float32's (absolute).</summary>
-    private const double PredictionBound = 3e-2;
+    private const double PredictionBound = 5e-3; // measured 4.4e-5 on this tiny model; MiniLM: bench predict-precision
 
     [TestCleanup]
     public void RealDetection() => (CpuFeatures.FakeBf16Instructions, CpuFeatures.FakeNoBf16) = (null, false);
