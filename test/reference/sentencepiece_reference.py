@@ -23,7 +23,10 @@ import json
 import os
 import sys
 
-import sentencepiece as spm
+try:
+    import sentencepiece as spm
+except ImportError:  # the tests report Inconclusive
+    spm = None
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import multilingual_texts  # noqa: E402
@@ -155,6 +158,9 @@ def tokenizer_json(model, out):
 def main():
     request = json.loads(sys.stdin.buffer.read().decode("utf-8"))
     action = request["action"]
+    if spm is None:
+        json.dump({"unavailable": "python3-sentencepiece is not installed"}, sys.stdout)
+        return
     if action == "train":
         reply = train(request["out"])
     elif action == "encode":
