@@ -15,8 +15,7 @@
 # packages python3-torch and python3-onnx (Debian's PyTorch 1.13 and onnx.checker) with
 # libopenblas0-pthread (its BLAS; without it PyTorch falls back to reference BLAS, ~20x slower), patchelf
 # (the libstdc++ test runs an app under a newer glibc), python3-sentencepiece (the Unigram tokenizer reference),
-# node and npm (the gpt3-encoder and Hugging Face tokenizers references
-# reference under test/js). Each step is skipped quietly when already done.
+# node and npm (the gpt3-encoder and Hugging Face tokenizers references under test/js). Each step is skipped quietly when already done.
 set -euo pipefail
 CALLER_DIR=$(pwd)
 cd "$(dirname "$0")"
