@@ -14,8 +14,8 @@
 # sudo) the first time, for the independent references the tests and benchmarks compare against: apt
 # packages python3-torch and python3-onnx (Debian's PyTorch 1.13 and onnx.checker) with
 # libopenblas0-pthread (its BLAS; without it PyTorch falls back to reference BLAS, ~20x slower), patchelf
-# (the libstdc++ test runs an app under a newer glibc), node and npm (the gpt3-encoder tokenizer
-# reference under test/js). Each step is skipped quietly when already done.
+# (the libstdc++ test runs an app under a newer glibc), python3-sentencepiece (the Unigram tokenizer reference),
+# node and npm (the gpt3-encoder and Hugging Face tokenizers references under test/js). Each step is skipped quietly when already done.
 set -euo pipefail
 CALLER_DIR=$(pwd)
 cd "$(dirname "$0")"
@@ -27,7 +27,7 @@ VERB=${1:-run}
 log() { printf '[build] %s\n' "$*"; }
 
 # ---- dependencies ------------------------------------------------------------------------------
-APT_PACKAGES=(python3-torch python3-onnx libopenblas0-pthread patchelf nodejs npm)
+APT_PACKAGES=(python3-torch python3-onnx python3-sentencepiece libopenblas0-pthread patchelf nodejs npm)
 
 install_apt_packages() {
   local missing=()

@@ -45,13 +45,13 @@ public sealed class OnnxExportTests
     {
         model.eval();
         var largest = 0.0;
-        var bert = model is BertForSequenceClassification;
+        var typed = ClassifierOnnxExporter.InputNames(model).Contains("token_type_ids");
         foreach (var (batch, length) in new[] { (1, 7), (3, 7), (1, 19), (3, 19) })
         {
             using var scope = torch.NewDisposeScope();
             var ids = Batch(batch, length, model.Config.VocabSize, batch * 31 + length, model.Config.PadTokenId);
             var mask = ids.Select(r => r.Select(v => v == model.Config.PadTokenId ? 0L : 1L).ToArray()).ToArray();
-            var types = bert ? TokenTypes(ids, mask) : null;
+            var types = typed ? TokenTypes(ids, mask) : null;
             Tensor Matrix(long[][] rows) => torch.tensor(rows.SelectMany(r => r).ToArray(), [batch, length]);
             float[] ours;
             using (torch.no_grad())
