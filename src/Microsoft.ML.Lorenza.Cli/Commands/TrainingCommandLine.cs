@@ -80,11 +80,11 @@ internal sealed partial class TrainingCommandLine
         return new Option<ComputeDevice>(help.CommandLine!) { Description = help.Help, DefaultValueFactory = _ => new TrainingOptions().Compute.Device, CustomParser = ParseDevice };
     }
 
-    /// <summary>--precision for the commands that predict (evaluate, predict), with the training option's name and default (auto).</summary>
-    public static (Option Option, Func<ParseResult, ComputePrecision> Read) PrecisionOption()
+    /// <summary>--precision for the commands that predict (evaluate, predict); not given: the precision the model was trained in.</summary>
+    public static (Option Option, Func<ParseResult, ComputePrecision?> Read) PrecisionOption()
     {
-        var (option, read) = Bind("--precision", "compute in bf16 where the device has it natively (auto), or none (float32), bf16, fp16", new ComputeOptions().Precision);
-        return (option, r => (ComputePrecision)read(r)!);
+        var (option, read) = Bind<ComputePrecision?>("--precision", "auto (bf16 where the device has it natively), none (float32), bf16 or fp16 (default: what the model was trained with)", null);
+        return (option, r => (ComputePrecision?)read(r));
     }
 
     private static ComputeDevice ParseDevice(ArgumentResult argument)

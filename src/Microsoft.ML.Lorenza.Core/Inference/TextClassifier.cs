@@ -39,8 +39,15 @@ public sealed class TextClassifier : IDisposable
     /// <summary>The type the model computes in (null: float32) and why; set where the classifier was loaded or trained.</summary>
     public ResolvedPrecision Compute { get; private set; } = new(null, "float32");
 
+    /// <summary>The precision asked for (Auto, None, ...): what <see cref="Save"/> records and <see cref="Load"/> restores.</summary>
+    public ComputePrecision RequestedPrecision { get; private set; } = ComputePrecision.None;
+
     /// <summary>Computes in <paramref name="precision"/> from now on (None: float32, e.g. to compare with the float32 ONNX export).</summary>
-    public void UsePrecision(ComputePrecision precision) => UsePrecision(ComputeOptions.Resolve(precision, Device));
+    public void UsePrecision(ComputePrecision precision)
+    {
+        RequestedPrecision = precision;
+        UsePrecision(ComputeOptions.Resolve(precision, Device));
+    }
 
     /// <summary>Computes in a precision resolved before (one <see cref="Compute"/> returned, to restore it).</summary>
     public void UsePrecision(ResolvedPrecision precision)
@@ -95,6 +102,7 @@ public sealed class TextClassifier : IDisposable
         metadata["format"] = "lorenza-text-classifier/1";
         metadata["labels"] = new JsonArray(Labels.Select(l => (JsonNode?)l).ToArray());
         metadata["max_sequence_length"] = MaxSequenceLength;
+        metadata["precision"] = RequestedPrecision.ToString().ToLowerInvariant();
         AtomicFile.WriteAllText(Path.Combine(folder, MetadataFile), metadata.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
@@ -103,10 +111,11 @@ public sealed class TextClassifier : IDisposable
     /// tokenizer files (config.json's model_type decides; see <see cref="ModelFolder.LoadTokenizer"/>).
     /// </summary>
     /// <remarks>
-    /// <paramref name="precision"/> Auto (the default) predicts in bf16 where the device has it natively (the class probabilities
-    /// then move from float32's by up to ~1e-2; README, "bf16 on the CPU"); None predicts in float32.
+    /// <paramref name="precision"/>: null (the default) is the precision the model was saved with (lorenza.json's "precision":
+    /// what training or <see cref="UsePrecision(ComputePrecision)"/> asked for), else Auto, which predicts in bf16 where the
+    /// device has it natively (README, "bf16 on the CPU"); None predicts in float32.
     /// </remarks>
-    public static TextClassifier Load(string folder, Device? device = null, ComputePrecision precision = ComputePrecision.Auto)
+    public static TextClassifier Load(string folder, Device? device = null, ComputePrecision? precision = null)
     {
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Model folder not found: {folder}");
         var tokenizer = ModelFolder.LoadTokenizer(folder);
@@ -117,9 +126,12 @@ public sealed class TextClassifier : IDisposable
         var metadata = File.Exists(metadataPath) ? JsonNode.Parse(File.ReadAllText(metadataPath))!.AsObject() : new JsonObject();
         var maxLength = metadata["max_sequence_length"]?.GetValue<int>() ?? model.Config.MaxSequenceLength;
         var classifier = new TextClassifier(model, tokenizer, maxLength, target) { Metadata = metadata };
-        classifier.UsePrecision(precision);
+        classifier.UsePrecision(precision ?? SavedPrecision(metadata) ?? ComputePrecision.Auto);
         return classifier;
     }
+
+    private static ComputePrecision? SavedPrecision(JsonObject metadata) =>
+        metadata["precision"]?.GetValue<string>() is { } text && Enum.TryParse<ComputePrecision>(text, ignoreCase: true, out var saved) ? saved : null;
 
     public void Dispose() => Model.Dispose();
 }

@@ -112,6 +112,16 @@ public sealed class PrecisionAutoTests
                 Assert.IsNull(loaded.Model.ComputeType, "auto without bf16 instructions");
                 Assert.AreEqual("float32 (auto: the CPU has no bf16 instructions, AVX512_BF16)", loaded.Compute.Description);
             }
+
+            // A model trained (or set) in float32 is saved so, and loads so: save → load scores the same.
+            using (var loaded = TextClassifier.Load(folder, precision: ComputePrecision.None))
+            {
+                loaded.Save(folder);
+                (CpuFeatures.FakeBf16Instructions, CpuFeatures.FakeNoBf16) = ("AVX512_BF16", false);
+                using var again = TextClassifier.Load(folder);
+                Assert.AreEqual(ComputePrecision.None, again.RequestedPrecision);
+                Assert.IsNull(again.Model.ComputeType, "the saved precision, not auto's bf16");
+            }
         }
         finally
         {
