@@ -97,7 +97,7 @@ setup_cuda() {
   CLI=$WORK/apps/Microsoft.ML.Lorenza.Cli BENCH=$WORK/apps/Microsoft.ML.Lorenza.Benchmarks SAMPLE=$WORK/apps/SentimentAnalysis
   DEVICE=cuda
   ANCHOR_ARGS=(--steps 20)
-  SPEED_ARGS=(--steps 20 --warmup 3)
+  SPEED_ARGS=(--steps 20 --warmup 3 --only "galore,galore-per-matrix,lorenza,lorenza-per-matrix,lorenza paper,sam")
   RESUME_ARGS=()
   DEMO_ARGS=()
   SAMPLE_ARGS=()
