@@ -11,7 +11,8 @@
 #   test/gpu/run.sh resume    kill and resume only, float32 and bf16
 #   test/gpu/run.sh noisy     bench noisy-labels (issue #30) on the GPU: one process per arm side by side (the steps are
 #                             launch-bound, so the card has room), each stopped after $NOISY_SECONDS (default 240) keeping
-#                             the runs it finished; then the merged table (noisy-labels-gpu.json/.svg)
+#                             the runs it finished (or stopped at NOISY_UNTIL, epoch seconds); then the merged table
+#                             (noisy-labels-gpu.json/.svg)
 #   test/gpu/run.sh parity speed noisy    parts can be listed; parity, anchor+speed (speed) and resume are also parts
 #   test/gpu/run.sh --cpu part1 part2    the same steps on this machine's CPU with the local build (checks the script)
 #
@@ -96,6 +97,8 @@ setup_cuda() {
   export LD_LIBRARY_PATH=$WORK/apps/Microsoft.ML.Lorenza.Cli:$torch_lib${nv_libs:+:$nv_libs}${nvml:+:$nvml}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
   CLI=$WORK/apps/Microsoft.ML.Lorenza.Cli BENCH=$WORK/apps/Microsoft.ML.Lorenza.Benchmarks SAMPLE=$WORK/apps/SentimentAnalysis
   DEVICE=cuda
+  # Results files straight into $OUT/bench, so a call stopped at its time limit still returns those written so far.
+  mkdir -p "$OUT/bench" "$ROOT/artifacts" && rm -rf "$ROOT/artifacts/bench" && ln -s "$OUT/bench" "$ROOT/artifacts/bench"
   ANCHOR_ARGS=(--steps 20)
   SPEED_ARGS=(--steps 20 --warmup 3 --only "galore,galore-per-matrix,lorenza,lorenza-per-matrix,lorenza paper,sam")
   RESUME_ARGS=()
@@ -149,9 +152,12 @@ check() {
 
 noisy() {
   local data=$ROOT/.device/noisy model=$WORK/minilm-sst2 limit=${NOISY_SECONDS:-240}
+  # NOISY_UNTIL (epoch seconds): stop by then, whatever the earlier parts took (the device call's limit is fixed).
+  [ -n "${NOISY_UNTIL:-}" ] && limit=$(( NOISY_UNTIL - $(date +%s) ))
+  [ "$limit" -gt 30 ] || { note "FAILED: no time left for noisy (${limit} s)"; return 7; }
   [ -f "$data/minilm-sst2/model.safetensors.xz" ] || { note "FAILED: $data missing (test/gpu/prepare.sh)"; return 5; }
   rm -rf "$model" && cp -r "$data/minilm-sst2" "$model" && xz -d "$model/model.safetensors.xz"
-  rm -f "$ROOT"/artifacts/bench/noisy-labels-*.json
+  rm -f "$ROOT"/artifacts/bench/noisy-labels-*
   local arms=("adamw" "sam" "galore" "lora" "lorenza" "lorenza momentum" "lorenza paper" "lorenza rho=0.5" "lorenza rho=5") i=0 files=()
   local start; start=$(now)
   echo; echo "=== [$(date +%T)] noisy: ${#arms[@]} processes side by side, ${limit} s each"
