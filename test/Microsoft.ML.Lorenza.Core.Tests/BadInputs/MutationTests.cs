@@ -30,7 +30,7 @@ public sealed class MutationTests
             var original = File.ReadAllBytes(path);
             reader.Read(); // the valid file reads
             var clock = Stopwatch.StartNew();
-            var found = 0;
+            var (found, refusals) = (0, 0);
             try
             {
                 for (var i = 0; i < reader.Inputs; i++)
@@ -38,43 +38,46 @@ public sealed class MutationTests
                     var (bytes, what) = Mutations.Next(random, original, reader.File.EndsWith(".safetensors", StringComparison.Ordinal));
                     File.WriteAllBytes(path, bytes);
                     inputs++;
-                    if (Outcome(reader) is { } problem && ++found <= 3) failures.Add($"[{reader.Name}] input {i} ({what}): {problem}");
+                    var (problem, refused) = Outcome(reader);
+                    if (refused) refusals++;
+                    if (problem is not null && ++found <= 3) failures.Add($"[{reader.Name}] input {i} ({what}): {problem}");
                 }
             }
             finally
             {
                 File.WriteAllBytes(path, original);
             }
-            Console.WriteLine($"{reader.Name}: {reader.Inputs} inputs in {clock.Elapsed.TotalSeconds:F1} s");
+            Console.WriteLine($"{reader.Name}: {reader.Inputs} inputs, {refusals} refused, in {clock.Elapsed.TotalSeconds:F1} s");
         }
         Console.WriteLine($"{inputs} damaged inputs over {seeds.Readers.Count} readers in {total.Elapsed.TotalSeconds:F1} s");
         Assert.IsEmpty(failures, string.Join("\n", failures));
     }
 
-    /// <summary>Null when the reader kept the contract, else what it did.</summary>
-    private static string? Outcome(Reader reader)
+    /// <summary>What broke the contract (null when nothing did), and whether the input was refused.</summary>
+    private static (string? Problem, bool Refused) Outcome(Reader reader)
     {
         var run = Task.Run(reader.Read);
         try
         {
-            if (!run.Wait(HangAfter)) return $"no answer after {HangAfter.TotalSeconds} s";
-            return null;
+            return run.Wait(HangAfter) ? (null, false) : ($"no answer after {HangAfter.TotalSeconds} s", false);
         }
-        catch (AggregateException e) when (e.InnerException is InvalidDataException)
+        catch (AggregateException e) when (e.InnerException is InvalidDataException refusal)
         {
-            return e.InnerException.Message.Contains('\n') && !e.InnerException.Message.Contains("does not match the model") ? $"a message of several lines: {e.InnerException.Message}" : null;
+            return (refusal.Message.Contains('\n') && !refusal.Message.Contains("does not match the model", StringComparison.Ordinal)
+                ? $"a message of several lines: {refusal.Message}" : null, true);
         }
         // A damaged header line that no longer names the --text-col/--label-col columns is refused as a usage error (exit 2,
         // docs/bad-inputs.md), listing the columns the file has: either the options or the file may be what is wrong.
         catch (AggregateException e) when (reader.Name.StartsWith("data.", StringComparison.Ordinal) && e.InnerException is ArgumentException a
                                            && a.Message.Contains(" column '", StringComparison.Ordinal))
         {
-            return null;
+            return (null, true);
         }
         catch (AggregateException e)
         {
             var inner = e.InnerException!;
-            return $"{inner.GetType().Name}: {inner.Message.Split('\n')[0]}\n    at {inner.StackTrace?.Split('\n').FirstOrDefault(l => l.Contains("Lorenza", StringComparison.Ordinal))?.Trim()}";
+            var at = inner.StackTrace?.Split('\n').FirstOrDefault(l => l.Contains("Lorenza", StringComparison.Ordinal))?.Trim();
+            return ($"{inner.GetType().Name}: {inner.Message.Split('\n')[0]}\n    {at}", true);
         }
     }
 }

@@ -34,10 +34,10 @@ public sealed class ReaderSeeds : IDisposable
             SafeTensors.ReadHeader(path);
             foreach (var t in SafeTensors.Load(path).Values) t.Dispose();
         }));
-        Readers.Add(new("config.json against model.safetensors (bert)", bert, ModelFolder.ConfigFile, 150, () => ModelFolder.Load(bert).Model.Dispose()));
+        Readers.Add(new("config.json against model.safetensors (bert)", bert, ModelFolder.ConfigFile, 300, () => ModelFolder.Load(bert).Model.Dispose()));
         Readers.Add(new("vocab.txt", bert, BertWordPieceTokenizer.VocabFile, 300, () => BertWordPieceTokenizer.FromFolder(bert)));
         Readers.Add(new("tokenizer_config.json", bert, BertWordPieceTokenizer.ConfigFile, 300, () => BertWordPieceTokenizer.FromFolder(bert)));
-        Readers.Add(new("lorenza.json", bert, TextClassifier.MetadataFile, 150, () => TextClassifier.Load(bert).Dispose()));
+        Readers.Add(new("lorenza.json", bert, TextClassifier.MetadataFile, 200, () => TextClassifier.Load(bert).Dispose()));
 
         foreach (var family in new[] { DistilBertConfig.Type, ElectraConfig.Type })
         {
