@@ -8,6 +8,7 @@ using Microsoft.ML.Lorenza.Tests.Support;
 using Microsoft.ML.Lorenza.Tests.Text;
 using Microsoft.ML.Lorenza.Text;
 using Microsoft.ML.Lorenza.Training;
+using ITextTokenizer = Microsoft.ML.Lorenza.Text.ITextTokenizer;
 
 namespace Microsoft.ML.Lorenza.Tests.BadInputs;
 
@@ -35,8 +36,8 @@ public sealed class ReaderSeeds : IDisposable
             foreach (var t in SafeTensors.Load(path).Values) t.Dispose();
         }));
         Readers.Add(new("config.json against model.safetensors (bert)", bert, ModelFolder.ConfigFile, 300, () => ModelFolder.Load(bert).Model.Dispose()));
-        Readers.Add(new("vocab.txt", bert, BertWordPieceTokenizer.VocabFile, 300, () => BertWordPieceTokenizer.FromFolder(bert)));
-        Readers.Add(new("tokenizer_config.json", bert, BertWordPieceTokenizer.ConfigFile, 300, () => BertWordPieceTokenizer.FromFolder(bert)));
+        Readers.Add(new("vocab.txt", bert, BertWordPieceTokenizer.VocabFile, 300, () => Use(BertWordPieceTokenizer.FromFolder(bert))));
+        Readers.Add(new("tokenizer_config.json", bert, BertWordPieceTokenizer.ConfigFile, 300, () => Use(BertWordPieceTokenizer.FromFolder(bert))));
         Readers.Add(new("lorenza.json", bert, TextClassifier.MetadataFile, 200, () => TextClassifier.Load(bert).Dispose()));
 
         foreach (var family in new[] { DistilBertConfig.Type, ElectraConfig.Type })
@@ -54,15 +55,18 @@ public sealed class ReaderSeeds : IDisposable
         var xlmr = Folder("xlm-roberta");
         XlmRobertaConfig.Tiny(300, 2, 16, 1, heads: 4, maxLength: 32).Save(Path.Combine(xlmr, ModelFolder.ConfigFile));
         AddConfig(XlmRobertaConfig.Type, xlmr);
-        Readers.Add(new("vocab.json", roberta, RobertaTokenizer.VocabFile, 300, () => RobertaTokenizer.FromFolder(roberta)));
-        Readers.Add(new("merges.txt", roberta, RobertaTokenizer.MergesFile, 300, () => RobertaTokenizer.FromFolder(roberta)));
+        Readers.Add(new("vocab.json", roberta, RobertaTokenizer.VocabFile, 300, () => Use(RobertaTokenizer.FromFolder(roberta))));
+        Readers.Add(new("merges.txt", roberta, RobertaTokenizer.MergesFile, 300, () => Use(RobertaTokenizer.FromFolder(roberta))));
 
         var wordPieceJson = Folder("tokenizer-json-wordpiece");
         System.IO.File.WriteAllText(Path.Combine(wordPieceJson, TokenizerJson.FileName), TokenizerJsonTests.WordPieceJson(BertFixture.TinyVocabulary, lowercase: true).ToJsonString());
-        Readers.Add(new("tokenizer.json (WordPiece)", wordPieceJson, TokenizerJson.FileName, 250, () => TokenizerJson.Load(Path.Combine(wordPieceJson, TokenizerJson.FileName), null)));
+        Readers.Add(new("tokenizer.json (WordPiece)", wordPieceJson, TokenizerJson.FileName, 250, () => Use(TokenizerJson.Load(Path.Combine(wordPieceJson, TokenizerJson.FileName), null))));
         var bpeJson = Folder("tokenizer-json-bpe");
         System.IO.File.WriteAllText(Path.Combine(bpeJson, TokenizerJson.FileName), BpeTokenizerJson(roberta).ToJsonString());
-        Readers.Add(new("tokenizer.json (BPE)", bpeJson, TokenizerJson.FileName, 250, () => TokenizerJson.Load(Path.Combine(bpeJson, TokenizerJson.FileName), null)));
+        Readers.Add(new("tokenizer.json (BPE)", bpeJson, TokenizerJson.FileName, 250, () => Use(TokenizerJson.Load(Path.Combine(bpeJson, TokenizerJson.FileName), null))));
+        var unigramJson = Folder("tokenizer-json-unigram");
+        System.IO.File.WriteAllText(Path.Combine(unigramJson, TokenizerJson.FileName), UnigramTokenizerJson);
+        Readers.Add(new("tokenizer.json (Unigram)", unigramJson, TokenizerJson.FileName, 250, () => Use(TokenizerJson.Load(Path.Combine(unigramJson, TokenizerJson.FileName), null))));
 
         var data = Folder("data");
         var rows = string.Concat(Enumerable.Range(0, 12).Select(i => i % 2 == 0 ? $"a good film {i}\tpos\n" : $"a \"bad\" film {i}\tneg\n"));
@@ -96,6 +100,24 @@ public sealed class ReaderSeeds : IDisposable
         TrainingCheckpoint.Save(path, model, optimizer, new TrainingPosition(1, 2, 2), report, "fingerprint");
         Readers.Add(new("checkpoint.safetensors", folder, TrainingCheckpoint.FileName, 300, () => TrainingCheckpoint.Load(path, model, optimizer, report, "fingerprint")));
     }
+
+    /// <summary>A loaded tokenizer must also encode: a file that loads must not fail later, on the first text.</summary>
+    private static void Use(ITextTokenizer tokenizer) => tokenizer.EncodeBatch(["a good film, really", "Ünïcödé ``quoted'' 映画 !!"], ["and a pair", null], 32);
+
+    /// <summary>A small XLM-RoBERTa-style Unigram tokenizer.json (written by hand: no Python needed).</summary>
+    private const string UnigramTokenizerJson = """
+        {"added_tokens": [{"id": 0, "content": "<s>"}, {"id": 1, "content": "<pad>"}, {"id": 2, "content": "</s>"}, {"id": 3, "content": "<unk>"},
+                          {"id": 12, "content": "<mask>", "lstrip": true}],
+         "normalizer": {"type": "Sequence", "normalizers": [{"type": "Replace", "pattern": {"String": "``"}, "content": "\""}, {"type": "NFKC"},
+                        {"type": "Replace", "pattern": {"Regex": " {2,}"}, "content": " "}, {"type": "Strip", "strip_left": false, "strip_right": true}]},
+         "pre_tokenizer": {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "always", "split": true},
+         "post_processor": {"type": "TemplateProcessing",
+           "single": [{"SpecialToken": {"id": "<s>"}}, {"Sequence": {"id": "A"}}, {"SpecialToken": {"id": "</s>"}}],
+           "pair": [{"SpecialToken": {"id": "<s>"}}, {"Sequence": {"id": "A"}}, {"SpecialToken": {"id": "</s>"}}, {"SpecialToken": {"id": "</s>"}},
+                    {"Sequence": {"id": "B"}}, {"SpecialToken": {"id": "</s>"}}]},
+         "model": {"type": "Unigram", "unk_id": 3, "vocab": [["<s>", 0.0], ["<pad>", 0.0], ["</s>", 0.0], ["<unk>", 0.0], ["▁", -2.0], ["a", -3.0],
+                   ["▁a", -2.5], ["▁good", -4.0], ["▁film", -4.0], ["o", -3.5], [",", -3.0], ["▁really", -5.0], ["<mask>", 0.0]]}}
+        """;
 
     /// <summary>A byte-level BPE tokenizer.json (RoBERTa's layout) for the vocab.json and merges.txt in <paramref name="folder"/>.</summary>
     private static JsonObject BpeTokenizerJson(string folder)
