@@ -30,19 +30,38 @@ public static class ModelFolder
     {
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Model folder not found: {folder}");
         var config = TransformerConfig.Load(Path.Combine(folder, ConfigFile));
-        // New labels: a head saved for another class count cannot be reused; it is initialized afresh and reported.
-        var newHead = labels is not null && labels.Count != config.Labels.Count;
-        if (labels is not null) config.Labels = [.. labels];
-        var model = SequenceClassifier.Create(config, seed);
+        // The weights' names and shapes are checked against config.json before a model of its sizes is allocated.
+        var file = WeightsFile(folder);
+        var pickled = file.EndsWith(PyTorchFile, StringComparison.Ordinal) ? LoadPickledStateDict(file) : null;
         try
         {
-            var report = LoadWeights(model, folder, reinitializeMismatchedHead: newHead);
-            return (model, report);
+            config.CheckAgainstWeights(pickled?.ToDictionary(kv => kv.Key, kv => kv.Value.shape)
+                                       ?? SafeTensors.ReadHeader(file).ToDictionary(e => e.Name, e => e.Shape), file);
+            // New labels: a head saved for another class count cannot be reused; it is initialized afresh and reported.
+            var newHead = labels is not null && labels.Count != config.Labels.Count;
+            if (labels is not null) config.Labels = [.. labels];
+            var model = SequenceClassifier.Create(config, seed);
+            try
+            {
+                var tensors = pickled ?? SafeTensors.Load(file);
+                try
+                {
+                    return (model, LoadStateDict(model, tensors, file, newHead));
+                }
+                finally
+                {
+                    if (pickled is null) foreach (var t in tensors.Values) t.Dispose();
+                }
+            }
+            catch
+            {
+                model.Dispose();
+                throw;
+            }
         }
-        catch
+        finally
         {
-            model.Dispose();
-            throw;
+            if (pickled is not null) foreach (var t in pickled.Values) t.Dispose();
         }
     }
 
@@ -64,11 +83,8 @@ public static class ModelFolder
     /// <summary>Copies the folder's weights into <paramref name="model"/>, validating names and shapes.</summary>
     public static LoadReport LoadWeights(SequenceClassifier model, string folder, bool reinitializeMismatchedHead = false)
     {
-        var safetensors = Path.Combine(folder, SafeTensorsFile);
-        var bin = Path.Combine(folder, PyTorchFile);
-        var file = File.Exists(safetensors) ? safetensors : File.Exists(bin) ? bin
-            : throw new FileNotFoundException($"{folder} has neither {SafeTensorsFile} nor {PyTorchFile}.", safetensors);
-        var tensors = file == safetensors ? SafeTensors.Load(file) : LoadPickledStateDict(file);
+        var file = WeightsFile(folder);
+        var tensors = file.EndsWith(SafeTensorsFile, StringComparison.Ordinal) ? SafeTensors.Load(file) : LoadPickledStateDict(file);
         try
         {
             return LoadStateDict(model, tensors, file, reinitializeMismatchedHead);
@@ -77,6 +93,15 @@ public static class ModelFolder
         {
             foreach (var t in tensors.Values) t.Dispose();
         }
+    }
+
+    /// <summary>model.safetensors (preferred) or pytorch_model.bin of the folder.</summary>
+    private static string WeightsFile(string folder)
+    {
+        var safetensors = Path.Combine(folder, SafeTensorsFile);
+        var bin = Path.Combine(folder, PyTorchFile);
+        return File.Exists(safetensors) ? safetensors : File.Exists(bin) ? bin
+            : throw new FileNotFoundException($"{folder} has neither {SafeTensorsFile} nor {PyTorchFile}.", safetensors);
     }
 
     /// <summary>

@@ -59,7 +59,7 @@ public sealed class TokenizerJsonTests
         }
     }
 
-    private static JsonObject WordPieceJson(IReadOnlyList<string> vocab, bool lowercase) => new()
+    internal static JsonObject WordPieceJson(IReadOnlyList<string> vocab, bool lowercase) => new()
     {
         ["version"] = "1.0",
         ["added_tokens"] = new JsonArray(new[] { "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]" }.Select(t => (JsonNode)new JsonObject
