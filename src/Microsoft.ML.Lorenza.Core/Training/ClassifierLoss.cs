@@ -52,11 +52,16 @@ public static class ClassifierLoss
         }
         model.train();
         var total = weights is null ? 0 : Total(weights);
+        if (microBatches == 1 && weights is null)
+        {
+            using var output = model.forward(ids, mask, tokenTypes, labels);
+            output.Loss!.backward();
+            return output.Loss.item<float>();
+        }
         if (microBatches == 1)
         {
-            using var scope = torch.NewDisposeScope();
-            using var output = model.forward(ids, mask, tokenTypes, weights is null ? labels : null);
-            var loss = weights is null ? output.Loss! : WeightedSum(output.Logits, labels, weights, total);
+            using var output = model.forward(ids, mask, tokenTypes);
+            using var loss = WeightedSum(output.Logits, labels, weights!, total);
             loss.backward();
             return loss.item<float>();
         }
