@@ -23,9 +23,12 @@ public sealed partial class LorenzaTrainer : IEstimator<LorenzaTransformer>
         this.options = options;
         if (options.MaxEpochs < 1)
             throw new ArgumentOutOfRangeException(nameof(Options.MaxEpochs), options.MaxEpochs, $"MaxEpochs = {options.MaxEpochs} is invalid: it must be >= 1.");
+        if (options.PretrainedModelPath is { } model)
+        {
+            try { PretrainedModels.Classify(model); } // a folder, a built-in name or a hub id; nothing is fetched before Fit
+            catch (DirectoryNotFoundException e) { throw new DirectoryNotFoundException($"PretrainedModelPath = '{model}': {e.Message}", e); }
+        }
         ToTrainingOptions(options, labels: ["a", "b"]).Validate(); // bad numbers fail here, not after reading the data
-        if (options.PretrainedModelPath is { } model && !PretrainedModels.IsName(model) && !Directory.Exists(model))
-            throw new DirectoryNotFoundException($"PretrainedModelPath = '{model}' is neither a model folder nor a pretrained model name (known: {string.Join(", ", PretrainedModels.Catalog.Select(m => m.Name))}).");
     }
 
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
@@ -49,8 +52,9 @@ public sealed partial class LorenzaTrainer : IEstimator<LorenzaTransformer>
         var trainingOptions = ToTrainingOptions(options, keys.Names);
         if (validation is not null) trainingOptions.Data.ValidationFraction = 0;
 
-        if (options.PretrainedModelPath is { } name && PretrainedModels.IsName(name))
-            Log($"pretrained model '{name}': {PretrainedModels.Get(name, new() { Log = options.Log, CancellationToken = options.CancellationToken })}");
+        // Resolved once for this Fit (a built-in name converted, a hub id downloaded, with progress in the Log); the trainer uses it.
+        if (trainingOptions.Model.ResolvePretrained(new() { Log = options.Log, CancellationToken = options.CancellationToken }) is { Source: not PretrainedSource.Folder } pretrained)
+            Log($"pretrained model '{pretrained.Reference}': {pretrained.Folder}" + (pretrained.Commit is { } commit ? $" (commit {commit})" : ""));
         Log($"LORENZA: training {options.Optimizer} on {train.Examples.Count} rows ({keys.Count} classes), " +
             $"{options.MaxEpochs} epoch(s), batch {options.BatchSize}, device {trainingOptions.Compute.Device}.");
         var (classifier, report) = TextClassifierTrainer.Train(train, validation, trainingOptions, Progress(), options.CancellationToken);

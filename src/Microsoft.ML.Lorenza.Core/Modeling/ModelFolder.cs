@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Text;
 using System.Collections;
 using Microsoft.ML.Lorenza.Runtime;
@@ -21,6 +22,10 @@ public static class ModelFolder
     public const string ConfigFile = "config.json";
     public const string SafeTensorsFile = "model.safetensors";
     public const string PyTorchFile = "pytorch_model.bin";
+    /// <summary>A sharded safetensors checkpoint's index: {"weight_map": {tensor name: shard file}}.</summary>
+    public const string SafeTensorsIndexFile = "model.safetensors.index.json";
+    /// <summary>A sharded pytorch_model.bin checkpoint's index.</summary>
+    public const string PyTorchIndexFile = "pytorch_model.bin.index.json";
 
     /// <summary>
     /// Loads a folder. When the checkpoint has no classifier head (a pretrained encoder such as roberta-base or a
@@ -80,17 +85,65 @@ public static class ModelFolder
         return RobertaTokenizer.FromFolder(folder);
     }
 
-    /// <summary>Copies the folder's weights into <paramref name="model"/>, validating names and shapes.</summary>
+    /// <summary>
+    /// The checkpoint files of a folder, in the order transformers prefers them: model.safetensors, else the shards
+    /// model.safetensors.index.json names, else pytorch_model.bin, else the shards of pytorch_model.bin.index.json.
+    /// </summary>
+    public static IReadOnlyList<string> WeightFiles(string folder)
+    {
+        foreach (var (single, index) in new[] { (SafeTensorsFile, SafeTensorsIndexFile), (PyTorchFile, PyTorchIndexFile) })
+        {
+            if (File.Exists(Path.Combine(folder, single))) return [Path.Combine(folder, single)];
+            var indexPath = Path.Combine(folder, index);
+            if (File.Exists(indexPath)) return ShardsOf(indexPath, indexPath).Select(shard => Path.Combine(folder, shard)).ToList();
+        }
+        throw new FileNotFoundException($"{folder} has none of {SafeTensorsFile}, {SafeTensorsIndexFile}, {PyTorchFile}, {PyTorchIndexFile}.", Path.Combine(folder, SafeTensorsFile));
+    }
+
+    /// <summary>
+    /// The shard files a checkpoint index names (its weight_map's values, each once, in order), relative to its folder;
+    /// a name that would leave the folder is refused, and with <paramref name="checkExist"/> so is a missing shard.
+    /// </summary>
+    public static IReadOnlyList<string> ShardsOf(string indexPath, string description, bool checkExist = true)
+    {
+        JsonNode? weightMap;
+        try { weightMap = JsonNode.Parse(File.ReadAllText(indexPath))?["weight_map"]; }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException)
+        {
+            throw new InvalidDataException($"{description} is not valid JSON: {e.Message.Split('\n')[0]}", e);
+        }
+        if (weightMap is not JsonObject map || map.Count == 0)
+            throw new InvalidDataException($"{description} has no weight_map naming the shards.");
+        var folder = Path.GetDirectoryName(Path.GetFullPath(indexPath))!;
+        var shards = new List<string>();
+        foreach (var (_, value) in map)
+        {
+            var shard = value?.GetValueKind() == System.Text.Json.JsonValueKind.String ? value.GetValue<string>() : throw new InvalidDataException($"{description}: weight_map values must be file names.");
+            if (shards.Contains(shard)) continue;
+            var full = Path.GetFullPath(Path.Combine(folder, shard));
+            if (shard.Length == 0 || Path.IsPathRooted(shard) || shard.Split('/', '\\').Any(p => p is ".." or "") || !full.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+                throw new InvalidDataException($"{description} names the shard '{shard}', which is outside its folder; refusing it.");
+            if (checkExist && !File.Exists(full)) throw new FileNotFoundException($"{description} names the shard {shard}, which is not in {folder}.", full);
+            shards.Add(shard);
+        }
+        return shards;
+    }
+
+    /// <summary>Copies the folder's weights (one file or the shards of an index) into <paramref name="model"/>, validating names and shapes.</summary>
     public static LoadReport LoadWeights(SequenceClassifier model, string folder, bool reinitializeMismatchedHead = false)
     {
-        var safetensors = Path.Combine(folder, SafeTensorsFile);
-        var bin = Path.Combine(folder, PyTorchFile);
-        var file = File.Exists(safetensors) ? safetensors : File.Exists(bin) ? bin
-            : throw new FileNotFoundException($"{folder} has neither {SafeTensorsFile} nor {PyTorchFile}.", safetensors);
-        var tensors = file == safetensors ? SafeTensors.Load(file) : LoadPickledStateDict(file);
+        var files = WeightFiles(folder);
+        var tensors = new Dictionary<string, Tensor>();
         try
         {
-            return LoadStateDict(model, tensors, file, reinitializeMismatchedHead);
+            foreach (var file in files)
+            {
+                var part = file.EndsWith(".safetensors", StringComparison.Ordinal) ? SafeTensors.Load(file) : LoadPickledStateDict(file);
+                foreach (var (name, tensor) in part)
+                    if (!tensors.TryAdd(name, tensor)) tensor.Dispose();
+            }
+            var source = files.Count == 1 ? files[0] : $"{Path.GetDirectoryName(files[0])}'s {files.Count} shards";
+            return LoadStateDict(model, tensors, source, reinitializeMismatchedHead);
         }
         finally
         {
