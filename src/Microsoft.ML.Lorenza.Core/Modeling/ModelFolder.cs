@@ -102,9 +102,10 @@ public static class ModelFolder
 
     /// <summary>
     /// The shard files a checkpoint index names (its weight_map's values, each once, in order), relative to its folder;
-    /// a name that would leave the folder is refused, and with <paramref name="checkExist"/> so is a missing shard.
+    /// with <paramref name="checkFiles"/>, a name that would leave the folder is refused, and so is a missing shard
+    /// (without, the caller checks the names: the hub source before anything is downloaded).
     /// </summary>
-    public static IReadOnlyList<string> ShardsOf(string indexPath, string description, bool checkExist = true)
+    public static IReadOnlyList<string> ShardsOf(string indexPath, string description, bool checkFiles = true)
     {
         JsonNode? weightMap;
         try { weightMap = JsonNode.Parse(File.ReadAllText(indexPath))?["weight_map"]; }
@@ -120,10 +121,15 @@ public static class ModelFolder
         {
             var shard = value?.GetValueKind() == System.Text.Json.JsonValueKind.String ? value.GetValue<string>() : throw new InvalidDataException($"{description}: weight_map values must be file names.");
             if (shards.Contains(shard)) continue;
+            if (!checkFiles)
+            {
+                shards.Add(shard);
+                continue;
+            }
             var full = Path.GetFullPath(Path.Combine(folder, shard));
             if (shard.Length == 0 || Path.IsPathRooted(shard) || shard.Split('/', '\\').Any(p => p is ".." or "") || !full.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal))
                 throw new InvalidDataException($"{description} names the shard '{shard}', which is outside its folder; refusing it.");
-            if (checkExist && !File.Exists(full)) throw new FileNotFoundException($"{description} names the shard {shard}, which is not in {folder}.", full);
+            if (!File.Exists(full)) throw new FileNotFoundException($"{description} names the shard {shard}, which is not in {folder}.", full);
             shards.Add(shard);
         }
         return shards;

@@ -66,7 +66,10 @@ internal static class HubModelFiles
         if (weights.EndsWith(".index.json", StringComparison.Ordinal))
         {
             var index = repo.Fetch(weights) ?? throw repo.Lacks(weights, "holds the shards' names");
-            foreach (var shard in ModelFolder.ShardsOf(index, $"{repo.Id.RepoId}'s {weights}", checkExist: false))
+            IReadOnlyList<string> shards;
+            try { shards = ModelFolder.ShardsOf(index, $"{repo.Id.RepoId}'s {weights}", checkFiles: false); }
+            catch (InvalidDataException e) { throw new PretrainedModelException(e.Message, e); }
+            foreach (var shard in shards)
             {
                 HubCache.CheckFileName(shard, $"{repo.Id.RepoId}'s {weights}");
                 if (!repo.Exists(shard)) throw repo.Lacks(shard, $"its {weights} names as a shard");
