@@ -53,7 +53,10 @@ public static class PretrainedModels
         ArgumentException.ThrowIfNullOrWhiteSpace(pathOrNameOrId);
         if (Directory.Exists(pathOrNameOrId)) return PretrainedSource.Folder;
         if (IsName(pathOrNameOrId)) return PretrainedSource.BuiltIn;
-        if (LooksLikePath(pathOrNameOrId) || !HubModelId.TryParse(pathOrNameOrId, out _, out var problem))
+        var looksLikeId = !LooksLikePath(pathOrNameOrId) && pathOrNameOrId.Split('@')[0].Contains('/');
+        if (looksLikeId && !HubModelId.TryParse(pathOrNameOrId, out _, out var problem))
+            throw new DirectoryNotFoundException($"Pretrained model folder not found: {pathOrNameOrId}, and {problem}; pass an existing folder, a built-in model ({PretrainedCatalog.KnownNames}) or a hub id such as FacebookAI/roberta-base.");
+        if (!looksLikeId)
             throw new DirectoryNotFoundException(
                 $"Pretrained model folder not found: {pathOrNameOrId}; pass an existing Hugging Face folder (config.json, weights, tokenizer files), " +
                 $"a built-in model ({PretrainedCatalog.KnownNames}) or a Hugging Face Hub id (org/name, optionally @revision, e.g. FacebookAI/roberta-base).");
