@@ -42,7 +42,7 @@ internal sealed class ProgressMeter(string model, long totalBytes, IProgress<Dow
     private readonly Queue<(double Seconds, long Bytes)> window = new();
     private readonly object gate = new();
     private long bytes;
-    private double lastReport = double.NegativeInfinity;
+    private double lastReport;
     private long nextTenth = totalBytes / 10;
     private string file = "";
 
@@ -83,11 +83,12 @@ internal sealed class ProgressMeter(string model, long totalBytes, IProgress<Dow
         lock (gate) progress?.Report(Snapshot(clock.Elapsed.TotalSeconds, finished: true));
     }
 
+    // The rate over the last seconds once they span half a second, else over the whole download; unknown at first.
     private DownloadProgress Snapshot(double now, bool finished)
     {
-        var (since, from) = window.Count > 1 ? window.Peek() : (0, 0L);
-        var rate = finished ? bytes / Math.Max(now, 1e-3) : now - since > 0.05 ? (bytes - from) / (now - since) : 0;
-        TimeSpan? left = rate > 0 && totalBytes >= bytes ? TimeSpan.FromSeconds((totalBytes - bytes) / rate) : null;
+        var (since, from) = window.Count > 1 ? window.Peek() : (now, bytes);
+        var rate = finished || now - since < 0.5 ? (now > 0.2 ? bytes / now : 0) : (bytes - from) / (now - since);
+        TimeSpan? left = rate > 0 && totalBytes >= bytes && !finished ? TimeSpan.FromSeconds((totalBytes - bytes) / rate) : null;
         return new DownloadProgress(model, file, bytes, totalBytes, rate, left, finished);
     }
 }
