@@ -43,6 +43,7 @@ internal sealed class ProgressMeter(string model, long totalBytes, IProgress<Dow
     private readonly object gate = new();
     private long bytes;
     private double lastReport;
+    private double firstByte = double.NaN;
     private long nextTenth = totalBytes / 10;
     private string file = "";
 
@@ -61,6 +62,7 @@ internal sealed class ProgressMeter(string model, long totalBytes, IProgress<Dow
         {
             bytes += delta;
             var now = clock.Elapsed.TotalSeconds;
+            if (double.IsNaN(firstByte)) firstByte = now;
             window.Enqueue((now, bytes));
             while (window.Count > 2 && window.Peek().Seconds < now - 5) window.Dequeue();
             if (progress is not null)
@@ -83,11 +85,14 @@ internal sealed class ProgressMeter(string model, long totalBytes, IProgress<Dow
         lock (gate) progress?.Report(Snapshot(clock.Elapsed.TotalSeconds, finished: true));
     }
 
-    // The rate over the last seconds once they span half a second, else over the whole download; unknown at first.
+    // The rate over the last seconds once they span half a second, else since the first byte; unknown at first.
     private DownloadProgress Snapshot(double now, bool finished)
     {
         var (since, from) = window.Count > 1 ? window.Peek() : (now, bytes);
-        var rate = finished || now - since < 0.5 ? (now > 0.2 ? bytes / now : 0) : (bytes - from) / (now - since);
+        var flowing = double.IsNaN(firstByte) ? 0 : now - firstByte;
+        var rate = finished ? bytes / Math.Max(now, 1e-3)
+            : now - since >= 0.5 ? (bytes - from) / (now - since)
+            : flowing > 0.2 ? bytes / flowing : 0;
         TimeSpan? left = rate > 0 && totalBytes >= bytes && !finished ? TimeSpan.FromSeconds((totalBytes - bytes) / rate) : null;
         return new DownloadProgress(model, file, bytes, totalBytes, rate, left, finished);
     }

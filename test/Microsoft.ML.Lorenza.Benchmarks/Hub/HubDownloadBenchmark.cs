@@ -13,7 +13,8 @@ namespace Microsoft.ML.Lorenza.Benchmarks.Hub;
 /// model.safetensors of --megabytes MB (default 100; --quick 20): a clean download, one whose connection is cut twice
 /// (resumed with Range), one from a server that ignores ranges (read again from zero), one corrupted on the way
 /// (refused by the SHA-256 check, nothing kept), and a second call (metadata only) and an offline one. Bytes, seconds
-/// and rates per scenario; the retry waits are the library's defaults (1 s, then 2 s).
+/// and rates per scenario; the retry waits are the library's defaults (1 s, then 2 s). `--serve SECONDS [--cuts N]` only
+/// serves the repository for that long, to try the tool against it (HF_ENDPOINT=the address it prints).
 /// </summary>
 public sealed class HubDownloadBenchmark : IBenchmark
 {
@@ -34,6 +35,14 @@ public sealed class HubDownloadBenchmark : IBenchmark
         };
         using var hub = new HubStandIn();
         hub.AddRepo("lorenza-bench/model").AddCommit(files);
+        if (Option(context.Args, "--serve") is { } serveSeconds)
+        {
+            // For trying the tool by hand: HF_ENDPOINT=<endpoint> lorenza pretrained get lorenza-bench/model
+            hub.CutsLeft = Option(context.Args, "--cuts") ?? 0;
+            Console.WriteLine($"serving lorenza-bench/model ({megabytes} MB of weights, {hub.CutsLeft} cut transfers) at {hub.Endpoint} for {serveSeconds} s");
+            Thread.Sleep(TimeSpan.FromSeconds(serveSeconds));
+            return;
+        }
         var root = Directory.CreateTempSubdirectory("lorenza-bench-hub-").FullName;
         var rows = new List<string[]> { new[] { "scenario", "outcome", "bytes", "seconds", "MB/s", "resumed", "restarted", "storage GETs" } };
         var results = new List<object>();
