@@ -98,7 +98,10 @@ internal sealed class HubCache(string root, HubModelId id)
         var blob = BlobPath(etag);
         Directory.CreateDirectory(Path.GetDirectoryName(pointer)!);
         var relative = Path.GetRelativePath(Path.GetDirectoryName(pointer)!, blob);
-        if (new FileInfo(pointer) is { LinkTarget: { } existing } && existing == relative) return;
+        var present = new FileInfo(pointer);
+        if (present.LinkTarget is { } existing ? existing == relative : present.Exists && present.Length == new FileInfo(blob).Length)
+            return; // already linked (by us or by huggingface_hub), or a copy where links cannot be made
+
         var temp = CacheFiles.TemporaryBeside(pointer);
         try
         {
