@@ -97,7 +97,7 @@ public static class ModelFolder
             var indexPath = Path.Combine(folder, index);
             if (File.Exists(indexPath)) return ShardsOf(indexPath, indexPath).Select(shard => Path.Combine(folder, shard)).ToList();
         }
-        throw new FileNotFoundException($"{folder} has none of {SafeTensorsFile}, {SafeTensorsIndexFile}, {PyTorchFile}, {PyTorchIndexFile}.", Path.Combine(folder, SafeTensorsFile));
+        throw new FileNotFoundException($"{folder} has neither {SafeTensorsFile} nor {PyTorchFile} (nor the index of sharded weights, {SafeTensorsIndexFile} or {PyTorchIndexFile}).", Path.Combine(folder, SafeTensorsFile));
     }
 
     /// <summary>

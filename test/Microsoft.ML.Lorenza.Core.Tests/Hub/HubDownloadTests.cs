@@ -50,7 +50,7 @@ public sealed class HubDownloadTests
     public void ResetTheStandIn()
     {
         hub.Requests.Clear();
-        (hub.CutsLeft, hub.IgnoreRange, hub.Corrupt, hub.CutFraction) = (0, false, false, 0.4);
+        (hub.CutsLeft, hub.IgnoreRange, hub.Corrupt, hub.CutFraction, hub.Portal) = (0, false, false, 0.4, false);
     }
 
     [TestCleanup]
@@ -198,6 +198,20 @@ public sealed class HubDownloadTests
     }
 
     [TestMethod]
+    public void SomethingElseAnsweringInTheHubsPlaceIsNotTakenForTheHub()
+    {
+        var cache = NewCache();
+        var online = Get(Roberta, Settings(cache));
+        hub.Portal = true;
+        log.Clear();
+        Assert.AreEqual(online.Folder, Get(Roberta, Settings(cache)).Folder);
+        Assert.AreEqual(1, log.Count, string.Join("\n", log));
+        StringAssert.Contains(log[0], "answered /lorenza-test/tiny-roberta/resolve/main/config.json without X-Repo-Commit, so it is not a Hugging Face Hub");
+        StringAssert.Contains(log[0], "using the cached lorenza-test/tiny-roberta");
+        Refused(() => Get(Roberta, Settings(NewCache())), "without X-Repo-Commit, so it is not a Hugging Face Hub", "check HF_ENDPOINT", "HTTPS_PROXY", "HF_HUB_OFFLINE=1");
+    }
+
+    [TestMethod]
     public void ACutTransferIsResumedWithARangeRequest()
     {
         var cache = NewCache();
@@ -284,6 +298,14 @@ public sealed class HubDownloadTests
 
         var gated = Get("lorenza-test/gated-bert", Settings(cache, token: HubStandIn.Token));
         Assert.IsTrue(File.Exists(Path.Combine(gated.Folder, "vocab.txt")), "with the token, the gated model downloads");
+
+        // Refused later (no token in this process, an expired one): the cached copy serves, and one line says why.
+        log.Clear();
+        var cached = Get("lorenza-test/gated-bert", Settings(cache));
+        Assert.AreEqual(gated.Folder, cached.Folder);
+        Assert.AreEqual(1, log.Count, string.Join("\n", log));
+        StringAssert.StartsWith(log[0], "lorenza-test/gated-bert is a gated model: accept its terms at");
+        StringAssert.Contains(log[0], $"— using the cached lorenza-test/gated-bert at commit {gated.Commit[..12]}");
     }
 
     [TestMethod]

@@ -82,6 +82,9 @@ internal sealed class HubStandIn : IDisposable
     /// <summary>The storage host flips one byte of what it sends (the SHA-256 check must catch it).</summary>
     public bool Corrupt { get; set; }
 
+    /// <summary>The hub host answers everything with a 200 HTML page, as a captive portal or a misconfigured proxy does.</summary>
+    public bool Portal { get; set; }
+
     /// <summary>Renamed repositories: old id → new id, answered with a relative 307 as the hub does.</summary>
     public Dictionary<string, string> Renamed { get; } = new(StringComparer.Ordinal);
 
@@ -145,6 +148,15 @@ internal sealed class HubStandIn : IDisposable
     private int ServeHub(HttpListenerRequest request, HttpListenerResponse response, string rawPath)
     {
         // /{org}/{name}/resolve/{revision}/{file...}, each segment URL-escaped (a revision's '/' is %2F)
+        if (Portal)
+        {
+            var page = Encoding.UTF8.GetBytes("<html><body>Please sign in to the guest network.</body></html>");
+            response.ContentType = "text/html";
+            response.ContentLength64 = page.Length;
+            if (request.HttpMethod == "GET") response.OutputStream.Write(page);
+            response.Close();
+            return 200;
+        }
         var segments = rawPath.Split('?')[0].TrimStart('/').Split('/');
         if (segments.Length < 5 || segments[2] != "resolve") return Error(response, 404, null, "not a resolve URL", request.HttpMethod == "HEAD");
         var id = $"{segments[0]}/{segments[1]}";

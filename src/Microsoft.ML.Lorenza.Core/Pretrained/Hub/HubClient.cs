@@ -11,8 +11,17 @@ internal sealed record HubFileMetadata(string File, string Commit, string Etag, 
     public bool EtagIsSha256 => Etag.Length == 64 && Etag.All(char.IsAsciiHexDigit);
 }
 
-/// <summary>The hub could not be reached at all (no connection, a timeout, a failing server): the cache may stand in.</summary>
+/// <summary>The hub could not be reached at all (no connection, a timeout, a failing server, something that is not a hub answering): the cache may stand in.</summary>
 internal sealed class HubUnreachableException(string reason, Exception? inner = null) : Exception(reason, inner);
+
+/// <summary>
+/// The hub refused the repository (not found, private, gated, a token without access): the cache may stand in when it
+/// holds the revision (as huggingface_hub does); otherwise <see cref="Error"/> is the one line to show.
+/// </summary>
+internal sealed class HubAccessDeniedException(PretrainedModelException error) : Exception(error.Message, error)
+{
+    public PretrainedModelException Error { get; } = error;
+}
 
 /// <summary>
 /// The hub's file protocol, as Python's huggingface_hub speaks it. Metadata: a HEAD request to
@@ -100,7 +109,10 @@ internal sealed class HubClient : IDisposable
                     }
                     if (error.IsTransient)
                         throw new HubUnreachableException($"{settings.Endpoint.GetLeftPart(UriPartial.Authority)} answered HTTP {status} {response.ReasonPhrase}", error);
-                    throw HubErrors.Refused(id, revision, file, error, settings);
+                    var refused = HubErrors.Refused(id, revision, file, error, settings);
+                    if (error.ErrorCode is "RepoNotFound" or "GatedRepo" || error.Status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+                        throw new HubAccessDeniedException(refused);
+                    throw refused;
                 }
 
                 var commit = HttpStatusError.First(response.Headers, "X-Repo-Commit");
@@ -108,7 +120,11 @@ internal sealed class HubClient : IDisposable
                 var sizeText = HttpStatusError.First(response.Headers, "X-Linked-Size");
                 long? size = long.TryParse(sizeText, out var linked) ? linked : status is >= 300 and < 400 ? null : response.Content.Headers.ContentLength;
                 if (commit is null || etag is null || size is null)
-                    throw HubErrors.NotAHub(url, settings, commit is null ? "X-Repo-Commit" : etag is null ? "ETag" : "X-Linked-Size or Content-Length");
+                {
+                    // A captive portal or a proxy answering in the hub's place: as huggingface_hub, the cache may stand in.
+                    var notAHub = HubErrors.NotAHub(url, settings, commit is null ? "X-Repo-Commit" : etag is null ? "ETag" : "X-Linked-Size or Content-Length");
+                    throw new HubUnreachableException(notAHub.Message.TrimEnd('.'), notAHub);
+                }
                 return new HubFileMetadata(file, commit.ToLowerInvariant(), etag, size.Value, location ?? url);
             }
         }

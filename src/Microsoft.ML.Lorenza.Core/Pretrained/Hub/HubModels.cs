@@ -48,6 +48,13 @@ internal static class HubModels
                                                 $"at commit {cached.Commit[..12]} from {cache.RepoFolder} (set {HubSettings.OfflineVariable}=1 to skip the hub)", settings));
             return cached with { CacheOnly = reason };
         }
+        catch (HubAccessDeniedException e)
+        {
+            // Not found, private or gated to this process (an expired token, none set here): a copy in the cache still serves.
+            var cached = TryFromCache(id, cache) ?? throw e.Error;
+            options.Log?.Invoke($"{e.Error.Message.TrimEnd('.')} — using the cached {id} at commit {cached.Commit[..12]} from {cache.RepoFolder}.");
+            return cached with { CacheOnly = e.Error.Message };
+        }
     }
 
     private static HubResult? TryFromCache(HubModelId id, HubCache cache) => TryFromCache(id, cache, out _);
