@@ -183,6 +183,7 @@ internal static class HttpTransfer
     {
         var inner = e;
         while (inner.InnerException is not null && inner is HttpRequestException or IOException) inner = inner.InnerException;
-        return inner.Message.Split('\n')[0].TrimEnd('.');
+        // "The response ended prematurely, with at least 5 additional bytes expected. (ResponseEnded)": the sentence alone.
+        return System.Text.RegularExpressions.Regex.Replace(inner.Message.Split('\n')[0], @"\.?\s*\([A-Za-z]+\)$", "").TrimEnd('.');
     }
 }

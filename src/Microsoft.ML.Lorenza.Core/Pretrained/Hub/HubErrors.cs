@@ -51,12 +51,12 @@ internal static class HubErrors
 
     /// <summary>HF_HUB_OFFLINE is set and the cache lacks what the model needs.</summary>
     public static PretrainedModelException OfflineMissing(HubModelId id, HubCache cache, string what) =>
-        new($"{HubSettings.OfflineVariable} is set and the hub cache {cache.Root} {what} of {id}: run once without {HubSettings.OfflineVariable} " +
+        new($"{HubSettings.OfflineVariable} is set and the hub cache {cache.Root} lacks {id}: it {what}; run once without {HubSettings.OfflineVariable} " +
             $"(or copy the cache from a machine that has the model, or set {HubSettings.CacheVariable} to such a cache).");
 
     /// <summary>The hub cannot be reached and the cache cannot stand in.</summary>
     public static PretrainedModelException Unreachable(HubModelId id, HubSettings settings, string reason, string cacheLacks) =>
-        new(Clean($"cannot download {id} from {settings.Endpoint.GetLeftPart(UriPartial.Authority)} ({reason}), and the hub cache {settings.CacheRoot} {cacheLacks}: " +
+        new(Clean($"cannot download {id} from {settings.Endpoint.GetLeftPart(UriPartial.Authority)} ({reason}), and the hub cache {settings.CacheRoot} lacks it: it {cacheLacks}; " +
                   $"connect to the network (HTTPS_PROXY for a proxy), set {HubSettings.EndpointVariable} to a reachable mirror, or fill the cache on a connected machine " +
                   $"and use it here with {HubSettings.OfflineVariable}=1.", settings));
 
