@@ -366,6 +366,37 @@ public sealed class HubDownloadTests
     }
 
     [TestMethod]
+    public void TheEnginesTrainerTakesAHubIdAndResolvesItOnce()
+    {
+        var cache = NewCache();
+        string?[] saved = [Environment.GetEnvironmentVariable("HF_ENDPOINT"), Environment.GetEnvironmentVariable("HF_HUB_CACHE"), Environment.GetEnvironmentVariable("HF_HUB_OFFLINE")];
+        try
+        {
+            Environment.SetEnvironmentVariable("HF_ENDPOINT", hub.Endpoint);
+            Environment.SetEnvironmentVariable("HF_HUB_CACHE", cache);
+            Environment.SetEnvironmentVariable("HF_HUB_OFFLINE", null);
+            var data = Microsoft.ML.Lorenza.Datasets.TextDataset.FromExamples(Enumerable.Range(0, 16).Select(i => new Microsoft.ML.Lorenza.Datasets.TextExample(HubFixtures.Texts[i % 8], null, i % 2 == 0 ? "pos" : "neg")));
+            var options = new Microsoft.ML.Lorenza.Configuration.TrainingOptions
+            {
+                Model = { PretrainedModelPath = Roberta }, Data = { MaxSequenceLength = 32 }, Loop = { MaxSteps = 2, BatchSize = 8 }, Compute = { Device = "cpu" },
+            };
+            var (classifier, _) = Microsoft.ML.Lorenza.Training.TextClassifierTrainer.Train(data, null, options);
+            classifier.Dispose();
+            Assert.AreEqual(robertaCommit, options.Model.ResolvedPretrained!.Commit);
+            Assert.AreEqual(PretrainedSource.Hub, options.Model.ResolvedPretrained.Source);
+            Assert.AreEqual(Path.Combine(cache, "models--lorenza-test--tiny-roberta", "snapshots", robertaCommit), options.Model.ResolvedPretrained.Folder);
+            var heads = hub.Requests.Count(r => r.Method == "HEAD");
+            Assert.AreEqual(heads, hub.Requests.Count(r => r.Method == "HEAD" && r.Path.EndsWith("/config.json", StringComparison.Ordinal)) * 6, "one resolution: each file's metadata asked for once");
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("HF_ENDPOINT", saved[0]);
+            Environment.SetEnvironmentVariable("HF_HUB_CACHE", saved[1]);
+            Environment.SetEnvironmentVariable("HF_HUB_OFFLINE", saved[2]);
+        }
+    }
+
+    [TestMethod]
     public void ProgressIsReportedWithBytesRateAndTimeLeft()
     {
         var cache = NewCache();
