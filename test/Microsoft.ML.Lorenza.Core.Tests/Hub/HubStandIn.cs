@@ -6,8 +6,22 @@ using System.Text;
 
 namespace Microsoft.ML.Lorenza.Tests.Hub;
 
-/// <summary>One request the stand-in received: what the tests check about hosts, tokens and ranges.</summary>
-internal sealed record HubRequest(string Method, string Host, string Path, string? Authorization, string? Range, int Status);
+/// <summary>
+/// One request the stand-in received: what the tests check about hosts, tokens and ranges. It is recorded when it
+/// arrives and its status set before the answer leaves, so a client that has its answer finds it in the log.
+/// </summary>
+internal sealed class HubRequest(string method, string host, string path, string? authorization, string? range)
+{
+    private int status;
+    public string Method { get; } = method;
+    public string Host { get; } = host;
+    public string Path { get; } = path;
+    public string? Authorization { get; } = authorization;
+    public string? Range { get; } = range;
+
+    /// <summary>The status sent; negative for a transfer cut on purpose; 0 while unanswered.</summary>
+    public int Status { get => Volatile.Read(ref status); set => Volatile.Write(ref status, value); }
+}
 
 /// <summary>A repository the stand-in serves: commits (file name → bytes), branches and tags, gated or not.</summary>
 internal sealed class StandInRepo(string id)
@@ -124,16 +138,17 @@ internal sealed class HubStandIn : IDisposable
         var request = context.Request;
         var response = context.Response;
         var host = request.Headers["Host"] ?? "";
-        var status = 0;
+        current = new HubRequest(request.HttpMethod, host, request.RawUrl ?? "", request.Headers["Authorization"], request.Headers["Range"]);
+        Requests.Enqueue(current);
         try
         {
             var path = request.RawUrl ?? "/";
             if (host == StorageHost && path.StartsWith("/lfs/", StringComparison.Ordinal))
-                status = ServeBlob(request, response, path["/lfs/".Length..].Split('?')[0]);
+                ServeBlob(request, response, path["/lfs/".Length..].Split('?')[0]);
             else if (host != StorageHost)
-                status = ServeHub(request, response, path);
+                ServeHub(request, response, path);
             else
-                status = Error(response, 400, null, "storage serves /lfs/ only");
+                Error(response, 400, null, "storage serves /lfs/ only");
         }
         catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException or InvalidOperationException)
         {
@@ -141,7 +156,7 @@ internal sealed class HubStandIn : IDisposable
         }
         finally
         {
-            Requests.Enqueue(new HubRequest(request.HttpMethod, host, request.RawUrl ?? "", request.Headers["Authorization"], request.Headers["Range"], status == 0 ? response.StatusCode : status));
+            current = null;
         }
     }
 
@@ -154,7 +169,7 @@ internal sealed class HubStandIn : IDisposable
             response.ContentType = "text/html";
             response.ContentLength64 = page.Length;
             if (request.HttpMethod == "GET") response.OutputStream.Write(page);
-            response.Close();
+            Close(response);
             return 200;
         }
         var segments = rawPath.Split('?')[0].TrimStart('/').Split('/');
@@ -166,7 +181,7 @@ internal sealed class HubStandIn : IDisposable
         {
             response.RedirectLocation = $"/{newId}/resolve/{segments[3]}/{string.Join('/', segments[4..])}";
             response.StatusCode = 307;
-            response.Close();
+            Close(response);
             return 307;
         }
         StandInRepo? repo;
@@ -193,7 +208,7 @@ internal sealed class HubStandIn : IDisposable
             response.RedirectLocation = $"http://{StorageHost}/lfs/{sha}?X-Amz-Signature=standin&expires=3600";
             response.StatusCode = 302;
             response.ContentLength64 = 0;
-            response.Close();
+            Close(response);
             return 302;
         }
         // Some small files get a weak ETag, which clients must normalize.
@@ -201,7 +216,7 @@ internal sealed class HubStandIn : IDisposable
         response.AddHeader("ETag", file.EndsWith("tokenizer_config.json", StringComparison.Ordinal) ? $"W/\"{etag}\"" : $"\"{etag}\"");
         response.ContentLength64 = bytes.Length;
         if (request.HttpMethod == "GET") response.OutputStream.Write(bytes);
-        response.Close();
+        Close(response);
         return 200;
     }
 
@@ -224,7 +239,7 @@ internal sealed class HubStandIn : IDisposable
         response.ContentLength64 = body.Length;
         if (request.HttpMethod != "GET")
         {
-            response.Close();
+            Close(response);
             return response.StatusCode;
         }
         bool cutThis;
@@ -237,11 +252,12 @@ internal sealed class HubStandIn : IDisposable
                 response.OutputStream.Write(body, 0, cut);
                 response.OutputStream.Flush();
             }
+            current!.Status = -response.StatusCode;
             response.Abort(); // the connection drops in the middle of the body
             return -response.StatusCode;
         }
         response.OutputStream.Write(body);
-        response.Close();
+        Close(response);
         return response.StatusCode;
     }
 
@@ -254,8 +270,19 @@ internal sealed class HubStandIn : IDisposable
         response.ContentType = "application/json";
         response.ContentLength64 = body.Length;
         if (!head) response.OutputStream.Write(body);
-        response.Close();
+        Close(response);
         return status;
+    }
+
+    // The request being answered on this thread (each is answered synchronously on one thread).
+    [ThreadStatic]
+    private static HubRequest? current;
+
+    /// <summary>Records the status, then sends the answer.</summary>
+    private static void Close(HttpListenerResponse response)
+    {
+        if (current is not null) current.Status = response.StatusCode;
+        response.Close();
     }
 
     private static int FreePort()
