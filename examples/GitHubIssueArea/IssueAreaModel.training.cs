@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Lorenza;
+using Microsoft.ML.Lorenza.Configuration;
 
 namespace GitHubIssueArea;
 
@@ -54,6 +55,7 @@ public partial class IssueAreaModel
                 Sentence1ColumnName = "Title",
                 Sentence2ColumnName = "Description",
                 PretrainedModelPath = PretrainedModel,
+                Architecture = PretrainedModel is null ? ModelPreset.Tiny : null, // set: train a tiny RoBERTa from scratch instead
                 MaxEpochs = maxEpochs,
                 // Fine-tuning takes a small rate; a model from scratch a large one (with more epochs: --epochs 10).
                 LearningRate = PretrainedModel is null ? 3e-3 : 1e-4,

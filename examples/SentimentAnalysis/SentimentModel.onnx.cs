@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.Lorenza;
+using Microsoft.ML.Lorenza.Configuration;
 using Microsoft.ML.Lorenza.Modeling;
 using Microsoft.ML.Lorenza.Text;
 using Microsoft.ML.Transforms.Onnx;
@@ -80,6 +82,12 @@ public partial class SentimentModel
     public static void CompareOnnxWithModel(MLContext mlContext, ITransformer model, IDataView rows, string onnxPath)
     {
         var onnxLabels = JsonSerializer.Deserialize<string[]>(File.ReadAllText(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(onnxPath)), "labels.json")));
+        // The export is float32; the transformer may compute in bf16 (Precision = Auto on a CPU with bf16 instructions,
+        // ~1e-2 apart). Compare like with like: float32 on both sides for this check, then back.
+        var classifier = ((IEnumerable<ITransformer>)model).OfType<LorenzaTransformer>().Single().Model;
+        var precision = classifier.Compute;
+        classifier.UsePrecision(ComputePrecision.None);
+        Console.WriteLine($"the transformer computes in {precision}; compared with the ONNX export in float32");
         var scored = model.Transform(rows);
         var slotNames = new VBuffer<ReadOnlyMemory<char>>();
         scored.Schema["Score"].GetSlotNames(ref slotNames);
@@ -101,6 +109,7 @@ public partial class SentimentModel
             Console.WriteLine($"  {lorenza[row].Sentence}: LORENZA [{Format(lorenza[row].Score)}], ONNX [{Format(fromOnnx)}]");
         }
         Console.WriteLine(FormattableString.Invariant($"max abs difference between ONNX and LORENZA probabilities over {lorenza.Count} test rows: {worst:E2}"));
+        classifier.UsePrecision(precision);
     }
 
     private static string Format(float[] probabilities) => string.Join(", ", probabilities.Select(p => p.ToString("F6", CultureInfo.InvariantCulture)));

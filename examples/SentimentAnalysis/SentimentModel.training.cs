@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Lorenza;
+using Microsoft.ML.Lorenza.Configuration;
 
 namespace SentimentAnalysis;
 
@@ -56,6 +57,7 @@ public partial class SentimentModel
                 LabelColumnName = "Label",
                 Sentence1ColumnName = "Sentence",
                 PretrainedModelPath = PretrainedModel,
+                Architecture = PretrainedModel is null ? ModelPreset.Tiny : null, // set: train a tiny RoBERTa from scratch instead
                 MaxEpochs = maxEpochs,
                 // Fine-tuning takes a small rate; a model from scratch a large one (with more epochs: --epochs 10).
                 LearningRate = PretrainedModel is null ? 3e-3 : 1e-4,

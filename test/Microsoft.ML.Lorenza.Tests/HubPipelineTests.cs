@@ -57,6 +57,7 @@ public sealed class HubPipelineTests
         var log = new List<string>();
         var options = TopicData.Options(epochs: 1);
         options.PretrainedModelPath = "lorenza-test/tiny-bert";
+        options.Architecture = null; // TopicData's options train a tiny preset from scratch
         options.MaxSteps = 3;
         options.Log = log.Add;
         var model = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.MulticlassClassification.Trainers.Lorenza(options))

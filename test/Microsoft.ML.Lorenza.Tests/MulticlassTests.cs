@@ -93,7 +93,7 @@ public sealed class MulticlassTests
             // This "pretrained" encoder is a toy trained from scratch on the sentiment texts; its embedding has to learn the
             // topic words in full. With LORENZA's low-rank default it reached 0.57-0.90 over seeds 1-5 (mean 0.75), in full 0.83-1.00 (mean 0.94).
             options.WordEmbeddings = Microsoft.ML.Lorenza.Configuration.WordEmbeddingTreatment.Full;
-            options.PretrainedModelPath = folder.FullName;
+            (options.PretrainedModelPath, options.Architecture) = (folder.FullName, null);
             options.Log = log.Add;
             var train = ml.Data.LoadFromEnumerable(TopicData.Rows(300, seed: 1));
             var model = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.MulticlassClassification.Trainers.Lorenza(options)).Fit(train);

@@ -1,3 +1,4 @@
+using Microsoft.ML;
 using System.Reflection;
 using Microsoft.ML.Lorenza.Modeling;
 using Microsoft.ML.Lorenza.Optimizers;
@@ -63,6 +64,20 @@ public sealed class OptionSurfacesTests
     }
 
     [TestMethod]
+    public void TheDefaultModel_IsMiniLM_AndArchitectureTrainsFromScratch()
+    {
+        var defaults = new LorenzaTrainer.Options();
+        Assert.AreEqual("minilm", defaults.PretrainedModelPath);
+        Assert.IsNull(defaults.Architecture);
+        Assert.AreEqual("minilm", LorenzaTrainer.ToTrainingOptions(defaults, ["a", "b"]).Model.Pretrained);
+        var scratch = LorenzaTrainer.ToTrainingOptions(new LorenzaTrainer.Options { Architecture = ModelPreset.Small }, ["a", "b"]);
+        Assert.IsTrue(scratch.Model.FromScratch);
+        Assert.IsNull(scratch.Model.Pretrained);
+        var both = Assert.ThrowsExactly<ArgumentException>(() => new MLContext().MulticlassClassification.Trainers.Lorenza(new LorenzaTrainer.Options { PretrainedModelPath = AppContext.BaseDirectory, Architecture = ModelPreset.Tiny }));
+        StringAssert.Contains(both.Message, "Set only one (--model or --preset; ML.NET: PretrainedModelPath or Architecture)");
+    }
+
+    [TestMethod]
     public void EveryMlNetField_ReachesItsEngineOption()
     {
         // Change every field from its default and read it back on the engine's side: a field the mapping forgets stays at the default.
@@ -83,7 +98,7 @@ public sealed class OptionSurfacesTests
         foreach (var (_, property, option) in enums)
             Assert.AreEqual(property.PropertyType, MlNetField(property, option).FieldType, property.Name);
         Assert.AreEqual(typeof(OptimizerAlgorithm), typeof(LorenzaTrainer.Options).GetField(nameof(LorenzaTrainer.Options.Optimizer))!.FieldType);
-        Assert.AreEqual(typeof(ModelPreset), typeof(LorenzaTrainer.Options).GetField(nameof(LorenzaTrainer.Options.Architecture))!.FieldType);
+        Assert.AreEqual(typeof(ModelPreset?), typeof(LorenzaTrainer.Options).GetField(nameof(LorenzaTrainer.Options.Architecture))!.FieldType);
     }
 
     [TestMethod]

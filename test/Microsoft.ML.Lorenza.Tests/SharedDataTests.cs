@@ -1,3 +1,4 @@
+using Microsoft.ML.Lorenza.Configuration;
 using Microsoft.ML.Data;
 using Microsoft.ML.Lorenza.Tests.Support;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
@@ -36,7 +37,7 @@ public sealed class SharedDataTests
         var devData = ml.Data.LoadFromTextFile<Sst2Row>(dev, '\t', hasHeader: true);
         var options = new LorenzaTrainer.Options
         {
-            Sentence1ColumnName = "Sentence", MaxEpochs = 3, LearningRate = 3e-3, RefreshInterval = 50, MaxSequenceLength = 64, Device = "cpu", Seed = 1,
+            Sentence1ColumnName = "Sentence", Architecture = ModelPreset.Tiny, MaxEpochs = 3, LearningRate = 3e-3, RefreshInterval = 50, MaxSequenceLength = 64, Device = "cpu", Seed = 1,
         };
         var model = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.MulticlassClassification.Trainers.Lorenza(options)).Fit(trainData);
         try
@@ -64,7 +65,7 @@ public sealed class SharedDataTests
         var options = new LorenzaTrainer.Options
         {
             LabelColumnName = "Area", Sentence1ColumnName = "Title", Sentence2ColumnName = "Description",
-            MaxEpochs = 6, LearningRate = 3e-3, RefreshInterval = 50, MaxSequenceLength = 96, Device = "cpu", Seed = 1,
+            Architecture = ModelPreset.Tiny, MaxEpochs = 6, LearningRate = 3e-3, RefreshInterval = 50, MaxSequenceLength = 96, Device = "cpu", Seed = 1,
         };
         var model = ml.Transforms.Conversion.MapValueToKey("Area", keyData: ml.Transforms.SelectColumns("Area").Fit(data).Transform(data))
             .Append(ml.MulticlassClassification.Trainers.Lorenza(options))

@@ -1,3 +1,5 @@
+using Microsoft.ML.Lorenza.Configuration;
+
 namespace Microsoft.ML.Lorenza.MLNet.Tests;
 
 /// <summary>A row for LoadFromEnumerable tests: a topic label (string and number) and one or two texts.</summary>
@@ -39,12 +41,14 @@ public static class TopicData
 
     public static LorenzaTrainer.Options Options(int epochs = 3) => new()
     {
+        Architecture = ModelPreset.Tiny, // from scratch: the tests train many small models
         MaxEpochs = epochs,
         BatchSize = 16,
         LearningRate = 3e-3,
         RefreshInterval = 20,
         MaxSequenceLength = 32,
         Device = "cpu",
+        Precision = ComputePrecision.None, // float32: the tests compare with ONNX Runtime and pin accuracies (bf16: PrecisionAutoTests)
         Seed = 3,
         ValidationFraction = 0, // the tests' small sets train on every row (the default holds 10 % out)
     };

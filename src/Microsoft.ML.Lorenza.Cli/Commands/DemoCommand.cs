@@ -16,7 +16,7 @@ internal static class DemoCommand
         var output = new Option<string>("--output", "-o") { Description = "model folder to write", DefaultValueFactory = _ => "lorenza-demo-model" };
         // Fine-tuning MiniLM at the engine's defaults. From scratch (--preset), a tiny model needs more epochs and a
         // larger rate (ScratchDefaults). ~70 steps an epoch, so the subspace is refreshed every 50 steps.
-        var defaults = new TrainingOptions { Model = { PretrainedModelPath = "minilm" }, Optimizer = { RefreshInterval = 50 } };
+        var defaults = new TrainingOptions { Optimizer = { RefreshInterval = 50 } };
         var shared = new TrainingCommandLine("demo", defaults);
         var command = new Command("demo", "Fine-tune the pretrained MiniLM into a sentiment classifier on the bundled sample data (--preset tiny: a tiny RoBERTa from scratch).");
         command.Options.Add(output);
@@ -26,7 +26,7 @@ internal static class DemoCommand
             var path = Path.Combine(AppContext.BaseDirectory, "SampleData", "reviews.tsv");
             var data = TextDataset.Load(path, new ColumnSpec("text", "label"));
             var options = shared.Read(r);
-            if (options.Model.PretrainedModelPath is null) ScratchDefaults(r, shared, options);
+            if (options.Model.FromScratch) ScratchDefaults(r, shared, options);
             var majority = data.Examples.GroupBy(e => e.Label).Max(g => g.Count()) / (double)data.Examples.Count;
             var status = TrainCommand.TrainAndSave(data, null, options, r.GetValue(output)!);
             Console.WriteLine($"majority-class baseline: {majority:P1}");

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.ML.Lorenza.Configuration;
 using Microsoft.ML.Lorenza.Runtime;
 
 namespace Microsoft.ML.Lorenza.Cli.Commands;
@@ -17,6 +18,7 @@ public static class InfoCommand
             Console.WriteLine($"intra-op threads {TorchRuntime.NumThreads} (cores: {Environment.ProcessorCount}; set OMP_NUM_THREADS to change)");
             Console.WriteLine($"process tuning   {TorchRuntime.ProcessTuningSummary}");
             Console.WriteLine($"devices          cpu{(TorchRuntime.CudaAvailable ? $", cuda x{TorchRuntime.CudaDeviceCount}" : " (cuda: no CUDA libtorch in this app or no GPU; add TorchSharp-cuda-linux / TorchSharp-cuda-windows)")}");
+            Console.WriteLine($"precision auto   {string.Join("; ", Enumerable.Range(0, TorchRuntime.CudaDeviceCount).Select(i => $"cuda:{i} {ComputeOptions.Resolve(ComputePrecision.Auto, new TorchSharp.torch.Device(TorchSharp.DeviceType.CUDA, i))}").Prepend($"cpu {ComputeOptions.Resolve(ComputePrecision.Auto, TorchSharp.torch.CPU)}"))}");
             for (var index = 0; GpuMemory.Query(index) is { } gpu; index++)
                 Console.WriteLine($"gpu {gpu.Index}            {gpu.Name}: {gpu.Used / 1048576.0:F0} of {gpu.Total / 1048576.0:F0} MiB in use");
             return 0;

@@ -13,15 +13,17 @@ internal static class PredictCommand
         var input = new Argument<string?>("input") { Description = "a text file, one text per line (omit or '-' for stdin)", Arity = ArgumentArity.ZeroOrOne };
         var model = new Option<string>("--model", "-m") { Description = "model folder written by `lorenza train`", Required = true };
         var device = TrainingCommandLine.DeviceOption();
+        var (precision, readPrecision) = TrainingCommandLine.PrecisionOption();
         var pairs = new Option<bool>("--pairs") { Description = "each line is a sentence pair: first text, a tab, second text (models trained with --text2-col)" };
         var command = new Command("predict", "Print the predicted label and the probability of every class, one line per input text (tab-separated).");
         command.Arguments.Add(input);
         command.Options.Add(model);
         command.Options.Add(device);
+        command.Options.Add(precision);
         command.Options.Add(pairs);
         command.SetAction(r => CommandErrors.Run(() =>
         {
-            using var classifier = TextClassifier.Load(r.GetValue(model)!, r.GetValue(device).Resolve());
+            using var classifier = TextClassifier.Load(r.GetValue(model)!, r.GetValue(device).Resolve(), readPrecision(r));
             var path = r.GetValue(input);
             var texts = (path is null or "-" ? ReadAll(Console.In) : File.Exists(path) ? File.ReadAllLines(path) : throw new FileNotFoundException($"Input file not found: {path}", path))
                 .Where(t => !string.IsNullOrWhiteSpace(t)).ToList();

@@ -70,7 +70,7 @@ internal static class TrainCommand
             Console.WriteLine($"removed {stale} temporary file(s) left in {output} by an interrupted run");
         Console.WriteLine($"training on {train.Examples.Count} examples from {train.Source}" +
                           (train.SkippedEmpty > 0 ? $" ({train.SkippedEmpty} rows with empty text skipped)" : "") +
-                          $"; optimizer {options.Optimizer.Algorithm.Name}, device {Runtime.Devices.Describe(options.Compute.Device.Resolve())}" +
+                          $"; optimizer {options.Optimizer.Algorithm.Name}, device {Runtime.Devices.Describe(options.Compute.Device.Resolve())}, compute {options.Compute.Resolve(options.Compute.Device.Resolve())}" +
                           (options.Loop.Resume ? $"; resuming from {Path.Combine(output, TrainingCheckpoint.FileName)}" : ""));
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };

@@ -49,10 +49,10 @@ internal sealed partial class TrainingCommandLine
     {
         var options = new TrainingOptions();
         foreach (var binding in bindings) binding.Engine.SetValue(options, binding.Value(result));
-        // An explicit --preset without --model trains from scratch, also where --model has a default (demo: minilm).
+        // --preset trains from scratch instead of fine-tuning --model's default; both given is a contradiction.
         if (result.GetResult(OptionFor(nameof(ModelOptions.Preset))) is { Implicit: false }
-            && result.GetResult(OptionFor(nameof(ModelOptions.PretrainedModelPath))) is null or { Implicit: true })
-            options.Model.PretrainedModelPath = null;
+            && result.GetResult(OptionFor(nameof(ModelOptions.PretrainedModelPath))) is { Implicit: false })
+            throw new ArgumentException($"--model {options.Model.PretrainedModelPath} and --preset {options.Model.Preset?.Name} are both given: --model fine-tunes a pretrained model, --preset trains one from scratch. Give only one.");
         return options;
     }
 
@@ -78,6 +78,13 @@ internal sealed partial class TrainingCommandLine
     {
         var help = typeof(ComputeOptions).GetProperty(nameof(ComputeOptions.Device))!.GetCustomAttribute<OptionAttribute>()!;
         return new Option<ComputeDevice>(help.CommandLine!) { Description = help.Help, DefaultValueFactory = _ => new TrainingOptions().Compute.Device, CustomParser = ParseDevice };
+    }
+
+    /// <summary>--precision for the commands that predict (evaluate, predict); not given: the precision the model was trained in.</summary>
+    public static (Option Option, Func<ParseResult, ComputePrecision?> Read) PrecisionOption()
+    {
+        var (option, read) = Bind<ComputePrecision?>("--precision", "auto (bf16 where the device has it natively), none (float32), bf16 or fp16 (default: what the model was trained with)", null);
+        return (option, r => (ComputePrecision?)read(r));
     }
 
     private static ComputeDevice ParseDevice(ArgumentResult argument)

@@ -15,7 +15,7 @@ internal static class TrainingRun
             try { return ModelFolder.WeightFiles(pretrained.Folder).Sum(f => new FileInfo(f).Length) / 4; }
             catch (Exception e) when (e is IOException or InvalidDataException) { return 0; } // the trainer says what is wrong with the folder
         }
-        var c = RobertaConfig.Preset(options.Model.Preset, options.Model.TokenizerMerges + 261, 2, options.Data.MaxSequenceLength);
+        var c = RobertaConfig.Preset(options.Model.Preset ?? ModelPreset.Tiny, options.Model.TokenizerMerges + 261, 2, options.Data.MaxSequenceLength);
         long h = c.HiddenSize, i = c.IntermediateSize;
         var embeddings = (c.VocabSize + c.MaxPositionEmbeddings + c.TypeVocabSize + 2) * h;
         var layer = 4 * (h * h + h) + 2 * h * i + i + h + 4 * h;

@@ -24,7 +24,7 @@ public sealed class TrainingOptions
     public static double DefaultLearningRate(bool pretrained) => pretrained ? 1e-4 : 1e-3;
 
     /// <summary>The peak learning rate of this run: <see cref="OptimizerOptions.LearningRate"/>, or its default.</summary>
-    public double PeakLearningRate => Optimizer.LearningRate ?? DefaultLearningRate(Model.PretrainedModelPath is not null);
+    public double PeakLearningRate => Optimizer.LearningRate ?? DefaultLearningRate(!Model.FromScratch);
 
     /// <summary>Validates every group, then what joins them; the first bad value throws, naming it and its valid range.</summary>
     public void Validate()
@@ -32,8 +32,8 @@ public sealed class TrainingOptions
         Loop.Validate();
         Data.Validate();
         Model.Validate();
-        if (Model.PretrainedModelPath is null)
-            DataChecks.MaxSequenceLength(Data.MaxSequenceLength, DataChecks.PresetMaxSequenceLength, $"the '{Model.Preset.Name}' preset");
+        if (Model.Preset is { } preset)
+            DataChecks.MaxSequenceLength(Data.MaxSequenceLength, DataChecks.PresetMaxSequenceLength, $"the '{preset.Name}' preset");
         Compute.Validate();
         Optimizer.Validate();
         Optimizer.WordEmbeddingsFor(Optimizer.Algorithm); // before any data is read

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Microsoft.ML.Lorenza.Modeling;
 using Microsoft.ML.Lorenza.Text;
 using Microsoft.ML.Lorenza.Runtime;
+using Microsoft.ML.Lorenza.Configuration;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -34,6 +35,26 @@ public sealed class TextClassifier : IDisposable
 
     /// <summary>Extra facts saved in lorenza.json (training options, metrics).</summary>
     public JsonObject Metadata { get; set; } = new();
+
+    /// <summary>The type the model computes in (null: float32) and why; set where the classifier was loaded or trained.</summary>
+    public ResolvedPrecision Compute { get; private set; } = new(null, "float32");
+
+    /// <summary>The precision asked for (Auto, None, ...): what <see cref="Save"/> records and <see cref="Load"/> restores.</summary>
+    public ComputePrecision RequestedPrecision { get; private set; } = ComputePrecision.None;
+
+    /// <summary>Computes in <paramref name="precision"/> from now on (None: float32, e.g. to compare with the float32 ONNX export).</summary>
+    public void UsePrecision(ComputePrecision precision)
+    {
+        RequestedPrecision = precision;
+        UsePrecision(ComputeOptions.Resolve(precision, Device));
+    }
+
+    /// <summary>Computes in a precision resolved before (one <see cref="Compute"/> returned, to restore it).</summary>
+    public void UsePrecision(ResolvedPrecision precision)
+    {
+        Compute = precision;
+        Model.ComputeType = precision.ComputeType;
+    }
 
     /// <summary>Class probabilities (in label order) for each text (and optional second text).</summary>
     public float[][] PredictProbabilities(IReadOnlyList<string> texts, IReadOnlyList<string?>? pairs = null, int batchSize = 64)
@@ -81,6 +102,7 @@ public sealed class TextClassifier : IDisposable
         metadata["format"] = "lorenza-text-classifier/1";
         metadata["labels"] = new JsonArray(Labels.Select(l => (JsonNode?)l).ToArray());
         metadata["max_sequence_length"] = MaxSequenceLength;
+        metadata["precision"] = RequestedPrecision.ToString().ToLowerInvariant();
         AtomicFile.WriteAllText(Path.Combine(folder, MetadataFile), metadata.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 
@@ -88,7 +110,12 @@ public sealed class TextClassifier : IDisposable
     /// Loads a folder written by <see cref="Save"/>, or any Hugging Face RoBERTa or BERT classifier folder with its
     /// tokenizer files (config.json's model_type decides; see <see cref="ModelFolder.LoadTokenizer"/>).
     /// </summary>
-    public static TextClassifier Load(string folder, Device? device = null)
+    /// <remarks>
+    /// <paramref name="precision"/>: null (the default) is the precision the model was saved with (lorenza.json's "precision":
+    /// what training or <see cref="UsePrecision(ComputePrecision)"/> asked for), else Auto, which predicts in bf16 where the
+    /// device has it natively (README, "bf16 on the CPU"); None predicts in float32.
+    /// </remarks>
+    public static TextClassifier Load(string folder, Device? device = null, ComputePrecision? precision = null)
     {
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Model folder not found: {folder}");
         var tokenizer = ModelFolder.LoadTokenizer(folder);
@@ -98,8 +125,13 @@ public sealed class TextClassifier : IDisposable
         var metadataPath = Path.Combine(folder, MetadataFile);
         var metadata = File.Exists(metadataPath) ? JsonNode.Parse(File.ReadAllText(metadataPath))!.AsObject() : new JsonObject();
         var maxLength = metadata["max_sequence_length"]?.GetValue<int>() ?? model.Config.MaxSequenceLength;
-        return new TextClassifier(model, tokenizer, maxLength, target) { Metadata = metadata };
+        var classifier = new TextClassifier(model, tokenizer, maxLength, target) { Metadata = metadata };
+        classifier.UsePrecision(precision ?? SavedPrecision(metadata) ?? ComputePrecision.Auto);
+        return classifier;
     }
+
+    private static ComputePrecision? SavedPrecision(JsonObject metadata) =>
+        metadata["precision"]?.GetValue<string>() is { } text && Enum.TryParse<ComputePrecision>(text, ignoreCase: true, out var saved) ? saved : null;
 
     public void Dispose() => Model.Dispose();
 }

@@ -56,7 +56,7 @@ public sealed class BertForSequenceClassification : SequenceClassifier
 
     public override string BaseModelPrefix => "bert";
     public override TransformerEmbeddings Embeddings => bert.embeddings;
-    public override TransformerEncoder Encoder => bert.encoder;
+    public override nn.Module<Tensor, Tensor, Tensor> Encoder => bert.encoder;
     public override IReadOnlyList<string> HeadPrefixes { get; } = ["classifier.", "bert.pooler."];
     public override IReadOnlyList<string> IgnorableCheckpointPrefixes { get; } =
         ["cls.", "bert.embeddings.position_ids", "bert.embeddings.token_type_ids"];

@@ -14,7 +14,7 @@ public sealed record LoadReport(string WeightsFile, IReadOnlyList<string> Ignore
 
 /// <summary>
 /// Hugging Face model folders: config.json plus model.safetensors (preferred) or pytorch_model.bin, for every
-/// architecture config.json's model_type names (roberta, also when absent; bert). Loading validates every name
+/// architecture config.json's model_type names (<see cref="ModelFamilies.SupportedModelTypes"/>; roberta when absent). Loading validates every name
 /// and shape and reports all problems in one exception.
 /// </summary>
 public static class ModelFolder
@@ -52,37 +52,18 @@ public static class ModelFolder
     }
 
     /// <summary>
-    /// The tokenizer of a model folder, chosen by config.json's model_type: "roberta" (or absent) → byte-level BPE from
-    /// vocab.json + merges.txt; "bert" → WordPiece from vocab.txt (+ tokenizer_config.json). Without a config.json (the
-    /// files an ONNX export writes beside model.onnx) the tokenizer files present decide.
+    /// The tokenizer of a model folder, chosen by config.json's model_type (<see cref="ModelFamilies"/>): its slow files —
+    /// vocab.json + merges.txt (roberta, or no model_type), sentencepiece.bpe.model (xlm-roberta), vocab.txt
+    /// (+ tokenizer_config.json: bert, distilbert, electra) — or, when those are absent, tokenizer.json. Without a
+    /// config.json (the files an ONNX export writes beside model.onnx) the tokenizer files present decide.
     /// </summary>
     public static ITextTokenizer LoadTokenizer(string folder)
     {
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Model folder not found: {folder}");
         var configPath = Path.Combine(folder, ConfigFile);
-        if (!File.Exists(configPath))
-        {
-            if (BertWordPieceTokenizer.IsIn(folder)) return BertWordPieceTokenizer.FromFolder(folder);
-            if (RobertaTokenizer.IsIn(folder)) return RobertaTokenizer.FromFolder(folder);
-            throw new FileNotFoundException($"{folder} has no tokenizer: neither {BertWordPieceTokenizer.VocabFile} (BERT) nor {RobertaTokenizer.VocabFile} + {RobertaTokenizer.MergesFile} (RoBERTa).", configPath);
-        }
-        var modelType = TransformerConfig.ModelTypeOf(configPath);
-        if (modelType is not (RobertaConfig.Type or BertConfig.Type))
-            throw new InvalidDataException($"{configPath} describes a '{modelType}' model; supported model types: roberta, bert.");
-        if (modelType == BertConfig.Type)
-        {
-            if (!BertWordPieceTokenizer.IsIn(folder))
-                throw new FileNotFoundException($"{folder}: config.json says model_type 'bert', but the folder has no {BertWordPieceTokenizer.VocabFile}; copy the model's WordPiece vocabulary (vocab.txt) into it.", Path.Combine(folder, BertWordPieceTokenizer.VocabFile));
-            return BertWordPieceTokenizer.FromFolder(folder);
-        }
-        if (!RobertaTokenizer.IsIn(folder))
-        {
-            var hint = BertWordPieceTokenizer.IsIn(folder)
-                ? "; it has a vocab.txt: if this is a BERT model, set \"model_type\": \"bert\" in config.json"
-                : "; copy the model's tokenizer files into it";
-            throw new FileNotFoundException($"{folder}: a RoBERTa model folder needs {RobertaTokenizer.VocabFile} and {RobertaTokenizer.MergesFile} (config.json model_type 'roberta'){hint}.", Path.Combine(folder, RobertaTokenizer.VocabFile));
-        }
-        return RobertaTokenizer.FromFolder(folder);
+        return File.Exists(configPath)
+            ? TokenizerFiles.Load(folder, ModelFamilies.Require(TransformerConfig.ModelTypeOf(configPath), configPath))
+            : TokenizerFiles.Load(folder, null);
     }
 
     /// <summary>

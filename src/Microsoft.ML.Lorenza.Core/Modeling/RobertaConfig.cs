@@ -7,7 +7,7 @@ namespace Microsoft.ML.Lorenza.Modeling;
 /// A RoBERTa configuration with Hugging Face's config.json keys, so folders written here load in
 /// transformers and folders from the Hub load here. Unknown keys are kept and written back.
 /// </summary>
-public sealed class RobertaConfig : TransformerConfig
+public class RobertaConfig : TransformerConfig
 {
     public RobertaConfig()
     {
@@ -61,7 +61,7 @@ public sealed class RobertaConfig : TransformerConfig
     /// <summary>The longest token sequence the position table allows (RoBERTa offsets positions by pad + 1).</summary>
     public override int MaxSequenceLength => MaxPositionEmbeddings - PadTokenId - 1;
 
-    /// <summary>Reads a RoBERTa config.json (model_type "roberta" or absent).</summary>
+    /// <summary>Reads a RoBERTa config.json (model_type "roberta" or absent; XLM-RoBERTa's through <see cref="TransformerConfig.Load"/>).</summary>
     public static new RobertaConfig Load(string path)
     {
         var json = ReadJson(path);
@@ -89,7 +89,7 @@ public sealed class RobertaConfig : TransformerConfig
 
     public RobertaConfig Clone()
     {
-        var clone = CopyTo(new RobertaConfig());
+        var clone = CopyTo(this is XlmRobertaConfig ? new XlmRobertaConfig() : new RobertaConfig());
         (clone.BosTokenId, clone.EosTokenId) = (BosTokenId, EosTokenId);
         return clone;
     }

@@ -63,7 +63,7 @@ public sealed class RobertaForSequenceClassification : SequenceClassifier
 
     public override string BaseModelPrefix => "roberta";
     public override TransformerEmbeddings Embeddings => roberta.embeddings;
-    public override TransformerEncoder Encoder => roberta.encoder;
+    public override nn.Module<Tensor, Tensor, Tensor> Encoder => roberta.encoder;
     public override IReadOnlyList<string> IgnorableCheckpointPrefixes { get; } =
         ["roberta.pooler.", "lm_head.", "roberta.embeddings.position_ids", "roberta.embeddings.token_type_ids"];
 

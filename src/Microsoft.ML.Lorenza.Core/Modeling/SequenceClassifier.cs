@@ -24,9 +24,9 @@ public sealed class SequenceClassifierOutput : IDisposable
 }
 
 /// <summary>
-/// A transformer text classifier, as the rest of the engine sees it (RoBERTa and BERT): embeddings, the
-/// shared encoder blocks, an architecture's head; Hugging Face parameter names ("roberta.…"/"bert.…",
-/// "classifier.…"). Every weight matrix is a <see cref="SideBranchLinear"/>, so optimizers can attach
+/// A transformer text classifier, as the rest of the engine sees it (RoBERTa, XLM-RoBERTa, BERT, DistilBERT, ELECTRA):
+/// embeddings, the encoder blocks, an architecture's head; Hugging Face parameter names ("roberta.…", "bert.…",
+/// "distilbert.…", "electra.…", "classifier.…"). Every weight matrix is a <see cref="SideBranchLinear"/>, so optimizers can attach
 /// low-rank side branches; <see cref="ManagedLinears"/> reports the ones of the encoder blocks.
 /// </summary>
 public abstract class SequenceClassifier : nn.Module
@@ -45,14 +45,20 @@ public abstract class SequenceClassifier : nn.Module
 
     public TransformerConfig Config { get; }
 
-    /// <summary>The state-dict prefix of the encoder ("roberta" or "bert"; Hugging Face's base_model_prefix).</summary>
+    /// <summary>The state-dict prefix of the encoder ("roberta", "bert", "distilbert", "electra"; Hugging Face's base_model_prefix).</summary>
     public abstract string BaseModelPrefix { get; }
 
     /// <summary>The embeddings module (<c>{prefix}.embeddings</c>).</summary>
     public abstract TransformerEmbeddings Embeddings { get; }
 
-    /// <summary>The encoder blocks (<c>{prefix}.encoder</c>).</summary>
-    public abstract TransformerEncoder Encoder { get; }
+    /// <summary>The encoder blocks (<c>{prefix}.encoder</c>; DistilBERT's <c>distilbert.transformer</c>): (embedded, additive mask) → hidden states.</summary>
+    public abstract nn.Module<Tensor, Tensor, Tensor> Encoder { get; }
+
+    /// <summary>The state-dict path of <see cref="Encoder"/>.</summary>
+    public virtual string EncoderPath => $"{BaseModelPrefix}.encoder";
+
+    /// <summary>What enters the encoder, from the embeddings' output (ELECTRA projects it to the hidden size).</summary>
+    private protected virtual Tensor IntoEncoder(Tensor embedded) => embedded;
 
     /// <summary>
     /// State-dict prefixes a pretrained encoder checkpoint may lack; they keep their fresh initialization and are
@@ -69,8 +75,10 @@ public abstract class SequenceClassifier : nn.Module
     /// <summary>A model of <paramref name="config"/>'s architecture with Hugging Face's random initialization.</summary>
     public static SequenceClassifier Create(TransformerConfig config, ulong seed) => config switch
     {
-        RobertaConfig roberta => RobertaForSequenceClassification.Create(roberta, seed),
+        RobertaConfig roberta => RobertaForSequenceClassification.Create(roberta, seed), // XLM-RoBERTa too
         BertConfig bert => BertForSequenceClassification.Create(bert, seed),
+        DistilBertConfig distilBert => DistilBertForSequenceClassification.Create(distilBert, seed),
+        ElectraConfig electra => ElectraForSequenceClassification.Create(electra, seed),
         _ => throw new ArgumentException($"No classifier for model_type '{config.ModelType}'.", nameof(config)),
     };
 
@@ -127,7 +135,10 @@ public abstract class SequenceClassifier : nn.Module
     /// The managed weight matrices with their state-dict names: the encoder blocks' attention query/key/value/output
     /// and FFN weights. Embeddings, LayerNorm, biases, the pooler and the classification head are not managed.
     /// </summary>
-    public IEnumerable<(string name, SideBranchLinear layer)> ManagedLinears() => Encoder.Linears($"{BaseModelPrefix}.encoder");
+    public IEnumerable<(string name, SideBranchLinear layer)> ManagedLinears() =>
+        ModuleTree.DepthFirst(Encoder, EncoderPath)
+            .Where(m => m.Module is SideBranchLinear)
+            .Select(m => (m.Name + ".weight", (SideBranchLinear)m.Module));
 
     /// <summary>
     /// Logits [batch, labels] for token ids [batch, seq] (int64), an attention mask (1 = token, 0 = padding) and
@@ -139,7 +150,7 @@ public abstract class SequenceClassifier : nn.Module
     {
         CheckInputs(inputIds, attentionMask, tokenTypeIds);
         using var scope = torch.NewDisposeScope();
-        var embedded = Embeddings.call(inputIds, tokenTypeIds ?? zeros_like(inputIds));
+        var embedded = IntoEncoder(Embeddings.call(inputIds, tokenTypeIds ?? zeros_like(inputIds)));
         // (1 − mask) · float32.min on padded keys, broadcast over heads and query rows, as HF does.
         var additiveMask = attentionMask.to(ScalarType.Float32).sub_(Scalars.One).mul_(MinusFloatMin).view(inputIds.size(0), 1, 1, inputIds.size(1));
         var hidden = Encoder.call(embedded, additiveMask);
@@ -167,7 +178,7 @@ public abstract class SequenceClassifier : nn.Module
             throw new ArgumentException($"Sequence length {seq} exceeds the model's maximum of {Config.MaxSequenceLength} tokens ({SequenceLimit}); truncate inputs.", nameof(inputIds));
         if (inputIds.numel() == 0) return;
         CheckRange(inputIds, Config.VocabSize, nameof(inputIds), "Token id", "vocabulary", "the tokenizer and the model's vocab_size disagree");
-        if (tokenTypeIds is not null)
+        if (tokenTypeIds is not null && Config.HasTokenTypes)
             CheckRange(tokenTypeIds, Config.TypeVocabSize, nameof(tokenTypeIds), "Token type id", "token types", "this model has type_vocab_size " + Config.TypeVocabSize);
     }
 

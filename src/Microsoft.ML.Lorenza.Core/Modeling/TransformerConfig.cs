@@ -5,10 +5,11 @@ using System.Text.Json.Nodes;
 namespace Microsoft.ML.Lorenza.Modeling;
 
 /// <summary>
-/// What RoBERTa and BERT configurations share: Hugging Face's config.json keys for the encoder (sizes,
-/// dropouts, LayerNorm eps, padding id) and the labels. <see cref="Load"/> picks the architecture from
-/// model_type ("roberta" when absent, as older folders of this project have it; "bert"). Unknown keys
-/// are kept and written back.
+/// What the families' configurations share: Hugging Face's config.json keys for the encoder (sizes,
+/// dropouts, LayerNorm eps, padding id) and the labels, under BERT's key names unless a family renames them
+/// (DistilBERT's dim, n_layers, …: <see cref="JsonKey"/>). <see cref="Load"/> picks the architecture from
+/// model_type (<see cref="ModelFamilies.SupportedModelTypes"/>; "roberta" when absent, as older folders of this
+/// project have it). Unknown keys are kept and written back.
 /// </summary>
 public abstract class TransformerConfig
 {
@@ -32,8 +33,14 @@ public abstract class TransformerConfig
     public int NumLabels => Labels.Count;
     public int HeadDim => HiddenSize / NumAttentionHeads;
 
-    /// <summary>Hugging Face's model_type: "roberta" or "bert".</summary>
+    /// <summary>Hugging Face's model_type (one of <see cref="ModelFamilies.SupportedModelTypes"/>).</summary>
     public abstract string ModelType { get; }
+
+    /// <summary>Whether the family embeds token types (segments); DistilBERT has no token-type table.</summary>
+    public virtual bool HasTokenTypes => true;
+
+    /// <summary>The width of the embeddings (ELECTRA's embedding_size; the hidden size elsewhere).</summary>
+    public virtual int EmbeddingWidth => HiddenSize;
 
     /// <summary>The longest token sequence (special tokens included) the position table allows.</summary>
     public abstract int MaxSequenceLength { get; }
@@ -53,22 +60,22 @@ public abstract class TransformerConfig
             if (!(value > 0)) throw new ArgumentException($"config {key} = {value.ToString(CultureInfo.InvariantCulture)} must be positive.");
         }
         Positive("vocab_size", VocabSize);
-        Positive("hidden_size", HiddenSize);
-        Positive("num_hidden_layers", NumHiddenLayers);
-        Positive("num_attention_heads", NumAttentionHeads);
-        Positive("intermediate_size", IntermediateSize);
+        Positive(JsonKey("hidden_size")!, HiddenSize);
+        Positive(JsonKey("num_hidden_layers")!, NumHiddenLayers);
+        Positive(JsonKey("num_attention_heads")!, NumAttentionHeads);
+        Positive(JsonKey("intermediate_size")!, IntermediateSize);
         Positive("max_position_embeddings", MaxPositionEmbeddings);
-        Positive("type_vocab_size", TypeVocabSize);
+        if (HasTokenTypes) Positive("type_vocab_size", TypeVocabSize);
         Positive("layer_norm_eps", LayerNormEps);
         if (HiddenSize % NumAttentionHeads != 0)
-            throw new ArgumentException($"config hidden_size = {HiddenSize} is not divisible by num_attention_heads = {NumAttentionHeads}; choose a head count that divides the hidden size (e.g. {Divisor(HiddenSize)}).");
+            throw new ArgumentException($"config {JsonKey("hidden_size")} = {HiddenSize} is not divisible by {JsonKey("num_attention_heads")} = {NumAttentionHeads}; choose a head count that divides the hidden size (e.g. {Divisor(HiddenSize)}).");
         if (HiddenAct != "gelu")
-            throw new ArgumentException($"config hidden_act = '{HiddenAct}' is not supported; {ModelType} models here use 'gelu' (the exact erf form).");
+            throw new ArgumentException($"config {JsonKey("hidden_act")} = '{HiddenAct}' is not supported; {ModelType} models here use 'gelu' (the exact erf form).");
         if (Extra["position_embedding_type"] is { } positions && positions.GetValueKind() == JsonValueKind.String && positions.GetValue<string>() != "absolute")
             throw new ArgumentException($"config position_embedding_type = '{positions.GetValue<string>()}' is not supported; only 'absolute' position embeddings are.");
         if (NumLabels < 2) throw new ArgumentException($"config num_labels = {NumLabels}: a classifier needs at least 2 classes.");
         if (PadTokenId < 0 || PadTokenId >= VocabSize) throw new ArgumentException($"config pad_token_id = {PadTokenId} is outside the vocabulary [0, {VocabSize}).");
-        foreach (var (name, p) in new[] { ("hidden_dropout_prob", HiddenDropoutProb), ("attention_probs_dropout_prob", AttentionProbsDropoutProb), ("classifier_dropout", ClassifierDropout ?? 0) })
+        foreach (var (name, p) in new[] { (JsonKey("hidden_dropout_prob"), HiddenDropoutProb), (JsonKey("attention_probs_dropout_prob"), AttentionProbsDropoutProb), (JsonKey("classifier_dropout"), ClassifierDropout ?? 0) })
             if (p is < 0 or >= 1) throw new ArgumentException($"config {name} = {p} must be in [0, 1).");
     }
 
@@ -80,17 +87,11 @@ public abstract class TransformerConfig
 
     // ---- config.json ----
 
-    /// <summary>Reads a config.json of any supported architecture (model_type "roberta", absent, or "bert").</summary>
+    /// <summary>Reads a config.json of any supported architecture (<see cref="ModelFamilies.SupportedModelTypes"/>; "roberta" when absent).</summary>
     public static TransformerConfig Load(string path)
     {
         var json = ReadJson(path);
-        var modelType = ModelTypeOf(json, path);
-        TransformerConfig config = modelType switch
-        {
-            null or RobertaConfig.Type => new RobertaConfig(),
-            BertConfig.Type => new BertConfig(),
-            _ => throw new InvalidDataException($"{path} describes a '{modelType}' model; supported model types: roberta, bert."),
-        };
+        var config = ModelFamilies.Require(ModelTypeOf(json, path), path).NewConfig();
         config.Read(json, path);
         return config;
     }
@@ -118,23 +119,31 @@ public abstract class TransformerConfig
     private protected static int Int(JsonObject json, string key, int fallback) => json[key] is { } n ? n.GetValue<int>() : fallback;
     private protected static double Double(JsonObject json, string key, double fallback) => json[key] is { } n ? n.GetValue<double>() : fallback;
 
+    /// <summary>
+    /// The config.json key of a shared value, by its BERT name ("hidden_size", …); null when the family has no such key
+    /// (DistilBERT: type_vocab_size, layer_norm_eps). Families that rename keys override this.
+    /// </summary>
+    private protected virtual string? JsonKey(string bertName) => bertName;
+
     /// <summary>Fills this configuration from <paramref name="json"/> (which loses the known keys), then validates.</summary>
     private protected void Read(JsonObject json, string path)
     {
-        VocabSize = Int(json, "vocab_size", VocabSize);
-        HiddenSize = Int(json, "hidden_size", HiddenSize);
-        NumHiddenLayers = Int(json, "num_hidden_layers", NumHiddenLayers);
-        NumAttentionHeads = Int(json, "num_attention_heads", NumAttentionHeads);
-        IntermediateSize = Int(json, "intermediate_size", IntermediateSize);
-        HiddenAct = json["hidden_act"]?.GetValue<string>() ?? HiddenAct;
-        HiddenDropoutProb = Double(json, "hidden_dropout_prob", HiddenDropoutProb);
-        AttentionProbsDropoutProb = Double(json, "attention_probs_dropout_prob", AttentionProbsDropoutProb);
-        ClassifierDropout = json["classifier_dropout"] is { } cd ? cd.GetValue<double>() : null;
-        MaxPositionEmbeddings = Int(json, "max_position_embeddings", MaxPositionEmbeddings);
-        TypeVocabSize = Int(json, "type_vocab_size", TypeVocabSize);
-        InitializerRange = Double(json, "initializer_range", InitializerRange);
-        LayerNormEps = Double(json, "layer_norm_eps", LayerNormEps);
-        PadTokenId = Int(json, "pad_token_id", PadTokenId);
+        int I(string key, int fallback) => JsonKey(key) is { } k ? Int(json, k, fallback) : fallback;
+        double D(string key, double fallback) => JsonKey(key) is { } k ? Double(json, k, fallback) : fallback;
+        VocabSize = I("vocab_size", VocabSize);
+        HiddenSize = I("hidden_size", HiddenSize);
+        NumHiddenLayers = I("num_hidden_layers", NumHiddenLayers);
+        NumAttentionHeads = I("num_attention_heads", NumAttentionHeads);
+        IntermediateSize = I("intermediate_size", IntermediateSize);
+        HiddenAct = (JsonKey("hidden_act") is { } act ? json[act]?.GetValue<string>() : null) ?? HiddenAct;
+        HiddenDropoutProb = D("hidden_dropout_prob", HiddenDropoutProb);
+        AttentionProbsDropoutProb = D("attention_probs_dropout_prob", AttentionProbsDropoutProb);
+        ClassifierDropout = JsonKey("classifier_dropout") is { } cdKey && json[cdKey] is { } cd ? cd.GetValue<double>() : ClassifierDropout;
+        MaxPositionEmbeddings = I("max_position_embeddings", MaxPositionEmbeddings);
+        TypeVocabSize = I("type_vocab_size", TypeVocabSize);
+        InitializerRange = D("initializer_range", InitializerRange);
+        LayerNormEps = D("layer_norm_eps", LayerNormEps);
+        PadTokenId = I("pad_token_id", PadTokenId);
         ReadSpecific(json);
         if (json["id2label"] is JsonObject id2label)
         {
@@ -146,7 +155,7 @@ public abstract class TransformerConfig
         {
             Labels = DefaultLabels(n.GetValue<int>());
         }
-        foreach (var key in CommonKeys.Concat(SpecificKeys)) json.Remove(key);
+        foreach (var key in CommonKeys.Select(JsonKey).OfType<string>().Concat(LabelKeys).Concat(SpecificKeys)) json.Remove(key);
         Extra = json;
         Validate();
     }
@@ -156,13 +165,15 @@ public abstract class TransformerConfig
 
     private protected virtual IEnumerable<string> SpecificKeys => [];
 
+    // The shared values' keys by their BERT names (JsonKey maps them per family).
     private static readonly string[] CommonKeys =
     [
         "vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size", "hidden_act",
         "hidden_dropout_prob", "attention_probs_dropout_prob", "classifier_dropout", "max_position_embeddings",
         "type_vocab_size", "initializer_range", "layer_norm_eps", "pad_token_id",
-        "id2label", "label2id", "num_labels", "model_type", "architectures",
     ];
+
+    private static readonly string[] LabelKeys = ["id2label", "label2id", "num_labels", "model_type", "architectures"];
 
     public JsonObject ToJson()
     {
@@ -170,21 +181,17 @@ public abstract class TransformerConfig
         {
             ["architectures"] = new JsonArray(Architecture),
             ["model_type"] = ModelType,
-            ["vocab_size"] = VocabSize,
-            ["hidden_size"] = HiddenSize,
-            ["num_hidden_layers"] = NumHiddenLayers,
-            ["num_attention_heads"] = NumAttentionHeads,
-            ["intermediate_size"] = IntermediateSize,
-            ["hidden_act"] = HiddenAct,
-            ["hidden_dropout_prob"] = HiddenDropoutProb,
-            ["attention_probs_dropout_prob"] = AttentionProbsDropoutProb,
-            ["classifier_dropout"] = ClassifierDropout,
-            ["max_position_embeddings"] = MaxPositionEmbeddings,
-            ["type_vocab_size"] = TypeVocabSize,
-            ["initializer_range"] = InitializerRange,
-            ["layer_norm_eps"] = LayerNormEps,
-            ["pad_token_id"] = PadTokenId,
         };
+        foreach (var (key, value) in new (string, JsonNode?)[]
+        {
+            ("vocab_size", VocabSize), ("hidden_size", HiddenSize), ("num_hidden_layers", NumHiddenLayers),
+            ("num_attention_heads", NumAttentionHeads), ("intermediate_size", IntermediateSize), ("hidden_act", HiddenAct),
+            ("hidden_dropout_prob", HiddenDropoutProb), ("attention_probs_dropout_prob", AttentionProbsDropoutProb),
+            ("classifier_dropout", ClassifierDropout), ("max_position_embeddings", MaxPositionEmbeddings),
+            ("type_vocab_size", TypeVocabSize), ("initializer_range", InitializerRange), ("layer_norm_eps", LayerNormEps),
+            ("pad_token_id", PadTokenId),
+        })
+            if (JsonKey(key) is { } name) json[name] = value;
         WriteSpecific(json);
         json["id2label"] = new JsonObject(Labels.Select((l, i) => KeyValuePair.Create(i.ToString(CultureInfo.InvariantCulture), (JsonNode?)l)));
         json["label2id"] = new JsonObject(Labels.Select((l, i) => KeyValuePair.Create(l, (JsonNode?)i)));

@@ -22,11 +22,13 @@ public sealed class OnnxExportOptions
 }
 
 /// <summary>
-/// Writes a RoBERTa or BERT classifier as an ONNX model: inputs <c>input_ids</c> and <c>attention_mask</c> (int64,
-/// dynamic batch and sequence), for BERT also <c>token_type_ids</c>; outputs <c>logits</c> and <c>probabilities</c>;
-/// weights as initializers under their Hugging Face names. The graph computes what the
-/// <see cref="SequenceClassifier"/> computes in eval mode: RoBERTa's position ids from the padding offset and its
-/// dense-tanh-out_proj head, BERT's absolute positions, token types, pooler and classifier, exact (erf) GELU.
+/// Writes a classifier of any supported family as an ONNX model: inputs <c>input_ids</c> and <c>attention_mask</c> (int64,
+/// dynamic batch and sequence), for BERT and ELECTRA also <c>token_type_ids</c>; outputs <c>logits</c> and
+/// <c>probabilities</c>; weights as initializers under their Hugging Face names. The graph computes what the
+/// <see cref="SequenceClassifier"/> computes in eval mode: (XLM-)RoBERTa's position ids from the padding offset and its
+/// dense-tanh-out_proj head; BERT's absolute positions, token types, pooler and classifier; DistilBERT's blocks (q_lin …
+/// output_layer_norm, no token types) and pre_classifier-ReLU-classifier head; ELECTRA's embedding projection and
+/// dense-GELU-out_proj head; exact (erf) GELU.
 /// </summary>
 public static class ClassifierOnnxExporter
 {
@@ -63,7 +65,10 @@ public static class ClassifierOnnxExporter
 
     /// <summary>The graph's inputs for <paramref name="model"/>: input_ids, attention_mask, and token_type_ids for BERT.</summary>
     public static IReadOnlyList<string> InputNames(SequenceClassifier model) =>
-        model is BertForSequenceClassification ? ["input_ids", "attention_mask", "token_type_ids"] : ["input_ids", "attention_mask"];
+        UsesTokenTypes(model) ? ["input_ids", "attention_mask", "token_type_ids"] : ["input_ids", "attention_mask"];
+
+    // BERT and ELECTRA take segments; RoBERTa and XLM-RoBERTa (one token type, always 0) and DistilBERT (none) do not.
+    private static bool UsesTokenTypes(SequenceClassifier model) => model.Config.HasTokenTypes && model.Embeddings.Positions == PositionRule.Absolute;
 
     internal static ModelProto Build(SequenceClassifier model, OnnxExportOptions options)
     {
@@ -75,7 +80,8 @@ public static class ClassifierOnnxExporter
         if (nonFinite.Count > 0)
             throw new InvalidOperationException($"The model has NaN or infinite weights in {string.Join(", ", nonFinite)}; it cannot be exported (was training diverging?).");
 
-        var bert = model is BertForSequenceClassification;
+        var absolute = model.Embeddings.Positions == PositionRule.Absolute; // BERT, DistilBERT, ELECTRA; else RoBERTa's padding offset
+        var typed = UsesTokenTypes(model);
         var encoder = model.BaseModelPrefix;
         var graph = new GraphProto { Name = $"{encoder}_for_sequence_classification" };
         var g = new OnnxGraphBuilder(graph);
@@ -94,15 +100,17 @@ public static class ClassifierOnnxExporter
         string LayerNorm(string prefix, string x) =>
             g.Node("LayerNormalization", prefix, [x, W(prefix + ".weight"), W(prefix + ".bias")], Int("axis", -1), Float("epsilon", (float)config.LayerNormEps));
 
-        string words, positional, tokenType;
-        if (bert)
+        string words, positional;
+        string? tokenType;
+        if (absolute)
         {
-            // Absolute positions 0..T−1: a [T, hidden] slice of the table, broadcast over the batch; token types from the input.
+            // Absolute positions 0..T−1: a [T, hidden] slice of the table, broadcast over the batch; token types from the
+            // input (BERT, ELECTRA) or none (DistilBERT).
             words = g.Node("Gather", "embeddings.word", [W($"{encoder}.embeddings.word_embeddings.weight"), "input_ids"]);
             var length = g.Node("Gather", "embeddings.position_ids", [g.Node("Shape", "embeddings.position_ids", ["input_ids"]), g.Int64Constant("const.one_index", [1], [])]);
             var range = g.Node("Range", "embeddings.position_ids", [g.Int64Constant("const.zero_scalar", [0], []), length, g.Int64Constant("const.one_scalar", [1], [])]);
             positional = g.Node("Gather", "embeddings.position", [W($"{encoder}.embeddings.position_embeddings.weight"), range]);
-            tokenType = g.Node("Gather", "embeddings.token_type", [W($"{encoder}.embeddings.token_type_embeddings.weight"), "token_type_ids"]);
+            tokenType = typed ? g.Node("Gather", "embeddings.token_type", [W($"{encoder}.embeddings.token_type_embeddings.weight"), "token_type_ids"]) : null;
         }
         else
         {
@@ -115,7 +123,10 @@ public static class ClassifierOnnxExporter
             positional = g.Node("Gather", "embeddings.position", [W($"{encoder}.embeddings.position_embeddings.weight"), positions]);
             tokenType = g.Node("Gather", "embeddings.token_type", [W($"{encoder}.embeddings.token_type_embeddings.weight"), g.Int64Constant("const.zero", [0], [])]);
         }
-        var x = LayerNorm($"{encoder}.embeddings.LayerNorm", g.Node("Add", "embeddings.sum", [g.Node("Add", "embeddings.sum", [words, positional]), tokenType]));
+        var sum = g.Node("Add", "embeddings.sum", [words, positional]);
+        if (tokenType is not null) sum = g.Node("Add", "embeddings.sum", [sum, tokenType]);
+        var x = LayerNorm($"{encoder}.embeddings.LayerNorm", sum);
+        if (model is ElectraForSequenceClassification { electra.embeddings_project: not null }) x = Linear($"{encoder}.embeddings_project", x);
         // Additive attention mask: (1 − mask) · float32.min, shaped [batch, 1, 1, sequence].
         var maskFloat = g.Node("Cast", "attention.mask", ["attention_mask"], Int("to", (long)DataType.Float));
         var inverted = g.Node("Sub", "attention.mask", [g.FloatConstant("const.one", 1f), maskFloat]);
@@ -129,38 +140,45 @@ public static class ClassifierOnnxExporter
         var sqrtHalf = g.FloatConstant("const.inv_sqrt2", (float)(1.0 / Math.Sqrt(2.0)));
         var half = g.FloatConstant("const.half", 0.5f);
         var one = "const.one";
+        // Each block's weights by their Hugging Face names: BERT's (attention.self.query, …) or DistilBERT's (attention.q_lin, …).
+        var distil = model is DistilBertForSequenceClassification;
+        var names = distil
+            ? (Query: "attention.q_lin", Key: "attention.k_lin", Value: "attention.v_lin", Out: "attention.out_lin", AttentionNorm: "sa_layer_norm", In: "ffn.lin1", FfnOut: "ffn.lin2", OutputNorm: "output_layer_norm")
+            : (Query: "attention.self.query", Key: "attention.self.key", Value: "attention.self.value", Out: "attention.output.dense", AttentionNorm: "attention.output.LayerNorm", In: "intermediate.dense", FfnOut: "output.dense", OutputNorm: "output.LayerNorm");
         for (var l = 0; l < config.NumHiddenLayers; l++)
         {
-            var p = $"{encoder}.encoder.layer.{l}";
+            var p = $"{model.EncoderPath}.layer.{l}";
             string Heads(string name, long[] perm) =>
-                g.Node("Transpose", $"{p}.attention.self.{name}", [g.Node("Reshape", $"{p}.attention.self.{name}", [Linear($"{p}.attention.self.{name}", x), splitHeads])], Ints("perm", perm));
-            var q = Heads("query", [0, 2, 1, 3]);
-            var kT = Heads("key", [0, 2, 3, 1]);
-            var v = Heads("value", [0, 2, 1, 3]);
+                g.Node("Transpose", $"{p}.{name}", [g.Node("Reshape", $"{p}.{name}", [Linear($"{p}.{name}", x), splitHeads])], Ints("perm", perm));
+            var q = Heads(names.Query, [0, 2, 1, 3]);
+            var kT = Heads(names.Key, [0, 2, 3, 1]);
+            var v = Heads(names.Value, [0, 2, 1, 3]);
             var scores = g.Node("Add", $"{p}.attention.scores", [g.Node("Mul", $"{p}.attention.scores", [g.Node("MatMul", $"{p}.attention.scores", [q, kT]), scale]), additive]);
             var probabilities = g.Node("Softmax", $"{p}.attention.probs", [scores], Int("axis", -1));
             var context = g.Node("Reshape", $"{p}.attention.context", [g.Node("Transpose", $"{p}.attention.context", [g.Node("MatMul", $"{p}.attention.context", [probabilities, v])], Ints("perm", 0, 2, 1, 3)), mergeHeads]);
-            var h = LayerNorm($"{p}.attention.output.LayerNorm", g.Node("Add", $"{p}.attention.residual", [Linear($"{p}.attention.output.dense", context), x]));
-            // Exact GELU: 0.5·u·(1 + erf(u/√2)).
-            var u = Linear($"{p}.intermediate.dense", h);
-            var erf = g.Node("Erf", $"{p}.intermediate.gelu", [g.Node("Mul", $"{p}.intermediate.gelu", [u, sqrtHalf])]);
-            var gelu = g.Node("Mul", $"{p}.intermediate.gelu", [g.Node("Mul", $"{p}.intermediate.gelu", [u, half]), g.Node("Add", $"{p}.intermediate.gelu", [erf, one])]);
-            x = LayerNorm($"{p}.output.LayerNorm", g.Node("Add", $"{p}.output.residual", [Linear($"{p}.output.dense", gelu), h]));
+            var h = LayerNorm($"{p}.{names.AttentionNorm}", g.Node("Add", $"{p}.attention.residual", [Linear($"{p}.{names.Out}", context), x]));
+            var gelu = Gelu($"{p}.{names.In}", Linear($"{p}.{names.In}", h));
+            x = LayerNorm($"{p}.{names.OutputNorm}", g.Node("Add", $"{p}.output.residual", [Linear($"{p}.{names.FfnOut}", gelu), h]));
+        }
+        // Exact GELU: 0.5·u·(1 + erf(u/√2)).
+        string Gelu(string prefix, string u)
+        {
+            var erf = g.Node("Erf", $"{prefix}.gelu", [g.Node("Mul", $"{prefix}.gelu", [u, sqrtHalf])]);
+            return g.Node("Mul", $"{prefix}.gelu", [g.Node("Mul", $"{prefix}.gelu", [u, half]), g.Node("Add", $"{prefix}.gelu", [erf, one])]);
         }
 
-        string logits;
-        if (bert)
+        var firstToken = g.Node("Gather", "classifier.first_token", [x, g.Int64Constant("const.zero_index", [0], [])], Int("axis", 1));
+        var logits = model switch
         {
-            var first = g.Node("Gather", "pooler.first_token", [x, g.Int64Constant("const.zero_index", [0], [])], Int("axis", 1));
-            var pooled = g.Node("Tanh", "pooler.dense", [Linear($"{encoder}.pooler.dense", first)]);
-            logits = Linear("classifier", pooled);
-        }
-        else
-        {
-            var first = g.Node("Gather", "classifier.first_token", [x, g.Int64Constant("const.zero_index", [0], [])], Int("axis", 1));
-            var hidden = g.Node("Tanh", "classifier.dense", [Linear("classifier.dense", first)]);
-            logits = Linear("classifier.out_proj", hidden);
-        }
+            // BERT: the pooler's tanh(dense), then the linear classifier.
+            BertForSequenceClassification => Linear("classifier", g.Node("Tanh", "pooler.dense", [Linear($"{encoder}.pooler.dense", firstToken)])),
+            // DistilBERT: relu(pre_classifier), then the linear classifier.
+            DistilBertForSequenceClassification => Linear("classifier", g.Node("Relu", "pre_classifier", [Linear("pre_classifier", firstToken)])),
+            // ELECTRA: gelu(dense), then out_proj.
+            ElectraForSequenceClassification => Linear("classifier.out_proj", Gelu("classifier.dense", Linear("classifier.dense", firstToken))),
+            // RoBERTa, XLM-RoBERTa: tanh(dense), then out_proj.
+            _ => Linear("classifier.out_proj", g.Node("Tanh", "classifier.dense", [Linear("classifier.dense", firstToken)])),
+        };
         graph.Node.Add(new NodeProto { OpType = "Identity", Name = "logits/Identity", Input = { logits }, Output = { "logits" } });
         graph.Node.Add(new NodeProto { OpType = "Softmax", Name = "probabilities/Softmax", Input = { logits }, Output = { "probabilities" }, Attribute = { Int("axis", -1) } });
         graph.Output.Add(TensorValue("logits", DataType.Float, "batch", config.NumLabels));
@@ -172,7 +190,7 @@ public static class ClassifierOnnxExporter
             ProducerName = "Microsoft.ML.Lorenza",
             ProducerVersion = typeof(ClassifierOnnxExporter).Assembly.GetName().Version?.ToString() ?? "",
             Graph = graph,
-            DocString = $"{(bert ? "BERT" : "RoBERTa")} sequence classifier exported by Microsoft.ML.Lorenza. Inputs: {string.Join(", ", InputNames(model).SkipLast(1))} and {InputNames(model)[^1]} (int64, [batch, sequence]); outputs: logits and probabilities ([batch, labels]).",
+            DocString = $"{ModelFamilies.Find(config.ModelType)?.Name ?? config.ModelType} sequence classifier exported by Microsoft.ML.Lorenza. Inputs: {string.Join(", ", InputNames(model).SkipLast(1))} and {InputNames(model)[^1]} (int64, [batch, sequence]); outputs: logits and probabilities ([batch, labels]).",
         };
         modelProto.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = options.Opset });
         modelProto.MetadataProps.Add(new StringStringEntryProto { Key = "labels", Value = JsonSerializer.Serialize(config.Labels) });

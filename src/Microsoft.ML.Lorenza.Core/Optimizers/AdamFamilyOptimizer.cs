@@ -36,6 +36,7 @@ public sealed class AdamFamilyOptimizer : IOptimizer
     private readonly List<ParameterState> states;
     private readonly List<Tensor> frozen;
     private readonly SeedSequence random;
+    private readonly FlatAdamGroup fullRank;
     private int adamSteps;
     private bool finished;
     private Dictionary<string, double> diagnostics = new();
@@ -55,6 +56,7 @@ public sealed class AdamFamilyOptimizer : IOptimizer
         var trained = embeddings == WordEmbeddingTreatment.Frozen ? parameters.Where(p => !p.WordEmbedding) : parameters;
         states = trained.Select(p => new ParameterState(p, LowRank(p) ? new SubspaceProjector(p, subspace, options.Rank) : null)).ToList();
         frozen = embeddings == WordEmbeddingTreatment.Frozen ? parameters.Where(p => p.WordEmbedding && p.Tensor.requires_grad).Select(p => p.Tensor).ToList() : [];
+        fullRank = new FlatAdamGroup(states.Where(s => s.Projector is null).Select(s => (s.Parameter.Tensor, s.Moments)).ToList());
         if (ascent != Ascent.None && states.All(s => !s.Parameter.Managed))
             throw new ArgumentException($"{Name} perturbs managed weights, but no parameter is managed; check the ManagedParameterRule.");
         if (states.Any(s => s.Parameter.Managed && s.Parameter.Layer is null) && ascent != Ascent.None)
@@ -144,7 +146,7 @@ public sealed class AdamFamilyOptimizer : IOptimizer
 
     /// <summary>
     /// Ẑ_ℓ = (1/q)·Σ_i c_i·Z_{i,ℓ}, c_i = (L(θ + μU_i) − L(θ − μU_i))/(2μ) in float64, with the noise Z drawn
-    /// per layer from a generator on the parameter's device seeded by hash(s, i, ℓ), and dropped after use.
+    /// per layer on the parameter's device, seeded by hash(s, i, ℓ) (<see cref="SeededNormal"/>), and dropped after use.
     /// </summary>
     internal IReadOnlyList<Tensor?>? ZerothOrderEstimate(LossClosure closure)
     {
@@ -175,12 +177,8 @@ public sealed class AdamFamilyOptimizer : IOptimizer
         return estimate;
     }
 
-    private static Tensor ProbeNoise(ulong seed, ParameterState s)
-    {
-        var device = s.Parameter.Tensor.device;
-        using var generator = new Generator(seed, device);
-        return torch.randn(s.Projector?.ProjectedShape ?? s.Parameter.Tensor.shape, device: device, generator: generator);
-    }
+    private static Tensor ProbeNoise(ulong seed, ParameterState s) =>
+        SeededNormal.Draw(s.Projector?.ProjectedShape ?? s.Parameter.Tensor.shape, seed, s.Parameter.Tensor.device);
 
     private List<Tensor?> GradientDirection(LossClosure closure)
     {
@@ -227,9 +225,14 @@ public sealed class AdamFamilyOptimizer : IOptimizer
         using var noGrad = torch.no_grad();
         using var readingsScope = torch.NewDisposeScope();
         using var adam = new AdamScalars(options, lr, adamSteps);
-        // Diagnostics as 0-d float64 tensors, read together at the end: one device read per step, not several per matrix.
-        var readings = new List<Tensor>();
-        int Read(Tensor value) { readings.Add(value.MoveToOuterDisposeScope()); return readings.Count - 1; }
+        // On a GPU the full-rank parameters take one multi-tensor step (the loop below then leaves them alone).
+        var fullRankDone = states.Count > 0 && fullRank.AppliesTo(states[0].Parameter.Tensor.device) && fullRank.TryStep(adam, options.WeightDecay != 0);
+        // Diagnostics as 0-d tensors, read together at the end: one device read per step, not several per matrix. Squared
+        // norms are kept as float32 norms, squared in float64 all at once; dot products are float64 sums.
+        var norms = new List<Tensor>();
+        var dots = new List<Tensor>();
+        int Square(Tensor t) { norms.Add(t.norm().MoveToOuterDisposeScope()); return norms.Count - 1; }
+        int Dot(Tensor value) { dots.Add(value.MoveToOuterDisposeScope()); return -dots.Count; } // negative: a dot's index
         var alignment = new List<(int Dot, int ProjectedSquare)>();                                  // ĝ·R, |R|² per perturbed matrix
         var captured = new List<(SubspaceProjector Projector, int ProjectedSquare, int GradientSquare)>(); // |R|², |G|² per low-rank matrix
         for (var l = 0; l < states.Count; l++)
@@ -239,28 +242,30 @@ public sealed class AdamFamilyOptimizer : IOptimizer
             using var scope = torch.NewDisposeScope();
             var w = s.Parameter.Tensor;
             var r = s.Projector?.Project(grad) ?? grad.alias();
-            int? projectedSquare = direction?[l] is not null || s.Projector is not null ? Read(SquaredNorm(r)) : null;
-            if (direction?[l] is { } d) alignment.Add((Read((d * r).sum(ScalarType.Float64)), projectedSquare!.Value));
+            int? projectedSquare = direction?[l] is not null || s.Projector is not null ? Square(r) : null;
+            if (direction?[l] is { } d) alignment.Add((Dot((d * r).sum(ScalarType.Float64)), projectedSquare!.Value));
             s.Moments.EnsureShapeOf(r);
             if (s.Projector is not { } projector)
             {
-                s.Moments.StepFullRank(w, r, adam, options.WeightDecay != 0); // exactly torch.optim.AdamW's update
+                if (!fullRankDone) s.Moments.StepFullRank(w, r, adam, options.WeightDecay != 0); // exactly torch.optim.AdamW's update
                 continue;
             }
-            captured.Add((projector, projectedSquare!.Value, Read(SquaredNorm(grad))));
+            captured.Add((projector, projectedSquare!.Value, Square(grad)));
             if (options.WeightDecay != 0) w.mul_(adam.Decay);
             projector.AddBackProjected(w, s.Moments.Normalized(r, adam), adam.LowRankStepSize);
         }
-        if (readings.Count == 0) return;
-        var values = torch.stack(readings).data<double>().ToArray();
+        if (norms.Count == 0 && dots.Count == 0) return;
+        var squares = norms.Count > 0 ? torch.stack(norms).to(ScalarType.Float64).square() : torch.zeros(0, ScalarType.Float64, dots[0].device);
+        var read = (dots.Count > 0 ? torch.cat([squares, torch.stack(dots)]) : squares).ToArray<double>(); // one device-to-host copy
+        double Value(int index) => index >= 0 ? read[index] : read[norms.Count - index - 1];
         if (direction is not null && alignment.Count > 0)
         {
-            double dot = alignment.Sum(a => values[a.Dot]), projected = alignment.Sum(a => values[a.ProjectedSquare]);
+            double dot = alignment.Sum(a => Value(a.Dot)), projected = alignment.Sum(a => Value(a.ProjectedSquare));
             diagnostics["ascent_alignment"] = ascentNorm > 0 && projected > 0 ? dot / (ascentNorm * Math.Sqrt(projected)) : 0;
         }
         if (captured.Count > 0)
         {
-            var fractions = captured.Select(c => c.Projector.CapturedFraction = Math.Sqrt(values[c.ProjectedSquare] / Math.Max(values[c.GradientSquare], double.Epsilon))).ToList();
+            var fractions = captured.Select(c => c.Projector.CapturedFraction = Math.Sqrt(Value(c.ProjectedSquare) / Math.Max(Value(c.GradientSquare), double.Epsilon))).ToList();
             diagnostics["captured_fraction_min"] = fractions.Min();
             diagnostics["captured_fraction_mean"] = fractions.Average();
         }
@@ -292,8 +297,9 @@ public sealed class AdamFamilyOptimizer : IOptimizer
     private double GlobalGradNorm()
     {
         using var scope = torch.NewDisposeScope();
-        var norms = states.Select(s => s.Parameter.Tensor.grad).Where(g => g is not null).Select(g => g!.norm().to(ScalarType.Float64)).ToArray();
-        return norms.Length == 0 ? 0 : torch.stack(norms).norm().item<double>();
+        // Each norm in float32, then all in float64 (one cast, not one per tensor).
+        var norms = states.Select(s => s.Parameter.Tensor.grad).Where(g => g is not null).Select(g => g!.norm()).ToArray();
+        return norms.Length == 0 ? 0 : torch.stack(norms).to(ScalarType.Float64).norm().item<double>();
     }
 
     /// <summary>|t|² in float64, as a 0-d tensor.</summary>
@@ -350,6 +356,7 @@ public sealed class AdamFamilyOptimizer : IOptimizer
     public void Dispose()
     {
         Finish();
+        fullRank.Dispose();
         foreach (var s in states)
         {
             s.Moments.Replace(null, null);

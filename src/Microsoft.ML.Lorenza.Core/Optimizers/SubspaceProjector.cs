@@ -1,4 +1,5 @@
 using Microsoft.ML.Lorenza.Modeling;
+using Microsoft.ML.Lorenza.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 using Microsoft.ML.Lorenza.Configuration;
@@ -40,7 +41,10 @@ internal sealed class SubspaceProjector
             throw new ArgumentOutOfRangeException("options", rank, $"Rank = {rank} is invalid for {parameter.Name} ({m}×{n}): it must be in [1, min(m, n) = {Math.Min(m, n)}].");
     }
 
-    /// <summary>Matrices above this many elements are back-projected in slices (the word embedding: 38.6 M, a 154 MB temporary whole).</summary>
+    /// <summary>
+    /// On the CPU, matrices above this many elements are back-projected in slices (the word embedding: 38.6 M, a 154 MB
+    /// temporary whole). On a GPU every slice is a kernel launch, so the product is taken whole.
+    /// </summary>
     internal const long BackProjectionSlice = 4L * 1024 * 1024;
 
     public bool RightSide { get; }
@@ -67,7 +71,7 @@ internal sealed class SubspaceProjector
 
     /// <summary>
     /// A new basis from the gradient <paramref name="grad"/>: its top-r singular vectors (GaLore) or the range finder's
-    /// (LORENZA, Ω drawn from a generator seeded by <paramref name="seed"/>, which is called only then).
+    /// (LORENZA, Ω drawn from the seed <paramref name="seed"/> returns, which is called only then).
     /// </summary>
     public void Refresh(Tensor grad, OptimizerOptions options, Func<ulong> seed)
     {
@@ -79,11 +83,8 @@ internal sealed class SubspaceProjector
             basis = SvdBasis(g, options.Rank);
         }
         else
-        {
-            using var generator = new Generator(seed(), g.device);
-            basis = RangeFinderBasis(g, options.Rank, options.Oversampling, options.PowerIterations, generator);
-        }
-        Replace(basis.DetachFromDisposeScope());
+            basis = RangeFinderBasis(g, options.Rank, options.Oversampling, options.PowerIterations, seed());
+        Replace(WithCanonicalSigns(basis).DetachFromDisposeScope());
     }
 
     public void Replace(Tensor? basis)
@@ -99,7 +100,7 @@ internal sealed class SubspaceProjector
     internal static void AddBackProjected(Tensor w, Tensor normalized, Tensor basis, bool rightSide, Scalar step)
     {
         long m = w.size(0), n = w.size(1);
-        if (m * n <= BackProjectionSlice)
+        if (m * n <= BackProjectionSlice || w.device_type != DeviceType.CPU)
         {
             using var back = rightSide ? torch.matmul(normalized, basis.t()) : torch.matmul(basis, normalized);
             w.add_(back, step);
@@ -118,17 +119,17 @@ internal sealed class SubspaceProjector
 
     /// <summary>
     /// An orthonormal m×r basis of the dominant column space of <paramref name="g"/> (m×n), by randomized range finding:
-    /// Y = G·Ω (Ω ~ N(0, 1), n×(r+p), drawn from <paramref name="generator"/> on g's device); k power iterations
+    /// Y = G·Ω (Ω ~ N(0, 1), n×(r+p), drawn on g's device from <paramref name="seed"/>); k power iterations
     /// Y ← G·(Gᵀ·Y) with a QR after each half; Q = qr(Y).Q; then the small SVD QᵀG = Ũ Σ Vᵀ orders the columns by
     /// singular value: P = Q·Ũ[:, :r]. O(m·n·(r+p)) instead of a full SVD's O(m·n·min(m, n)).
     /// </summary>
-    internal static Tensor RangeFinderBasis(Tensor g, int rank, int oversampling, int powerIterations, Generator generator)
+    internal static Tensor RangeFinderBasis(Tensor g, int rank, int oversampling, int powerIterations, ulong seed)
     {
         long m = g.size(0), n = g.size(1);
         var r = (int)Math.Min(rank, Math.Min(m, n));
         var columns = (int)Math.Min(r + oversampling, Math.Min(m, n));
         using var scope = torch.NewDisposeScope();
-        var omega = torch.randn([n, columns], dtype: g.dtype, device: g.device, generator: generator);
+        var omega = SeededNormal.Draw([n, columns], seed, g.device, g.dtype);
         var y = torch.matmul(g, omega);
         for (var k = 0; k < powerIterations; k++)
         {
@@ -139,6 +140,20 @@ internal sealed class SubspaceProjector
         var q = torch.linalg.qr(y).Q;
         var (u, _, _) = torch.linalg.svd(torch.matmul(q.t(), g), fullMatrices: false);
         return torch.matmul(q, u.narrow(1, 0, r)).contiguous().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The basis with each column's sign fixed: its largest entry in magnitude made positive. A singular vector is defined
+    /// up to its sign, and LAPACK and cuSOLVER pick differently; Adam's moments carry over a refresh in the basis's
+    /// coordinates, so an arbitrary sign would make the run depend on the library (the CPU and CUDA runs would part).
+    /// </summary>
+    internal static Tensor WithCanonicalSigns(Tensor basis)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var largest = basis.abs().argmax(0, keepdim: true);
+        var signs = basis.gather(0, largest).sign();
+        signs.masked_fill_(signs.eq(0), 1);
+        return basis.mul(signs).MoveToOuterDisposeScope();
     }
 
     /// <summary>The exact top-r left singular vectors of <paramref name="g"/> (GaLore's basis): a full SVD.</summary>

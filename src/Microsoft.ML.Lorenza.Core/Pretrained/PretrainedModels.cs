@@ -101,6 +101,21 @@ public static class PretrainedModels
     /// <summary>A model folder: <see cref="ResolveModel"/>'s folder.</summary>
     public static string Resolve(string pathOrNameOrId, PretrainedModelOptions? options = null) => ResolveModel(pathOrNameOrId, options).Folder;
 
+    /// <summary>
+    /// <see cref="ResolveModel"/> for a training run: a built-in model that cannot be had is refused with the ways to train
+    /// without it added (a local folder or a hub model, or a preset from scratch); there is no silent fallback to random
+    /// weights. A hub id's errors already say what to do for that model, and are left as they are.
+    /// </summary>
+    public static ResolvedModel ResolveForTraining(string pathOrNameOrId, PretrainedModelOptions? options = null)
+    {
+        try { return ResolveModel(pathOrNameOrId, options); }
+        catch (PretrainedModelException e) when (IsName(pathOrNameOrId) && !Directory.Exists(pathOrNameOrId)) { throw WithWaysOut(e); }
+    }
+
+    /// <summary><paramref name="e"/>'s message followed by the ways to train without that model.</summary>
+    public static PretrainedModelException WithWaysOut(PretrainedModelException e) =>
+        new($"{e.Message.TrimEnd('.')}. Or train without it: --model FOLDER or --model ORG/NAME (ML.NET: PretrainedModelPath) fine-tunes a Hugging Face folder or a Hugging Face Hub model, --preset tiny (ML.NET: Architecture = ModelPreset.Tiny) trains a RoBERTa from scratch.", e);
+
     /// <summary>Where the built-in model called <paramref name="name"/> is, or will be, cached.</summary>
     public static string FolderOf(string name, PretrainedModelOptions? options = null) => ModelCache.FolderOf(Find(name), options ?? new());
 

@@ -6,8 +6,8 @@ namespace Microsoft.ML.Lorenza.Runtime;
 public sealed record GpuMemoryInfo(int Index, string Name, long Total, long Used, long UsedByThisProcess);
 
 /// <summary>
-/// GPU memory figures through NVML (the driver's management library), because TorchSharp 0.107 exposes no
-/// CUDA memory statistics. Null where there is no NVIDIA driver (CPU machines).
+/// GPU memory figures (and the compute capability) through NVML (the driver's management library), because TorchSharp
+/// 0.107 exposes no CUDA memory statistics or device properties. Null where there is no NVIDIA driver (CPU machines).
 /// </summary>
 public static partial class GpuMemory
 {
@@ -29,6 +29,20 @@ public static partial class GpuMemory
         return new GpuMemoryInfo(index, nameText, (long)memory.Total, (long)memory.Used, ThisProcess(device));
     }
 
+    /// <summary>GPU <paramref name="index"/>'s name and CUDA compute capability (e.g. 9.0 for Hopper), or null without NVML or that GPU.</summary>
+    public static (string Name, int Major, int Minor)? ComputeCapability(int index = 0)
+    {
+        if (!OperatingSystem.IsLinux() || !Initialized.Value) return null;
+        if (nvmlDeviceGetHandleByIndex_v2((uint)index, out var device) != 0) return null;
+        try
+        {
+            if (nvmlDeviceGetCudaComputeCapability(device, out var major, out var minor) != 0) return null;
+            var name = new byte[96];
+            return (nvmlDeviceGetName(device, name, (uint)name.Length) == 0 ? System.Text.Encoding.ASCII.GetString(name).TrimEnd('\0') : "GPU", major, minor);
+        }
+        catch (EntryPointNotFoundException) { return null; }
+    }
+
     private static long ThisProcess(IntPtr device)
     {
         var processes = new ProcessInfo[64];
@@ -48,5 +62,6 @@ public static partial class GpuMemory
     [LibraryImport(Nvml)] private static partial int nvmlDeviceGetHandleByIndex_v2(uint index, out IntPtr device);
     [LibraryImport(Nvml)] private static partial int nvmlDeviceGetMemoryInfo(IntPtr device, out MemoryInfo memory);
     [LibraryImport(Nvml)] private static partial int nvmlDeviceGetName(IntPtr device, [Out] byte[] name, uint length);
+    [LibraryImport(Nvml)] private static partial int nvmlDeviceGetCudaComputeCapability(IntPtr device, out int major, out int minor);
     [LibraryImport(Nvml)] private static partial int nvmlDeviceGetComputeRunningProcesses_v3(IntPtr device, ref uint count, [Out] ProcessInfo[] processes);
 }

@@ -103,6 +103,10 @@ public sealed class BertWordPieceTokenizer : ITextTokenizer
         return new BertWordPieceTokenizer(tokens, Flag("do_lower_case") ?? true, Flag("strip_accents"), Flag("tokenize_chinese_chars") ?? true, maxLength, vocabPath);
     }
 
+    /// <summary>A tokenizer with every setting given (tokenizer.json's BertNormalizer).</summary>
+    internal static BertWordPieceTokenizer FromSettings(IReadOnlyList<string> tokens, bool lowerCase, bool? stripAccents, bool splitCjk, string source) =>
+        new([.. tokens], lowerCase, stripAccents, splitCjk, null, source);
+
     /// <summary>A tokenizer over an in-memory vocabulary (id = index), e.g. for tests and tiny models.</summary>
     public static BertWordPieceTokenizer FromVocabulary(IReadOnlyList<string> tokens, bool lowerCase = true, int? modelMaxLength = null)
     {

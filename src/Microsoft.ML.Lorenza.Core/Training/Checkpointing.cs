@@ -53,8 +53,8 @@ internal sealed class Checkpointing
         hash.AppendData(System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new
         {
             Optimizer = optimizer.Algorithm.Name, OptimizerOptions = optimizer, optimizer.LearningRateSchedule, optimizer.WarmupFraction, loop.Epochs,
-            loop.BatchSize, options.Data.MaxSequenceLength, loop.MaxSteps, loop.Seed, Preset = options.Model.Preset.Name,
-            options.Model.PretrainedModelPath, options.Data.Labels,
+            loop.BatchSize, options.Data.MaxSequenceLength, loop.MaxSteps, loop.Seed, Preset = (options.Model.Preset ?? ModelPreset.Tiny).Name, // as before presets were optional: old checkpoints still match
+            PretrainedModelPath = options.Model.Pretrained, options.Data.Labels,
         }, TrainingCheckpoint.Json)));
         foreach (var row in encoded)
         {

@@ -16,8 +16,8 @@ namespace Microsoft.ML.Lorenza.Training;
 
 /// <summary>
 /// Fine-tunes a pretrained RoBERTa or BERT classifier (<see cref="ModelOptions.PretrainedModelPath"/>; config.json's
-/// model_type decides), or trains a RoBERTa preset from scratch, on labelled texts with any of the optimizers. Deterministic on CPU for a fixed seed: the data order, dropout, initialization and the
-/// optimizer's probes all derive from <see cref="LoopOptions.Seed"/>.
+/// model_type decides), or trains a RoBERTa preset from scratch, on labelled texts with any of the optimizers. Deterministic for a fixed seed on a given device: the data order, dropout, initialization and the optimizer's probes all
+/// derive from <see cref="LoopOptions.Seed"/> (on CUDA, dropout is reseeded every step: <see cref="CudaStepSeed"/>).
 /// </summary>
 public static class TextClassifierTrainer
 {
@@ -73,12 +73,13 @@ public static class TextClassifierTrainer
             DataChecks.MaxSequenceLength(options.Data.MaxSequenceLength, model.Config.MaxSequenceLength, pretrained);
         }
         else
-            model = RobertaForSequenceClassification.Create(WithLabels(RobertaConfig.Preset(options.Model.Preset, tokenizer.VocabSize, labels.Count, options.Data.MaxSequenceLength), labels), options.Loop.Seed);
+            model = RobertaForSequenceClassification.Create(WithLabels(RobertaConfig.Preset(options.Model.Preset!.Value, tokenizer.VocabSize, labels.Count, options.Data.MaxSequenceLength), labels), options.Loop.Seed);
         if (options.Model.Dropout is { } dropout)
             (model.Config.HiddenDropoutProb, model.Config.AttentionProbsDropoutProb, model.Config.ClassifierDropout) = (dropout, dropout, dropout);
         model.to(device);
-        model.ComputeType = options.Compute.Precision switch { ComputePrecision.Bf16 => ScalarType.BFloat16, ComputePrecision.Fp16 => ScalarType.Float16, _ => null };
-        return (new TextClassifier(model, tokenizer, options.Data.MaxSequenceLength, device), freshlyInitialized);
+        var classifier = new TextClassifier(model, tokenizer, options.Data.MaxSequenceLength, device);
+        classifier.UsePrecision(options.Compute.Precision);
+        return (classifier, freshlyInitialized);
     }
 
     private static RobertaConfig WithLabels(RobertaConfig config, LabelMap labels)
@@ -113,6 +114,7 @@ public static class TextClassifierTrainer
             for (var batchIndex = firstBatch; batchIndex < batches.Count && step < totalSteps; batchIndex++)
             {
                 if (cancellation.IsCancellationRequested) throw checkpoints.Interrupted(epoch, batchIndex, step, diagnosticSums, cancellation);
+                CudaStepSeed.Apply(classifier.Device, loop.Seed, step);
                 var result = StepOn(batches[batchIndex], data, classifier, optimizer, loop.GradientAccumulation);
                 step++;
                 report.StepLosses.Add(result.Loss);
@@ -150,7 +152,7 @@ public static class TextClassifierTrainer
         optimizerOptions.LearningRate = options.PeakLearningRate;
         // A model trained from scratch learns its embedding from nothing: in rank-8 steps the tiny demo reached 72.9 %
         // instead of 87.9 % (README, "LORENZA at GaLore's cost"), so LORENZA's low-rank default is for fine-tuning only.
-        if (options.Model.PretrainedModelPath is null) optimizerOptions.WordEmbeddings ??= WordEmbeddingTreatment.Full;
+        if (options.Model.FromScratch) optimizerOptions.WordEmbeddings ??= WordEmbeddingTreatment.Full;
         return OptimizerFactory.Create(optimizerOptions.Algorithm, ManagedParameterRule.Architecture.Apply(model), optimizerOptions, schedule);
     }
 
@@ -213,7 +215,7 @@ public static class TextClassifierTrainer
         {
             ["epochs"] = options.Loop.Epochs, ["batch_size"] = options.Loop.BatchSize, ["max_sequence_length"] = options.Data.MaxSequenceLength,
             ["learning_rate_schedule"] = options.Optimizer.LearningRateSchedule.ToString().ToLowerInvariant(), ["seed"] = options.Loop.Seed,
-            ["preset"] = options.Model.Preset.Name, ["pretrained"] = options.Model.PretrainedModelPath,
+            ["preset"] = options.Model.Preset?.Name, ["pretrained"] = options.Model.Pretrained,
         },
         ["metrics"] = report.Validation is { } v ? (JsonNode?)JsonSerializer.SerializeToNode(new { validation_accuracy = v.Accuracy, validation_macro_f1 = v.MacroF1, validation_log_loss = v.LogLoss }, Json) : null,
         ["history"] = JsonSerializer.SerializeToNode(report.Epochs, Json),

@@ -24,7 +24,8 @@ public sealed record TrainingPosition(int Epoch, int BatchInEpoch, int Step)
 /// Everything needed to continue a run bit-identically, in ONE safetensors file written atomically
 /// (temp file + rename: a failed write — disk full, permission denied — leaves the previous checkpoint
 /// intact): the model ("model.*"), the optimizer's state ("optimizer.*": moments, LORENZA's bases, step
-/// counters, probe generator), the default CPU generator that drives dropout ("rng.cpu"), the data
+/// counters, probe generator), the default CPU generator that drives dropout on the CPU ("rng.cpu"; on CUDA each step
+/// reseeds dropout from the seed and the step, <see cref="CudaStepSeed"/>), the data
 /// position and the report so far (metadata). The data order itself is recomputed: it is a pure
 /// function of the seed and the epoch (<see cref="DataPlan.BatchPlan"/>).
 /// </summary>

@@ -1,3 +1,4 @@
+using Microsoft.ML.Lorenza.Configuration;
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.ML.Lorenza.Benchmarks.Training.Comparison;
@@ -17,7 +18,8 @@ public sealed record ComparisonRun(string Dataset, string Optimizer, int Seed, d
 /// <c>--pretrained minilm</c> (or a Hugging Face folder) fine-tunes that encoder on SST-2, AG News, MRPC and RTE
 /// (results in compare-pretrained.json); without it a tiny RoBERTa is trained from scratch on SST-2 and AG News.
 /// Options: --seeds N, --train N (training rows per data set), --eval N (evaluation rows), --epochs N, --batch N,
-/// --max-length N, --lr X (fine-tuning rate of AdamW, SAM, GaLore, LORENZA; LoRA 5×), --data a,b (of sst2, ag-news, mrpc, rte), --only a,b (method labels; AdamW always runs), --out NAME (results file name).
+/// --max-length N, --lr X (fine-tuning rate of AdamW, SAM, GaLore, LORENZA; LoRA 5×), --data a,b (of sst2, ag-news, mrpc, rte), --only a,b (method labels; AdamW always runs), --out NAME (results file name),
+/// --precision auto|none|bf16 (the compute type; auto by default, as the product).
 /// </summary>
 public sealed class CompareOptimizersBenchmark : IBenchmark
 {
@@ -37,7 +39,8 @@ public sealed class CompareOptimizersBenchmark : IBenchmark
         var evaluationSize = Number("--eval", quick ? 200 : pretrained is null ? 1000 : 300);
         var settings = new ComparisonSettings(pretrained is not null, pretrained is null ? null : PretrainedFolder(pretrained),
             Number("--epochs", quick ? 1 : pretrained is null ? 3 : 2), Number("--batch", pretrained is null ? 32 : 16), Number("--max-length", 64),
-            Text("--lr") is { } rate ? double.Parse(rate, CultureInfo.InvariantCulture) : 1e-4);
+            Text("--lr") is { } rate ? double.Parse(rate, CultureInfo.InvariantCulture) : 1e-4,
+            Enum.Parse<ComputePrecision>(Text("--precision") ?? "auto", ignoreCase: true));
         var dataNames = Text("--data")?.Split(',') ?? (pretrained is null ? ["sst2", "ag-news"] : [.. ComparisonData.Names]);
         var only = Text("--only")?.Split(',').ToHashSet();
         var known = ComparisonMethod.All.Concat(ComparisonMethod.Ablations).ToList();

@@ -24,7 +24,7 @@ public sealed class HubCliTests
         var repo = hub.AddRepo(Roberta);
         repo.AddCommit(HubFixtures.TinyRoberta(seed: 4), "v1");
         robertaCommit = repo.AddCommit(HubFixtures.TinyRoberta(seed: 1));
-        hub.AddRepo("lorenza-test/xlm").AddCommit(HubFixtures.Unsupported());
+        hub.AddRepo("lorenza-test/gpt2").AddCommit(HubFixtures.Unsupported());
         hub.AddRepo("lorenza-test/gated-roberta", gated: true).AddCommit(HubFixtures.TinyRoberta(seed: 2));
     }
 
@@ -134,9 +134,9 @@ public sealed class HubCliTests
         (code, _, stderr) = Lorenza("pretrained get lorenza-test/gated-roberta", env);
         Assert.AreEqual(1, code);
         AssertOneErrorLine(stderr, "lorenza-test/gated-roberta is a gated model: accept its terms at", "HF_TOKEN", "huggingface-cli login");
-        (code, _, stderr) = Lorenza("pretrained get lorenza-test/xlm", env);
+        (code, _, stderr) = Lorenza("pretrained get lorenza-test/gpt2", env);
         Assert.AreEqual(1, code);
-        AssertOneErrorLine(stderr, "lorenza-test/xlm is a 'xlm-roberta' model", "roberta, bert");
+        AssertOneErrorLine(stderr, "lorenza-test/gpt2 is a 'gpt2' model", "roberta, xlm-roberta, bert, distilbert, electra");
         (code, _, stderr) = Lorenza($"pretrained get {Roberta}@nope", env);
         Assert.AreEqual(1, code);
         AssertOneErrorLine(stderr, "has no revision 'nope'");

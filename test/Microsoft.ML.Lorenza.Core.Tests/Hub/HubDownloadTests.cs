@@ -2,6 +2,9 @@ using System.Text;
 using Microsoft.ML.Lorenza.Modeling;
 using Microsoft.ML.Lorenza.Pretrained;
 using Microsoft.ML.Lorenza.Pretrained.Hub;
+using Microsoft.ML.Lorenza.Tests.Support;
+using Microsoft.ML.Lorenza.Tests.Text;
+using Microsoft.ML.Lorenza.Text;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 
 namespace Microsoft.ML.Lorenza.Tests.Hub;
@@ -10,7 +13,7 @@ namespace Microsoft.ML.Lorenza.Tests.Hub;
 /// The hub source against the stand-in (<see cref="HubStandIn"/>): the cache's layout, the protocol (metadata, the
 /// redirect to the storage host without the token, ranges), offline use and the fallback to the cache, resumed and
 /// restarted transfers, the SHA-256 check, the free-space check, one blob per etag under concurrent downloads, the files
-/// of each family (sharded safetensors, pytorch_model.bin), and every refusal as one line naming the fix.
+/// of each family (sharded safetensors, pytorch_model.bin, the slow tokenizer or tokenizer.json), and every refusal as one line naming the fix.
 /// </summary>
 [TestClass]
 public sealed class HubDownloadTests
@@ -34,7 +37,16 @@ public sealed class HubDownloadTests
         hub.AddRepo("lorenza-test/tiny-bert").AddCommit(HubFixtures.TinyBert("shards"));
         hub.AddRepo("lorenza-test/tiny-bert-bin").AddCommit(HubFixtures.TinyBert("bin"));
         hub.AddRepo("lorenza-test/gated-bert", gated: true).AddCommit(HubFixtures.TinyBert("shards", seed: 3));
-        hub.AddRepo("lorenza-test/xlm").AddCommit(HubFixtures.Unsupported());
+        hub.AddRepo("lorenza-test/gpt2").AddCommit(HubFixtures.Unsupported());
+        hub.AddRepo("lorenza-test/tiny-xlm-roberta").AddCommit(HubFixtures.TinyFamily(XlmRobertaConfig.Type));
+        // ELECTRA with both tokenizers (the slow one is taken), DistilBERT with tokenizer.json alone (it stands in).
+        var electra = HubFixtures.TinyFamily(ElectraConfig.Type);
+        electra[ModelFamilies.TokenizerJsonFile] = Encoding.UTF8.GetBytes(TokenizerJsonTests.WordPieceJson(BertFixture.TinyVocabulary, lowercase: true).ToJsonString());
+        hub.AddRepo("lorenza-test/tiny-electra").AddCommit(electra);
+        var distilBert = HubFixtures.TinyFamily(DistilBertConfig.Type);
+        distilBert.Remove(BertWordPieceTokenizer.VocabFile);
+        distilBert[ModelFamilies.TokenizerJsonFile] = electra[ModelFamilies.TokenizerJsonFile];
+        hub.AddRepo("lorenza-test/tiny-distilbert-fast").AddCommit(distilBert);
         hub.AddRepo("lorenza-test/no-vocab").AddCommit(roberta.Where(f => f.Key != "vocab.json").ToDictionary());
         hub.AddRepo("lorenza-test/no-weights").AddCommit(roberta.Where(f => f.Key != "model.safetensors").ToDictionary());
         var bert = HubFixtures.TinyBert("shards");
@@ -292,9 +304,9 @@ public sealed class HubDownloadTests
         Assert.IsFalse(File.Exists(Path.Combine(cache, "escaped.safetensors")));
 
         hub.Requests.Clear();
-        Refused(() => Get("lorenza-test/xlm", Settings(cache)), "lorenza-test/xlm is a 'xlm-roberta' model", "model types roberta, bert only", "only config.json");
+        Refused(() => Get("lorenza-test/gpt2", Settings(cache)), "lorenza-test/gpt2 is a 'gpt2' model", "model types roberta, xlm-roberta, bert, distilbert, electra only", "only config.json");
         var asked = hub.Requests.Select(r => $"{r.Method} {r.Path}").ToList();
-        CollectionAssert.AreEqual(new[] { "HEAD /lorenza-test/xlm/resolve/main/config.json", "GET /lorenza-test/xlm/resolve/main/config.json" }, asked, string.Join("; ", asked));
+        CollectionAssert.AreEqual(new[] { "HEAD /lorenza-test/gpt2/resolve/main/config.json", "GET /lorenza-test/gpt2/resolve/main/config.json" }, asked, string.Join("; ", asked));
 
         var gated = Get("lorenza-test/gated-bert", Settings(cache, token: HubStandIn.Token));
         Assert.IsTrue(File.Exists(Path.Combine(gated.Folder, "vocab.txt")), "with the token, the gated model downloads");
@@ -328,6 +340,37 @@ public sealed class HubDownloadTests
         // Offline, the .no_exist markers tell the sharded repository's files apart as the online plan did.
         var offline = Get("lorenza-test/tiny-bert", Settings(cache, offline: true));
         CollectionAssert.AreEqual(sharded.Files.ToArray(), offline.Files.ToArray());
+    }
+
+    [TestMethod]
+    public void EachFamilysTokenizerIsFetched_TheSlowFilesElseTokenizerJson_AndTheModelLoads()
+    {
+        var cache = NewCache();
+        var cases = new (string Id, string ModelType, string[] Files)[]
+        {
+            ("lorenza-test/tiny-xlm-roberta", XlmRobertaConfig.Type, ["config.json", "model.safetensors", "sentencepiece.bpe.model", "tokenizer_config.json"]),
+            ("lorenza-test/tiny-electra", ElectraConfig.Type, ["config.json", "model.safetensors", "vocab.txt", "tokenizer_config.json"]),
+            ("lorenza-test/tiny-distilbert-fast", DistilBertConfig.Type, ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"]),
+        };
+        foreach (var (id, modelType, files) in cases)
+        {
+            hub.Requests.Clear();
+            var got = Get(id, Settings(cache));
+            CollectionAssert.AreEqual(files, got.Files.ToArray(), $"{id}: {string.Join(", ", got.Files)}");
+            Assert.IsFalse(hub.Requests.Any(r => r.Method == "GET" && files.All(f => !r.Path.EndsWith("/" + f, StringComparison.Ordinal)) && r.Path.Contains("/resolve/", StringComparison.Ordinal)),
+                           $"{id}: nothing downloaded beyond the plan: {string.Join("; ", hub.Requests.Select(r => $"{r.Method} {r.Path}"))}");
+            var (model, report) = ModelFolder.Load(got.Folder, ["neg", "pos"]);
+            using (model)
+            {
+                Assert.AreEqual(modelType, model.Config.ModelType, id);
+                Assert.AreEqual(0, report.FreshlyInitialized.Count, id);
+            }
+            var tokenizer = ModelFolder.LoadTokenizer(got.Folder);
+            Assert.IsTrue(tokenizer.EncodeSequence("a good film", null, 32).Length > 2, id);
+
+            var offline = Get(id, Settings(cache, offline: true));
+            CollectionAssert.AreEqual(files, offline.Files.ToArray(), $"{id} offline");
+        }
     }
 
     [TestMethod]

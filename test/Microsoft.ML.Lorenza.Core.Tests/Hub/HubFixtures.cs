@@ -10,8 +10,8 @@ namespace Microsoft.ML.Lorenza.Tests.Hub;
 /// <summary>
 /// Tiny model repositories for the hub stand-in, written by the engine (no Python needed) and read back as
 /// file name → bytes: a RoBERTa (config.json, model.safetensors, vocab.json, merges.txt, tokenizer_config.json), a BERT
-/// whose weights are two safetensors shards behind model.safetensors.index.json, a BERT with pytorch_model.bin only, and
-/// a config.json of a model type the engine does not support.
+/// whose weights are two safetensors shards behind model.safetensors.index.json, a BERT with pytorch_model.bin only, the
+/// families added after BERT (XLM-RoBERTa, DistilBERT, ELECTRA), and a config.json of a model type the engine does not support (GPT-2).
 /// </summary>
 internal static class HubFixtures
 {
@@ -87,12 +87,31 @@ internal static class HubFixtures
         }
     }
 
-    /// <summary>An XLM-RoBERTa-like repository: a config.json whose model_type the engine does not support, and weights that must never be asked for.</summary>
+    /// <summary>
+    /// A tiny repository of one of the families added after BERT (<see cref="FamilyFixture.WriteTiny"/>: xlm-roberta with
+    /// sentencepiece.bpe.model, distilbert and electra with vocab.txt), with tokenizer_config.json.
+    /// </summary>
+    public static Dictionary<string, byte[]> TinyFamily(string modelType, ulong seed = 4)
+    {
+        var folder = Directory.CreateTempSubdirectory("lorenza-hub-fixture-").FullName;
+        try
+        {
+            FamilyFixture.WriteTiny(modelType, folder, labels: 2, seed: seed, hidden: 32, layers: 2, maxLength: 64);
+            return Read(folder);
+        }
+        finally
+        {
+            Directory.Delete(folder, true);
+        }
+    }
+
+    /// <summary>A GPT-2-like repository: a config.json whose model_type the engine does not support, and weights that must never be asked for.</summary>
     public static Dictionary<string, byte[]> Unsupported() => new()
     {
-        ["config.json"] = Encoding.UTF8.GetBytes("""{"model_type": "xlm-roberta", "hidden_size": 32, "num_hidden_layers": 2, "vocab_size": 250002}"""),
+        ["config.json"] = Encoding.UTF8.GetBytes("""{"model_type": "gpt2", "n_embd": 32, "n_layer": 2, "vocab_size": 50257}"""),
         ["model.safetensors"] = new byte[4096],
-        ["sentencepiece.bpe.model"] = new byte[100],
+        ["vocab.json"] = Encoding.UTF8.GetBytes("{}"),
+        ["merges.txt"] = Encoding.UTF8.GetBytes("#version: 0.2\n"),
     };
 
     private static Dictionary<string, byte[]> Read(string folder) =>

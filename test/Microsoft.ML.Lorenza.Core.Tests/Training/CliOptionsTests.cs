@@ -24,7 +24,7 @@ public sealed partial class CliOptionsTests
     [TestMethod]
     public void DemoHelp_ShowsTheEnginesDefaults_ButMiniLMAndItsRefreshInterval()
     {
-        AssertHelpShowsTheDefaults("demo", new TrainingOptions { Model = { PretrainedModelPath = "minilm" }, Optimizer = { RefreshInterval = 50 } });
+        AssertHelpShowsTheDefaults("demo", new TrainingOptions { Optimizer = { RefreshInterval = 50 } });
     }
 
     [TestMethod]

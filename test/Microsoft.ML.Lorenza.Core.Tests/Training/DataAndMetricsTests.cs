@@ -1,3 +1,4 @@
+using Microsoft.ML.Lorenza.Modeling;
 using Microsoft.ML.Lorenza.Runtime;
 using Microsoft.ML.Lorenza.Tests.Support;
 using Microsoft.ML.Lorenza.Optimizers;
@@ -75,7 +76,7 @@ public sealed class DataAndMetricsTests
     public void AFixedLabelList_SetsTheOutputOrder_EvenForClassesWithoutExamples()
     {
         // As the ML.NET layer uses it: classes in key order, one ("meh") without any training row.
-        var options = new TrainingOptions { Model = { TokenizerMerges = 30 }, Data = { Labels = ["pos", "meh", "neg"] }, Loop = { Epochs = 1, MaxSteps = 3, BatchSize = 16 }, Compute = { Device = "cpu" } };
+        var options = new TrainingOptions { Model = { Preset = ModelPreset.Tiny, TokenizerMerges = 30 }, Data = { Labels = ["pos", "meh", "neg"] }, Loop = { Epochs = 1, MaxSteps = 3, BatchSize = 16 }, Compute = { Device = "cpu" } };
         var (classifier, report) = TextClassifierTrainer.Train(Toy(), null, options);
         using (classifier)
         {
@@ -85,13 +86,13 @@ public sealed class DataAndMetricsTests
             Assert.AreEqual(96 - 10, report.TrainExamples);
         }
         // Without the list: ordinal order of the training labels.
-        var (sorted, _) = TextClassifierTrainer.Train(Toy(), null, new TrainingOptions { Model = { TokenizerMerges = 30 }, Loop = { Epochs = 1, MaxSteps = 1 }, Compute = { Device = "cpu" } });
+        var (sorted, _) = TextClassifierTrainer.Train(Toy(), null, new TrainingOptions { Model = { Preset = ModelPreset.Tiny, TokenizerMerges = 30 }, Loop = { Epochs = 1, MaxSteps = 1 }, Compute = { Device = "cpu" } });
         using (sorted) CollectionAssert.AreEqual(new[] { "neg", "pos" }, sorted.Labels.ToArray());
 
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => LabelMap.Fixed(["a", "b", "a"])).Message, "'a' more than once");
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => LabelMap.Fixed(["a"])).Message, "at least two");
         var missing = Assert.ThrowsExactly<InvalidDataException>(() => TextClassifierTrainer.Train(Toy(), null,
-            new TrainingOptions { Model = { TokenizerMerges = 30 }, Data = { Labels = ["pos", "other"] }, Loop = { Epochs = 1, MaxSteps = 1 }, Compute = { Device = "cpu" } }));
+            new TrainingOptions { Model = { Preset = ModelPreset.Tiny, TokenizerMerges = 30 }, Data = { Labels = ["pos", "other"] }, Loop = { Epochs = 1, MaxSteps = 1 }, Compute = { Device = "cpu" } }));
         StringAssert.Contains(missing.Message, "neg");
     }
 
@@ -99,7 +100,7 @@ public sealed class DataAndMetricsTests
     public void ProgressReportsEveryStep_AndEachEpochAsItEnds()
     {
         var reports = new List<TrainingProgress>();
-        var options = new TrainingOptions { Model = { TokenizerMerges = 30 }, Data = { ValidationFraction = 0 }, Loop = { Epochs = 3, BatchSize = 32 }, Compute = { Device = "cpu" } };
+        var options = new TrainingOptions { Model = { Preset = ModelPreset.Tiny, TokenizerMerges = 30 }, Data = { ValidationFraction = 0 }, Loop = { Epochs = 3, BatchSize = 32 }, Compute = { Device = "cpu" } };
         var (classifier, report) = TextClassifierTrainer.Train(Toy(), null, options, new InlineProgress(reports.Add));
         classifier.Dispose();
         var steps = reports.Where(r => r.CompletedEpoch is null).ToList();
@@ -123,10 +124,10 @@ public sealed class DataAndMetricsTests
         {
             var options = new TrainingOptions
             {
-                Model = { TokenizerMerges = 30, Dropout = 0 },
+                Model = { Preset = ModelPreset.Tiny, TokenizerMerges = 30, Dropout = 0 },
                 Optimizer = { Algorithm = OptimizerAlgorithm.AdamW, LearningRate = 1e-2 },
                 Loop = { Epochs = 1, MaxSteps = 2, BatchSize = 16, GradientAccumulation = micro },
-                Compute = { Device = "cpu" },
+                Compute = { Device = "cpu", Precision = ComputePrecision.None }, // the arithmetic, in float32 (bf16 rounds each micro-batch apart)
             };
             var (classifier, _) = TextClassifierTrainer.Train(Toy(), null, options);
             using (classifier) return classifier.Model.named_parameters().SelectMany(p => p.parameter.detach().ToArray<float>()).ToArray();
@@ -143,7 +144,7 @@ public sealed class DataAndMetricsTests
         // A vanishing learning rate keeps validation accuracy constant: no improvement after epoch 1.
         var options = new TrainingOptions
         {
-            Model = { TokenizerMerges = 30 },
+            Model = { Preset = ModelPreset.Tiny, TokenizerMerges = 30 },
             Optimizer = { LearningRateSchedule = ScheduleShape.Constant, LearningRate = 1e-12 },
             Loop = { Epochs = 6, BatchSize = 32, EarlyStoppingMetric = EarlyStoppingMetric.Accuracy, Patience = 2 },
             Compute = { Device = "cpu" },

@@ -1,3 +1,4 @@
+using Microsoft.ML.Lorenza.Modeling;
 using System.Text;
 using Microsoft.ML.Lorenza.Training;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
@@ -35,7 +36,7 @@ public sealed class DataChecksTests
         Assert.AreEqual(new TextExample("good fine film 0", null, "0"), data.Examples[0]);
         StringAssert.Contains(data.Notes.Single(), "line 1 read as data (no header); pass --has-header true if it is a header.");
 
-        var (classifier, report) = TextClassifierTrainer.Train(data, null, new TrainingOptions { Model = { TokenizerMerges = 30 }, Loop = { Epochs = 1, MaxSteps = 2, BatchSize = 16 }, Compute = { Device = "cpu" } });
+        var (classifier, report) = TextClassifierTrainer.Train(data, null, new TrainingOptions { Model = { Preset = ModelPreset.Tiny, TokenizerMerges = 30 }, Loop = { Epochs = 1, MaxSteps = 2, BatchSize = 16 }, Compute = { Device = "cpu" } });
         using (classifier)
         {
             CollectionAssert.AreEqual(new[] { "0", "1" }, classifier.Labels.ToArray());
@@ -77,7 +78,7 @@ public sealed class DataChecksTests
         StringAssert.Contains(error.Message, "scores: the label column has 60 distinct numeric values (0.00, 0.37, 0.74, …)");
         DataChecks.LabelsLookLikeClasses(floats, labelsAreClasses: true);
         // The trainer applies it (and the override) before anything else.
-        Assert.ThrowsExactly<InvalidDataException>(() => TextClassifierTrainer.Train(floats, null, new TrainingOptions { Compute = { Device = "cpu" } }));
+        Assert.ThrowsExactly<InvalidDataException>(() => TextClassifierTrainer.Train(floats, null, new TrainingOptions { Model = { Preset = ModelPreset.Tiny }, Compute = { Device = "cpu" } }));
 
         // Star ratings and small integer classes are classes.
         var stars = TextDataset.FromExamples(Enumerable.Range(0, 60).Select(i => new TextExample($"film {i}", null, (1 + i % 5).ToString())));
@@ -89,9 +90,9 @@ public sealed class DataChecksTests
     [TestMethod]
     public void MaxLengthBeyondThePositionTable_IsRefused_ForPresetsAndPretrainedModels()
     {
-        var preset = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new TrainingOptions { Data = { MaxSequenceLength = 100_000 } }.Validate());
+        var preset = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new TrainingOptions { Model = { Preset = ModelPreset.Tiny }, Data = { MaxSequenceLength = 100_000 } }.Validate());
         StringAssert.Contains(preset.Message, "100000 exceeds the 512 positions of the 'tiny' preset; use --max-length 512 or less");
-        new TrainingOptions { Data = { MaxSequenceLength = 512 } }.Validate();
+        new TrainingOptions { Model = { Preset = ModelPreset.Tiny }, Data = { MaxSequenceLength = 512 } }.Validate();
         var pretrained = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => DataChecks.MaxSequenceLength(600, 512, "roberta-base"));
         StringAssert.Contains(pretrained.Message, "exceeds the 512 positions of roberta-base");
     }

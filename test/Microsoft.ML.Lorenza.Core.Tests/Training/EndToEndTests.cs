@@ -1,3 +1,4 @@
+using Microsoft.ML.Lorenza.Modeling;
 using System.Globalization;
 using Microsoft.ML.Lorenza.Tests.Support;
 using Microsoft.ML.Lorenza.Training;
@@ -22,7 +23,7 @@ public sealed class EndToEndTests
             var subset = Path.Combine(folder, "train.tsv");
             File.WriteAllLines(subset, File.ReadLines(Path.Combine(sst2, "train.tsv")).Take(401));
             var data = TextDataset.Load(subset, new ColumnSpec("sentence", "label"));
-            var options = new TrainingOptions { Model = { TokenizerMerges = 300 }, Data = { MaxSequenceLength = 48 }, Loop = { Epochs = 1, MaxSteps = 8, BatchSize = 16, Seed = 7 }, Compute = { Device = "cpu" } };
+            var options = new TrainingOptions { Model = { Preset = ModelPreset.Tiny, TokenizerMerges = 300 }, Data = { MaxSequenceLength = 48 }, Loop = { Epochs = 1, MaxSteps = 8, BatchSize = 16, Seed = 7 }, Compute = { Device = "cpu" } };
             var (classifier, report) = TextClassifierTrainer.Train(data, null, options);
             var modelDir = Path.Combine(folder, "model");
             string[] texts = ["a gripping , beautifully acted film", "dull and lifeless from start to finish", "it is a movie"];

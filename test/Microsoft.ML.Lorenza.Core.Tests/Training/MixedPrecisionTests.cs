@@ -60,7 +60,7 @@ public sealed class MixedPrecisionTests
     {
         var texts = Enumerable.Range(0, 96).Select(i => i % 2 == 0 ? $"good great fine film {i % 7}" : $"bad awful poor film {i % 5}").ToList();
         var data = TextDataset.FromExamples(texts.Select((t, i) => new TextExample(t, null, i % 2 == 0 ? "pos" : "neg")));
-        var options = new TrainingOptions { Model = { TokenizerMerges = 30 }, Data = { ValidationFraction = 0 }, Loop = { Epochs = 3, BatchSize = 16, Seed = 2 }, Compute = { Device = "cpu", Precision = ComputePrecision.Bf16 } };
+        var options = new TrainingOptions { Model = { Preset = ModelPreset.Tiny, TokenizerMerges = 30 }, Data = { ValidationFraction = 0 }, Loop = { Epochs = 3, BatchSize = 16, Seed = 2 }, Compute = { Device = "cpu", Precision = ComputePrecision.Bf16 } };
         var (classifier, report) = TextClassifierTrainer.Train(data, null, options);
         using (classifier)
         {

@@ -127,7 +127,7 @@ public sealed class OutputFolderTests
         try
         {
             var data = SampleData(folder, 64);
-            const string common = "--max-steps 4 --batch-size 16 --checkpoint-every 2 --device cpu";
+            const string common = "--preset tiny --max-steps 4 --batch-size 16 --checkpoint-every 2 --device cpu";
             var (code, _, err) = Cli.Run($"train \"{data}\" -o \"{Path.Combine(folder, "m")}\" {common}");
             Assert.AreEqual(0, code, err);
             CollectionAssert.AreEquivalent(new[] { "config.json", "model.safetensors", "vocab.json", "merges.txt", "lorenza.json", "learning-curves.svg" },
@@ -153,7 +153,7 @@ public sealed class OutputFolderTests
             var data = SampleData(folder, 60);
             var model = Path.Combine(folder, "model");
             // Steps enough that the interrupt lands mid-run: with LORENZA's cheaper default step, 12 steps ended before it did.
-            var arguments = $"train {data} -o {model} --epochs 50 --max-steps 60 --batch-size 8 --seed 2 --device cpu";
+            var arguments = $"train {data} -o {model} --preset tiny --epochs 50 --max-steps 60 --batch-size 8 --seed 2 --device cpu";
             // A suite started in the background (`./build.sh test &`) inherits SIGINT ignored, and .NET then never raises
             // Console.CancelKeyPress; `env --default-signal=INT` gives the child the disposition a terminal gives it.
             var dotnet = $"\"{Cli.DllPath}\" {arguments}";

@@ -29,26 +29,38 @@ internal interface IRepoFiles
 /// Which files a model is made of, as transformers' from_pretrained reads them for the families the engine supports:
 /// config.json first (a model_type the engine does not support is refused there, before any weight is fetched); then
 /// model.safetensors, else model.safetensors.index.json and its shards, else pytorch_model.bin, else
-/// pytorch_model.bin.index.json and its shards; then the family's tokenizer (RoBERTa: vocab.json + merges.txt; BERT:
-/// vocab.txt) with tokenizer_config.json and special_tokens_map.json where the repository has them.
+/// pytorch_model.bin.index.json and its shards; then the family's tokenizer as <see cref="ModelFamilies"/> names it — the
+/// slow tokenizer's files (RoBERTa: vocab.json + merges.txt; XLM-RoBERTa: sentencepiece.bpe.model; BERT, DistilBERT,
+/// ELECTRA: vocab.txt), else tokenizer.json, as the engine reads a folder — with tokenizer_config.json and
+/// special_tokens_map.json where the repository has them.
 /// </summary>
 internal static class HubModelFiles
 {
     public const string Config = ModelFolder.ConfigFile;
 
     /// <summary>The model_type values the engine fine-tunes (config.json's; a config without one is a RoBERTa, as the engine reads it).</summary>
-    public static IReadOnlyList<string> SupportedTypes { get; } = [RobertaConfig.Type, BertConfig.Type];
+    public static IReadOnlyList<string> SupportedTypes => ModelFamilies.SupportedModelTypes;
 
     /// <summary>The weight files in the order they are looked for.</summary>
     public static IReadOnlyList<string> WeightCandidates { get; } =
         [ModelFolder.SafeTensorsFile, ModelFolder.SafeTensorsIndexFile, ModelFolder.PyTorchFile, ModelFolder.PyTorchIndexFile];
 
-    /// <summary>The tokenizer files a family needs, and those it reads when the repository has them.</summary>
-    public static (IReadOnlyList<string> Required, IReadOnlyList<string> Optional) TokenizerFiles(string modelType) => modelType switch
+    /// <summary>The files read beside the tokenizer's own when the repository has them.</summary>
+    public static IReadOnlyList<string> TokenizerExtras { get; } = [BertWordPieceTokenizer.ConfigFile, "special_tokens_map.json"];
+
+    /// <summary>
+    /// The tokenizer files to fetch for <paramref name="family"/>: the first of its slow sets the repository has whole,
+    /// else tokenizer.json; null when it has neither. tokenizer_config.json is one of <see cref="TokenizerExtras"/>, never required.
+    /// </summary>
+    public static IReadOnlyList<string>? TokenizerFiles(ModelFamily family, Func<string, bool> exists)
     {
-        BertConfig.Type => ([BertWordPieceTokenizer.VocabFile], ["tokenizer_config.json", "special_tokens_map.json"]),
-        _ => ([RobertaTokenizer.VocabFile, RobertaTokenizer.MergesFile], ["tokenizer_config.json", "special_tokens_map.json"]),
-    };
+        foreach (var set in family.SlowTokenizerFiles)
+        {
+            var needed = set.Where(f => !TokenizerExtras.Contains(f)).ToArray();
+            if (needed.All(exists)) return needed;
+        }
+        return exists(ModelFamilies.TokenizerJsonFile) ? [ModelFamilies.TokenizerJsonFile] : null;
+    }
 
     /// <summary>
     /// The files of the model in <paramref name="repo"/>, config.json first. Throws (one line) for an unsupported
@@ -58,7 +70,7 @@ internal static class HubModelFiles
     {
         var configPath = repo.Fetch(Config) ?? throw repo.Lacks(Config, "every model has");
         var modelType = ModelTypeIn(configPath, repo.Id);
-        if (!SupportedTypes.Contains(modelType)) throw HubErrors.UnsupportedType(repo.Id, modelType, repo.Commit);
+        var family = ModelFamilies.Find(modelType) ?? throw HubErrors.UnsupportedType(repo.Id, modelType, repo.Commit);
 
         var files = new List<string> { Config };
         var weights = WeightCandidates.FirstOrDefault(repo.Exists) ?? throw repo.LacksWeights();
@@ -76,13 +88,14 @@ internal static class HubModelFiles
                 files.Add(shard);
             }
         }
-        var (required, optional) = TokenizerFiles(modelType);
-        foreach (var file in required)
+        var tokenizer = TokenizerFiles(family, repo.Exists);
+        if (tokenizer is null)
         {
-            if (!repo.Exists(file)) throw repo.Lacks(file, $"a {modelType} model's tokenizer needs");
-            files.Add(file);
+            var slow = family.SlowTokenizerFiles[0].Where(f => !TokenizerExtras.Contains(f));
+            throw repo.Lacks(slow.First(f => !repo.Exists(f)), $"a {family.ModelType} model's tokenizer needs ({string.Join(" + ", slow)}), and no {ModelFamilies.TokenizerJsonFile} stands in for it");
         }
-        files.AddRange(optional.Where(repo.Exists));
+        files.AddRange(tokenizer);
+        files.AddRange(TokenizerExtras.Where(repo.Exists));
         return files;
     }
 

@@ -1,3 +1,4 @@
+using Microsoft.ML.Lorenza.Modeling;
 using Microsoft.ML.Lorenza.Optimizers;
 using Microsoft.ML.Lorenza.Training;
 using Microsoft.ML.Lorenza.Configuration;
@@ -44,13 +45,14 @@ public sealed record ComparisonMethod(string Label, string Optimizer, MethodFami
 /// linear decay with 6 % warm-up), with the learning rates raised from their 1e-5–3e-5 to 1e-4 because our runs
 /// are a few dozen steps, not 30 epochs (--lr sets it; LoRA takes 5×). T = 50 so the subspace is refreshed within the short runs.
 /// </summary>
-public sealed record ComparisonSettings(bool Pretrained, string? PretrainedModelPath, int Epochs, int BatchSize, int MaxSequenceLength, double FineTuningRate = 1e-4)
+public sealed record ComparisonSettings(bool Pretrained, string? PretrainedModelPath, int Epochs, int BatchSize, int MaxSequenceLength, double FineTuningRate = 1e-4,
+                                        ComputePrecision Precision = ComputePrecision.Auto)
 {
     public TrainingOptions For(ComparisonMethod method, ulong seed)
     {
         var options = new TrainingOptions
         {
-            Model = { PretrainedModelPath = PretrainedModelPath },
+            Model = { PretrainedModelPath = PretrainedModelPath, Preset = PretrainedModelPath is null ? ModelPreset.Tiny : null },
             Data = { MaxSequenceLength = MaxSequenceLength },
             Optimizer =
             {
@@ -59,7 +61,7 @@ public sealed record ComparisonSettings(bool Pretrained, string? PretrainedModel
                 Rho = method.Rho, AscentDirection = method.Ascent, Seed = seed, ProbeBatchFraction = method.ProbeBatchFraction, WordEmbeddings = method.WordEmbeddings,
             },
             Loop = { Epochs = Epochs, BatchSize = BatchSize, Seed = seed },
-            Compute = { Device = "cpu" },
+            Compute = { Device = "cpu", Precision = Precision },
         };
         return options;
     }
@@ -68,8 +70,8 @@ public sealed record ComparisonSettings(bool Pretrained, string? PretrainedModel
 
     public double Scale(MethodFamily family) => Pretrained && family == MethodFamily.LowRankProjected ? 2.0 : 1.0;
 
-    public string Describe() => Pretrained
+    public string Describe() => $"compute {ComputeOptions.Resolve(Precision, TorchSharp.torch.CPU)}; " + (Pretrained
         ? $"fine-tuning {PretrainedModelPath}: batch {BatchSize}, {Epochs} epoch(s), length ≤ {MaxSequenceLength}, linear schedule with 6 % warm-up; "
           + $"lr {FineTuningRate:0.#e0} for AdamW/SAM and for GaLore/LORENZA (rank 8, α = 2, T = 50), {5 * FineTuningRate:0.#e0} for LoRA (rank 8, α/r = 1); ρ = 0.05"
-        : $"tiny RoBERTa from scratch: batch {BatchSize}, {Epochs} epoch(s), length ≤ {MaxSequenceLength}, lr 3e-3 linear, rank 8, T = 50";
+        : $"tiny RoBERTa from scratch: batch {BatchSize}, {Epochs} epoch(s), length ≤ {MaxSequenceLength}, lr 3e-3 linear, rank 8, T = 50");
 }
