@@ -17,12 +17,16 @@ namespace Microsoft.ML.Lorenza.Pretrained;
 /// <param name="Finished">True in the last report of the download.</param>
 public sealed record DownloadProgress(string Model, string File, long Bytes, long TotalBytes, double BytesPerSecond, TimeSpan? Remaining, bool Finished)
 {
-    /// <summary>"  40 % (201.0 of 499.0 MB) 12.3 MB/s, 24 s left" — the line the log shows.</summary>
+    /// <summary>
+    /// " 40 % (201.0 of 499.0 MB) 12.3 MB/s, 24 s left" — the line the log shows; without the rate and the time left while
+    /// they cannot be told yet (the first fraction of a second), rather than "0.0 MB/s".
+    /// </summary>
     public string Describe()
     {
         var percent = TotalBytes > 0 ? 100 * Bytes / TotalBytes : 100;
+        var rate = BytesPerSecond > 0 ? string.Create(CultureInfo.InvariantCulture, $" {BytesPerSecond / 1e6:F1} MB/s") : "";
         var left = Finished ? "" : Remaining is { } time ? $", {FormatDuration(time)} left" : "";
-        return string.Create(CultureInfo.InvariantCulture, $"{percent,3} % ({Bytes / 1e6:F1} of {TotalBytes / 1e6:F1} MB) {BytesPerSecond / 1e6:F1} MB/s{left}");
+        return string.Create(CultureInfo.InvariantCulture, $"{percent,3} % ({Bytes / 1e6:F1} of {TotalBytes / 1e6:F1} MB){rate}{left}");
     }
 
     public static string FormatDuration(TimeSpan t) =>

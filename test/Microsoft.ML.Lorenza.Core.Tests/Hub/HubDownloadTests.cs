@@ -452,6 +452,9 @@ public sealed class HubDownloadTests
         Assert.IsTrue(last.BytesPerSecond > 0);
         Console.WriteLine(last.Describe());
         StringAssert.StartsWith(last.Describe(), "100 % (");
+        Assert.AreEqual(" 10 % (10.8 of 100.0 MB)", new DownloadProgress(Roberta, "model.safetensors", 10_800_000, 100_000_000, 0, null, false).Describe(),
+                        "no rate before it can be told (not 0.0 MB/s)");
+        Assert.AreEqual(" 40 % (40.0 of 100.0 MB) 20.0 MB/s, 3 s left", new DownloadProgress(Roberta, "model.safetensors", 40_000_000, 100_000_000, 20e6, TimeSpan.FromSeconds(3), false).Describe());
 
         // Without a progress bar, plain lines through the log.
         log.Clear();
