@@ -134,6 +134,7 @@ public static class BadInputCases
         new("--model org/name: a shard name that would leave the snapshot folder", "outside the model's snapshot folder", "HubDownloadTests.TheHubsRefusalsAreOneLineNamingWhatToDo"),
         new("--model org/name with HF_HUB_OFFLINE=1 and not in the cache", "HF_HUB_OFFLINE is set and the hub cache", "HubCliTests.PretrainedGetAndListShowHubModels_AndTheErrorsAreOneLine"),
         new("--model org/name: the hub unreachable and the model not in the cache", "cannot download ", "HubCliTests.PretrainedGetAndListShowHubModels_AndTheErrorsAreOneLine"),
+        new("--model org/name: the hub does not answer within HF_HUB_ETAG_TIMEOUT and the model not in the cache", "within 1 s (HF_HUB_ETAG_TIMEOUT))", "HubDownloadTests.AHangingHubMeetsTheShortMetadataTimeout_AStalledTransferIsResumed"),
         new("--model org/name: the transfer cut again and again", "gave up after 5 retries", "HubDownloadTests.ATransferCutEveryTimeFailsAndLeavesNoPartialFile"),
         new("--model org/name: a blob whose SHA-256 is not its etag", "arrived corrupted", "HubDownloadTests.ACorruptedBlobFailsTheSha256CheckAndIsNotKept"),
         new("--model org/name: not enough disk space for the download", "not enough disk space for", "HubDownloadTests.NotEnoughDiskSpaceIsRefusedBeforeAnyWeightIsDownloaded"),

@@ -63,6 +63,7 @@ public sealed class HubDownloadTests
     {
         hub.Requests.Clear();
         (hub.CutsLeft, hub.IgnoreRange, hub.Corrupt, hub.CutFraction, hub.Portal) = (0, false, false, 0.4, false);
+        (hub.HeadDelay, hub.StallsLeft) = (TimeSpan.Zero, 0);
     }
 
     [TestCleanup]
@@ -207,6 +208,43 @@ public sealed class HubDownloadTests
 
         var empty = NewCache();
         Refused(() => Get(Roberta, Settings(empty, endpoint: nowhere)), $"cannot download {Roberta} from http://127.0.0.1:9", empty, "HF_HUB_OFFLINE=1", "HF_ENDPOINT");
+    }
+
+    [TestMethod]
+    public void AHangingHubMeetsTheShortMetadataTimeout_AStalledTransferIsResumed()
+    {
+        HubSettings With(string cache, double etagSeconds, double downloadSeconds) => new()
+        {
+            Endpoint = new Uri(hub.Endpoint), CacheRoot = cache, Offline = false, RetryDelay = TimeSpan.FromMilliseconds(20),
+            EtagTimeout = TimeSpan.FromSeconds(etagSeconds), DownloadTimeout = TimeSpan.FromSeconds(downloadSeconds),
+        };
+
+        // The metadata request gives up after HF_HUB_ETAG_TIMEOUT (1 s here), not the transfer's timeout (10 s here).
+        var cache = NewCache();
+        var online = Get(Roberta, Settings(cache));
+        hub.HeadDelay = TimeSpan.FromSeconds(3);
+        log.Clear();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var fallback = Get(Roberta, With(cache, etagSeconds: 1, downloadSeconds: 10));
+        Assert.IsTrue(clock.Elapsed < TimeSpan.FromSeconds(2.5), $"{clock.Elapsed}: the metadata timeout, not the hub's 3 s");
+        Assert.AreEqual(online.Folder, fallback.Folder, "a revision the cache holds stands in for a hub that hangs");
+        Assert.AreEqual(1, log.Count, string.Join("\n", log));
+        StringAssert.StartsWith(log[0], $"could not reach {hub.Endpoint} (no answer from {hub.Endpoint} within 1 s (HF_HUB_ETAG_TIMEOUT)); using the cached {Roberta}");
+        Refused(() => Get(Roberta, With(NewCache(), etagSeconds: 1, downloadSeconds: 10)), $"cannot download {Roberta} from {hub.Endpoint} (no answer from {hub.Endpoint} within 1 s (HF_HUB_ETAG_TIMEOUT))");
+
+        // A transfer that stops sending meets HF_HUB_DOWNLOAD_TIMEOUT (1 s here) and is resumed with Range; the metadata
+        // timeout (10 s here) plays no part.
+        hub.HeadDelay = TimeSpan.Zero;
+        (hub.StallsLeft, hub.StallFor) = (1, TimeSpan.FromSeconds(4));
+        hub.Requests.Clear();
+        log.Clear();
+        clock.Restart();
+        var stalled = Get(Roberta, With(NewCache(), etagSeconds: 10, downloadSeconds: 1));
+        Assert.IsTrue(clock.Elapsed < TimeSpan.FromSeconds(3.5), $"{clock.Elapsed}: the stall timeout, not the server's 4 s");
+        Assert.AreEqual(1, stalled.Resumes, string.Join("\n", log));
+        CollectionAssert.AreEqual(roberta["model.safetensors"], File.ReadAllBytes(Path.Combine(stalled.Folder, "model.safetensors")));
+        Assert.IsTrue(log.Any(l => l.Contains("no data for 1 s", StringComparison.Ordinal) && l.Contains("with a Range request", StringComparison.Ordinal)), string.Join("\n", log));
+        Assert.IsNotNull(hub.ToStorage.Last().Range, "the second storage request asks for the rest");
     }
 
     [TestMethod]

@@ -55,8 +55,8 @@ internal sealed class StandInRepo(string id)
 /// the hub's file protocol: HEAD and GET /{org}/{name}/resolve/{revision}/{file} with X-Repo-Commit, ETag (a git blob
 /// hash for small files, some weak) and, for LFS files (weights), a 302 to the storage host with X-Linked-Etag (the
 /// SHA-256) and X-Linked-Size; X-Error-Code RepoNotFound / GatedRepo / RevisionNotFound / EntryNotFound; a relative
-/// redirect for a renamed repository. The storage host serves Range requests, and on demand cuts a transfer in the
-/// middle, ignores ranges, or corrupts a byte. Every request is recorded.
+/// redirect for a renamed repository. On demand the hub host answers metadata late, and the storage host (which serves
+/// Range requests) cuts a transfer in the middle, stalls one, ignores ranges, or corrupts a byte. Every request is recorded.
 /// </summary>
 internal sealed class HubStandIn : IDisposable
 {
@@ -98,6 +98,14 @@ internal sealed class HubStandIn : IDisposable
 
     /// <summary>The hub host answers everything with a 200 HTML page, as a captive portal or a misconfigured proxy does.</summary>
     public bool Portal { get; set; }
+
+    /// <summary>The hub host waits this long before answering a metadata (HEAD) request, as a hub that hangs.</summary>
+    public TimeSpan HeadDelay { get; set; }
+
+    /// <summary>The next this many storage transfers stop sending for <see cref="StallFor"/> after <see cref="CutFraction"/> of their bytes, then go on.</summary>
+    public int StallsLeft;
+
+    public TimeSpan StallFor { get; set; } = TimeSpan.FromSeconds(3);
 
     /// <summary>Renamed repositories: old id → new id, answered with a relative 307 as the hub does.</summary>
     public Dictionary<string, string> Renamed { get; } = new(StringComparer.Ordinal);
@@ -172,6 +180,7 @@ internal sealed class HubStandIn : IDisposable
             Close(response);
             return 200;
         }
+        if (request.HttpMethod == "HEAD" && HeadDelay > TimeSpan.Zero) Thread.Sleep(HeadDelay);
         var segments = rawPath.Split('?')[0].TrimStart('/').Split('/');
         if (segments.Length < 5 || segments[2] != "resolve") return Error(response, 404, null, "not a resolve URL", request.HttpMethod == "HEAD");
         var id = $"{segments[0]}/{segments[1]}";
@@ -242,8 +251,22 @@ internal sealed class HubStandIn : IDisposable
             Close(response);
             return response.StatusCode;
         }
-        bool cutThis;
-        lock (blobs) if (cutThis = CutsLeft > 0) CutsLeft--;
+        bool cutThis, stallThis;
+        lock (blobs)
+        {
+            if (cutThis = CutsLeft > 0) CutsLeft--;
+            if (stallThis = !cutThis && StallsLeft > 0) StallsLeft--;
+        }
+        if (stallThis)
+        {
+            var part = (int)(body.Length * CutFraction);
+            response.OutputStream.Write(body, 0, part);
+            response.OutputStream.Flush();
+            Thread.Sleep(StallFor); // the client's stall timeout gives up on this connection meanwhile
+            response.OutputStream.Write(body, part, body.Length - part);
+            Close(response);
+            return response.StatusCode;
+        }
         if (cutThis)
         {
             var cut = (int)(body.Length * CutFraction);
