@@ -498,7 +498,7 @@ public sealed class HubDownloadTests
         log.Clear();
         Get(Roberta, Settings(NewCache()));
         Assert.IsTrue(log.Any(l => l.StartsWith($"downloading {Roberta} (commit {robertaCommit[..12]})", StringComparison.Ordinal)), string.Join("\n", log));
-        Assert.IsTrue(log.Any(l => l.StartsWith("downloaded 5 files of lorenza-test/tiny-roberta", StringComparison.Ordinal) && l.Contains("SHA-256 checked for 1 LFS files")), string.Join("\n", log));
+        Assert.IsTrue(log.Any(l => l.StartsWith("downloaded 5 files of lorenza-test/tiny-roberta", StringComparison.Ordinal) && l.Contains("SHA-256 checked for 1 LFS file")), string.Join("\n", log));
     }
 
     private sealed class SynchronousProgress(Action<DownloadProgress> report) : IProgress<DownloadProgress>

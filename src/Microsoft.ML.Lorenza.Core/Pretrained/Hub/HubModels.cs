@@ -167,8 +167,8 @@ internal static class HubModels
                 foreach (var meta in missing) EnsureBlob(meta, meter);
                 meter.Finish();
                 var seconds = Math.Max(time.TotalSeconds, 1e-3);
-                options.Log?.Invoke($"downloaded {downloaded} files of {id}, {CacheFiles.Megabytes(bytes)} in {seconds:F1} s ({bytes / seconds / 1e6:F1} MB/s)" +
-                                    $"; SHA-256 checked for {verified} LFS files" + (resumes + restarts > 0 ? $"; {resumes} resumed with Range, {restarts} restarted from zero" : ""));
+                options.Log?.Invoke($"downloaded {Count(downloaded, "file")} of {id}, {CacheFiles.Megabytes(bytes)} in {seconds:F1} s ({bytes / seconds / 1e6:F1} MB/s)" +
+                                    $"; SHA-256 checked for {Count(verified, "LFS file")}" + (resumes + restarts > 0 ? $"; {resumes} resumed with Range, {restarts} restarted from zero" : ""));
             }
             foreach (var meta in metas) cache.Link(meta.Commit, meta.File, meta.Etag);
             return new HubResult(cache.SnapshotFolder(Commit), Commit, files)
@@ -224,4 +224,6 @@ internal static class HubModels
             }
         }
     }
+
+    private static string Count(int n, string what) => n == 1 ? $"1 {what}" : $"{n} {what}s";
 }
