@@ -6,6 +6,8 @@
 #                    (built there against the machine's PyTorch) and pytorch-anchor.py, from ../shared/gpu-kit
 #   .device/minilm/  all-MiniLM-L6-v2 as a Hugging Face folder with float16 weights (45 MB; the float32 one is 87 MB,
 #                    more than a call carries beside the kit), for part 2
+#   .device/noisy/   for `noisy`: the SST-2 rows of bench noisy-labels and that MiniLM with the embedding rows those texts
+#                    never use zeroed (xz, 24 MB), so it travels with the kit in one call
 # usage: test/gpu/prepare.sh            (after ./build.sh build; needs ../shared/gpu-kit)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -43,4 +45,16 @@ if [ ! -f "$MINILM/model.safetensors" ]; then
   cp "$source"/{config.json,vocab.txt,tokenizer_config.json} "$MINILM/"
   /usr/bin/python3 "$ROOT/test/gpu/to_float16.py" "$source/model.safetensors" "$MINILM/model.safetensors"
 fi
-du -sh "$KIT" "$KIT"/* "$MINILM"
+# For `run.sh noisy` (bench noisy-labels on the GPU): the SST-2 rows it reads, and MiniLM (float16) with the word-embedding
+# rows those texts never use zeroed, xz-compressed (24 MB: the kit and it fit one call; the model computes the same on them).
+NOISY=$ROOT/.device/noisy
+SST2=${LORENZA_SHARED_DIR:-$ROOT/../shared}/data/sst2
+rm -rf "$NOISY" && mkdir -p "$NOISY/data/sst2" "$NOISY/minilm-sst2"
+head -1001 "$SST2/train.tsv" > "$NOISY/data/sst2/train.tsv"
+cp "$SST2/dev.tsv" "$NOISY/data/sst2/dev.tsv"
+cp "$MINILM"/{config.json,vocab.txt,tokenizer_config.json} "$NOISY/minilm-sst2/"
+/usr/bin/python3 "$ROOT/test/gpu/zero_unused_rows.py" "$MINILM/model.safetensors" "$MINILM/vocab.txt" "$NOISY/minilm-sst2/model.safetensors" \
+  "$NOISY/data/sst2/train.tsv" "$NOISY/data/sst2/dev.tsv"
+xz -T0 -9 "$NOISY/minilm-sst2/model.safetensors"
+chmod -R u+w "$NOISY"
+du -sh "$KIT" "$KIT"/* "$MINILM" "$NOISY"

@@ -9,6 +9,11 @@
 #   test/gpu/run.sh part2     on the same machine after part1: the MiniLM demo (float32 and bf16) and the ML.NET sample
 #   test/gpu/run.sh check     parity, speed beside the anchor, and resume (part1 without info and the demo)
 #   test/gpu/run.sh resume    kill and resume only, float32 and bf16
+#   test/gpu/run.sh noisy     bench noisy-labels (issue #30) on the GPU: one process per arm side by side (the steps are
+#                             launch-bound, so the card has room), each stopped after $NOISY_SECONDS (default 240) keeping
+#                             the runs it finished (or stopped at NOISY_UNTIL, epoch seconds); then the merged table
+#                             (noisy-labels-gpu.json/.svg)
+#   test/gpu/run.sh parity speed noisy    parts can be listed; parity, anchor+speed (speed) and resume are also parts
 #   test/gpu/run.sh --cpu part1 part2    the same steps on this machine's CPU with the local build (checks the script)
 #
 # Logs and results go to $OUT (the device tool's folder; default artifacts/gpu); the last lines are a summary.
@@ -20,7 +25,7 @@ PARTS=()
 for arg in "$@"; do
   case "$arg" in
     --cpu) MODE=cpu ;;
-    part1|part2|check|resume) PARTS+=("$arg") ;;
+    part1|part2|check|resume|parity|speed|noisy) PARTS+=("$arg") ;;
     *) echo "usage: test/gpu/run.sh [--cpu] part1|part2|check ..." >&2; exit 2 ;;
   esac
 done
@@ -92,11 +97,14 @@ setup_cuda() {
   export LD_LIBRARY_PATH=$WORK/apps/Microsoft.ML.Lorenza.Cli:$torch_lib${nv_libs:+:$nv_libs}${nvml:+:$nvml}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
   CLI=$WORK/apps/Microsoft.ML.Lorenza.Cli BENCH=$WORK/apps/Microsoft.ML.Lorenza.Benchmarks SAMPLE=$WORK/apps/SentimentAnalysis
   DEVICE=cuda
+  # Results files straight into $OUT/bench, so a call stopped at its time limit still returns those written so far.
+  mkdir -p "$OUT/bench" "$ROOT/artifacts" && rm -rf "$ROOT/artifacts/bench" && ln -s "$OUT/bench" "$ROOT/artifacts/bench"
   ANCHOR_ARGS=(--steps 20)
-  SPEED_ARGS=(--steps 20 --warmup 3)
+  SPEED_ARGS=(--steps 20 --warmup 3 --only "galore,galore-per-matrix,lorenza,lorenza-per-matrix,lorenza paper,sam")
   RESUME_ARGS=()
   DEMO_ARGS=()
   SAMPLE_ARGS=()
+  NOISY_ARGS=()
 }
 
 setup_cpu() {
@@ -111,6 +119,7 @@ setup_cpu() {
   RESUME_ARGS=(--rows 400)
   DEMO_ARGS=(--max-steps 4)
   SAMPLE_ARGS=(--epochs 1)
+  NOISY_ARGS=(--train 32 --dev 32 --epochs 1 --seeds 1 --noise 0.3)
 }
 
 part1() {
@@ -126,11 +135,42 @@ resume() {
   step resume-bf16 200 "$DOTNET" "$BENCH/Microsoft.ML.Lorenza.Benchmarks.dll" device-resume --device "$DEVICE" --cli "$CLI/lorenza.dll" --precision bf16 "${RESUME_ARGS[@]}"
 }
 
-check() {
+parity() {
   step parity 150 "$DOTNET" "$BENCH/Microsoft.ML.Lorenza.Benchmarks.dll" device-parity --device "$DEVICE"
+}
+
+speed() {
   step anchor 200 "$PY" "$ROOT/test/gpu/anchor.py" "$KIT/pytorch-anchor.py" "$OUT/pytorch-anchor.json" "${ANCHOR_ARGS[@]}"
   step speed 300 "$DOTNET" "$BENCH/Microsoft.ML.Lorenza.Benchmarks.dll" device-speed --device "$DEVICE" --anchor "$OUT/pytorch-anchor.json" "${SPEED_ARGS[@]}"
+}
+
+check() {
+  parity
+  speed
   step resume 200 "$DOTNET" "$BENCH/Microsoft.ML.Lorenza.Benchmarks.dll" device-resume --device "$DEVICE" --cli "$CLI/lorenza.dll" "${RESUME_ARGS[@]}"
+}
+
+noisy() {
+  local data=$ROOT/.device/noisy model=$WORK/minilm-sst2 limit=${NOISY_SECONDS:-240}
+  # NOISY_UNTIL (epoch seconds): stop by then, whatever the earlier parts took (the device call's limit is fixed).
+  [ -n "${NOISY_UNTIL:-}" ] && limit=$(( NOISY_UNTIL - $(date +%s) ))
+  [ "$limit" -gt 30 ] || { note "FAILED: no time left for noisy (${limit} s)"; return 7; }
+  [ -f "$data/minilm-sst2/model.safetensors.xz" ] || { note "FAILED: $data missing (test/gpu/prepare.sh)"; return 5; }
+  rm -rf "$model" && cp -r "$data/minilm-sst2" "$model" && xz -d "$model/model.safetensors.xz"
+  rm -f "$ROOT"/artifacts/bench/noisy-labels-*
+  local arms=("adamw" "sam" "galore" "lora" "lorenza" "lorenza momentum" "lorenza paper" "lorenza rho=0.5" "lorenza rho=5") i=0 files=()
+  local start; start=$(now)
+  echo; echo "=== [$(date +%T)] noisy: ${#arms[@]} processes side by side, ${limit} s each"
+  for arm in "${arms[@]}"; do
+    i=$((i + 1)); files+=("$ROOT/artifacts/bench/noisy-labels-$i.json")
+    LORENZA_SHARED_DIR=$data OMP_NUM_THREADS=1 timeout "$limit" "$DOTNET" "$BENCH/Microsoft.ML.Lorenza.Benchmarks.dll" noisy-labels \
+      --device "$DEVICE" --model "$model" --arms "$arm" --out "noisy-labels-$i" "${NOISY_ARGS[@]}" > "$OUT/noisy-$i.log" 2>&1 &
+  done
+  wait
+  note "STEP noisy seconds=$(since "$start") runs finished: $(cat "$OUT"/noisy-*.log | grep -c '^  \[')"
+  local existing=(); for f in "${files[@]}"; do [ -f "$f" ] && existing+=("$f"); done
+  [ ${#existing[@]} -gt 0 ] || { note "FAILED: no noisy-labels results"; return 6; }
+  step noisy-summary 60 "$DOTNET" "$BENCH/Microsoft.ML.Lorenza.Benchmarks.dll" noisy-labels --summarize "$(IFS=,; echo "${existing[*]}")" --out noisy-labels-gpu
 }
 
 part2() {
@@ -146,11 +186,11 @@ START=$(now)
 note "test/gpu/run.sh $MODE ${PARTS[*]} at $(date -u +%FT%TZ) on $(hostname), $(nproc) cores"
 if [ "$MODE" = cuda ]; then setup_cuda || { note "setup failed"; exit 1; }; else setup_cpu; fi
 for part in "${PARTS[@]}"; do "$part"; done
-cp -f "$ROOT"/artifacts/bench/device-*.json "$OUT/" 2>/dev/null
+cp -f "$ROOT"/artifacts/bench/device-*.json "$ROOT"/artifacts/bench/noisy-labels-*.json "$ROOT"/artifacts/bench/noisy-labels-gpu.svg "$OUT/" 2>/dev/null
 
 echo; echo "=== SUMMARY ($(since "$START") s)"
 cat "$SUMMARY"
-for log in "$OUT"/info.log "$OUT"/parity.log "$OUT"/speed.log "$OUT"/resume*.log; do
+for log in "$OUT"/info.log "$OUT"/parity.log "$OUT"/speed.log "$OUT"/resume*.log "$OUT"/noisy-summary.log; do
   [ -f "$log" ] && { echo "--- $(basename "$log")"; grep -v -E '^(  round|== |results written)' "$log"; }
 done
 for log in "$OUT"/demo-*.log "$OUT"/sample.log; do

@@ -118,20 +118,25 @@ public sealed class TextClassifier : IDisposable
     public static TextClassifier Load(string folder, Device? device = null, ComputePrecision? precision = null)
     {
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Model folder not found: {folder}");
+        // lorenza.json first: it is small, and a damaged one is refused before the model is read.
+        var metadataPath = Path.Combine(folder, MetadataFile);
+        var metadata = File.Exists(metadataPath)
+            ? JsonFile.ReadObject(metadataPath, $"restore it, or delete it to predict with {ModelFolder.ConfigFile}'s labels")
+            : new JsonObject();
+        var savedMaxLength = JsonFile.Int(metadata, "max_sequence_length", metadataPath, int.MaxValue);
+        if (savedMaxLength < 1) throw new InvalidDataException($"{metadataPath}: \"max_sequence_length\" = {savedMaxLength} must be at least 1.");
+        var savedPrecision = SavedPrecision(metadata, metadataPath);
         var tokenizer = ModelFolder.LoadTokenizer(folder);
         var (model, _) = ModelFolder.Load(folder);
         var target = device ?? CPU;
         model.to(target);
-        var metadataPath = Path.Combine(folder, MetadataFile);
-        var metadata = File.Exists(metadataPath) ? JsonNode.Parse(File.ReadAllText(metadataPath))!.AsObject() : new JsonObject();
-        var maxLength = metadata["max_sequence_length"]?.GetValue<int>() ?? model.Config.MaxSequenceLength;
-        var classifier = new TextClassifier(model, tokenizer, maxLength, target) { Metadata = metadata };
-        classifier.UsePrecision(precision ?? SavedPrecision(metadata) ?? ComputePrecision.Auto);
+        var classifier = new TextClassifier(model, tokenizer, savedMaxLength, target) { Metadata = metadata };
+        classifier.UsePrecision(precision ?? savedPrecision ?? ComputePrecision.Auto);
         return classifier;
     }
 
-    private static ComputePrecision? SavedPrecision(JsonObject metadata) =>
-        metadata["precision"]?.GetValue<string>() is { } text && Enum.TryParse<ComputePrecision>(text, ignoreCase: true, out var saved) ? saved : null;
+    private static ComputePrecision? SavedPrecision(JsonObject metadata, string path) =>
+        JsonFile.String(metadata, "precision", path) is { } text && Enum.TryParse<ComputePrecision>(text, ignoreCase: true, out var saved) && Enum.IsDefined(saved) ? saved : null;
 
     public void Dispose() => Model.Dispose();
 }

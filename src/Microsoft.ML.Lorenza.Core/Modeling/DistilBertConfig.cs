@@ -63,7 +63,7 @@ public sealed class DistilBertConfig : TransformerConfig
     };
 
     private protected override void ReadSpecific(JsonObject json) =>
-        SinusoidalPositions = json["sinusoidal_pos_embds"] is { } s && s.GetValue<bool>();
+        SinusoidalPositions = JsonFile.Bool(json, "sinusoidal_pos_embds", Source) ?? false;
 
     private protected override IEnumerable<string> SpecificKeys => ["sinusoidal_pos_embds"];
 

@@ -35,19 +35,40 @@ public static class ModelFolder
     {
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Model folder not found: {folder}");
         var config = TransformerConfig.Load(Path.Combine(folder, ConfigFile));
-        // New labels: a head saved for another class count cannot be reused; it is initialized afresh and reported.
-        var newHead = labels is not null && labels.Count != config.Labels.Count;
-        if (labels is not null) config.Labels = [.. labels];
-        var model = SequenceClassifier.Create(config, seed);
+        // The weights' names and shapes are checked against config.json before a model of its sizes is allocated:
+        // safetensors from their headers, pytorch_model.bin (pickled) by loading it, once.
+        var files = WeightFiles(folder);
+        var source = WeightsSource(files);
+        var loaded = files.All(f => f.EndsWith(".safetensors", StringComparison.Ordinal)) ? null : ReadTensors(files);
         try
         {
-            var report = LoadWeights(model, folder, reinitializeMismatchedHead: newHead);
-            return (model, report);
+            config.CheckAgainstWeights(loaded?.ToDictionary(kv => kv.Key, kv => kv.Value.shape)
+                                       ?? files.SelectMany(SafeTensors.ReadHeader).DistinctBy(e => e.Name).ToDictionary(e => e.Name, e => e.Shape), source);
+            // New labels: a head saved for another class count cannot be reused; it is initialized afresh and reported.
+            var newHead = labels is not null && labels.Count != config.Labels.Count;
+            if (labels is not null) config.Labels = [.. labels];
+            var model = SequenceClassifier.Create(config, seed);
+            try
+            {
+                var tensors = loaded ?? ReadTensors(files);
+                try
+                {
+                    return (model, LoadStateDict(model, tensors, source, newHead));
+                }
+                finally
+                {
+                    if (loaded is null) foreach (var t in tensors.Values) t.Dispose();
+                }
+            }
+            catch
+            {
+                model.Dispose();
+                throw;
+            }
         }
-        catch
+        finally
         {
-            model.Dispose();
-            throw;
+            if (loaded is not null) foreach (var t in loaded.Values) t.Dispose();
         }
     }
 
@@ -120,6 +141,20 @@ public static class ModelFolder
     public static LoadReport LoadWeights(SequenceClassifier model, string folder, bool reinitializeMismatchedHead = false)
     {
         var files = WeightFiles(folder);
+        var tensors = ReadTensors(files);
+        try
+        {
+            return LoadStateDict(model, tensors, WeightsSource(files), reinitializeMismatchedHead);
+        }
+        finally
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+        }
+    }
+
+    /// <summary>The tensors of one weights file or of every shard (a name in two shards is taken once, from the first).</summary>
+    private static Dictionary<string, Tensor> ReadTensors(IReadOnlyList<string> files)
+    {
         var tensors = new Dictionary<string, Tensor>();
         try
         {
@@ -129,14 +164,18 @@ public static class ModelFolder
                 foreach (var (name, tensor) in part)
                     if (!tensors.TryAdd(name, tensor)) tensor.Dispose();
             }
-            var source = files.Count == 1 ? files[0] : $"{Path.GetDirectoryName(files[0])}'s {files.Count} shards";
-            return LoadStateDict(model, tensors, source, reinitializeMismatchedHead);
+            return tensors;
         }
-        finally
+        catch
         {
             foreach (var t in tensors.Values) t.Dispose();
+            throw;
         }
     }
+
+    /// <summary>What the messages call the weights: the one file, or "{folder}'s N shards".</summary>
+    private static string WeightsSource(IReadOnlyList<string> files) =>
+        files.Count == 1 ? files[0] : $"{Path.GetDirectoryName(files[0])}'s {files.Count} shards";
 
     /// <summary>
     /// Copies tensors by name; one exception lists every missing, unexpected and mis-shaped tensor. With

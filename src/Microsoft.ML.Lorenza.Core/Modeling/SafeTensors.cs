@@ -25,19 +25,105 @@ public static class SafeTensors
 
     private static string Name(ScalarType type) => DTypes.First(kv => kv.Value == type).Key;
 
+    /// <summary>One tensor as the header describes it; Begin and End are byte offsets into the data section.</summary>
+    public sealed record Entry(string Name, ScalarType Type, long[] Shape, long Begin, long End);
+
+    // The format's own limit (Hugging Face's safetensors refuses larger headers): a bigger one is damage, not a model.
+    private const ulong MaxHeaderBytes = 100_000_000;
+
     /// <summary>The "__metadata__" strings of a .safetensors file (without reading its tensors).</summary>
-    public static Dictionary<string, string> ReadMetadata(string path)
+    public static Dictionary<string, string> ReadMetadata(string path) => Metadata(ReadHeaderJson(path, out _), path);
+
+    /// <summary>The tensors' names, dtypes and shapes, checked against the file's size, without reading their data.</summary>
+    public static IReadOnlyList<Entry> ReadHeader(string path)
+    {
+        var header = ReadHeaderJson(path, out var dataLength);
+        return Entries(header, dataLength, path);
+    }
+
+    private static JsonObject ReadHeaderJson(string path, out long dataLength)
     {
         using var file = File.OpenRead(path);
         Span<byte> length = stackalloc byte[8];
+        if (file.Length < 8) throw new InvalidDataException($"{path}: {file.Length} bytes is too short for a safetensors file (8-byte header length missing).");
         file.ReadExactly(length);
-        var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(length);
-        if (headerLength > (ulong)(file.Length - 8)) throw new InvalidDataException($"{path}: header length {headerLength} runs past the end of the file.");
+        var headerLength = CheckHeaderLength(BinaryPrimitives.ReadUInt64LittleEndian(length), file.Length, path);
         var header = new byte[headerLength];
         file.ReadExactly(header);
-        var meta = JsonNode.Parse(header)?["__metadata__"] as JsonObject;
-        return meta?.ToDictionary(kv => kv.Key, kv => kv.Value?.GetValue<string>() ?? "") ?? new Dictionary<string, string>();
+        dataLength = file.Length - 8 - headerLength;
+        return ParseHeader(header, path);
     }
+
+    private static int CheckHeaderLength(ulong headerLength, long fileLength, string source)
+    {
+        if (headerLength > (ulong)(fileLength - 8))
+            throw new InvalidDataException($"{source}: header length {headerLength} runs past the end of the file ({fileLength} bytes); the file is truncated or not safetensors.");
+        if (headerLength > MaxHeaderBytes)
+            throw new InvalidDataException($"{source}: header length {headerLength} is over the format's limit of {MaxHeaderBytes} bytes; the file is damaged or not safetensors.");
+        return (int)headerLength;
+    }
+
+    private static JsonObject ParseHeader(ReadOnlySpan<byte> header, string source)
+    {
+        string text;
+        try { text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(header); }
+        catch (DecoderFallbackException e) { throw new InvalidDataException($"{source}: the header is not UTF-8 ({e.Message}).", e); }
+        return JsonFile.ParseObject(text, $"{source}'s header", "the file is damaged or not safetensors");
+    }
+
+    private static Dictionary<string, string> Metadata(JsonObject header, string source) =>
+        header["__metadata__"] switch
+        {
+            null => new Dictionary<string, string>(),
+            JsonObject meta => meta.ToDictionary(kv => kv.Key, kv => kv.Value is null ? "" : JsonFile.String(kv.Value, $"__metadata__.{kv.Key}", source)),
+            var other => throw JsonFile.WrongType(source, "__metadata__", other, "an object of strings"),
+        };
+
+    /// <summary>Every tensor of the header, each checked: a known dtype, a shape, offsets inside the data section that match both, no overlaps.</summary>
+    private static List<Entry> Entries(JsonObject header, long dataLength, string source)
+    {
+        var entries = new List<Entry>();
+        foreach (var (name, node) in header)
+        {
+            if (name == "__metadata__") continue;
+            var entry = node as JsonObject ?? throw new InvalidDataException($"{source}: entry '{name}' is not an object.");
+            var dtypeName = entry["dtype"] is { } dtypeNode ? JsonFile.String(dtypeNode, $"{name}.dtype", source) : throw new InvalidDataException($"{source}: tensor '{name}' has no dtype.");
+            if (!DTypes.TryGetValue(dtypeName, out var type))
+                throw new InvalidDataException($"{source}: tensor '{name}' has unsupported dtype {dtypeName} (supported: {string.Join(", ", DTypes.Keys)}).");
+            var shape = Longs(entry["shape"], $"{name}.shape", source) ?? throw new InvalidDataException($"{source}: tensor '{name}' has no shape.");
+            var offsets = Longs(entry["data_offsets"], $"{name}.data_offsets", source);
+            if (offsets is not { Length: 2 }) throw new InvalidDataException($"{source}: tensor '{name}' needs data_offsets [begin, end].");
+            var (begin, end) = (offsets[0], offsets[1]);
+            if (begin < 0 || end < begin || end > dataLength)
+                throw new InvalidDataException($"{source}: tensor '{name}' data_offsets [{begin}, {end}] lie outside the data section ({dataLength} bytes).");
+            if (shape.Any(d => d < 0)) throw new InvalidDataException($"{source}: tensor '{name}' has a negative dimension in shape {Shapes.Format(shape)}.");
+            // The element count is bounded by the bytes it spans, so a huge dimension is refused before the product can overflow.
+            long count = shape.Contains(0) ? 0 : 1;
+            foreach (var d in shape)
+            {
+                if (count > 0 && count > (end - begin) / d)
+                    throw new InvalidDataException($"{source}: tensor '{name}' shape {Shapes.Format(shape)} does not fit its {end - begin} bytes.");
+                count *= d;
+            }
+            var expected = count * type.ElementSize();
+            if (end - begin != expected)
+                throw new InvalidDataException($"{source}: tensor '{name}' spans {end - begin} bytes but shape {Shapes.Format(shape)} of {dtypeName} needs {expected}.");
+            entries.Add(new Entry(name, type, shape, begin, end));
+        }
+        var sorted = entries.OrderBy(e => e.Begin).ToList();
+        for (var k = 1; k < sorted.Count; k++)
+            if (sorted[k].Begin < sorted[k - 1].End)
+                throw new InvalidDataException($"{source}: tensors '{sorted[k - 1].Name}' and '{sorted[k].Name}' overlap.");
+        return entries;
+    }
+
+    private static long[]? Longs(JsonNode? node, string key, string source) => node switch
+    {
+        null => null,
+        JsonArray array => array.Select(d => d is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<long>(out var x) ? x
+            : throw JsonFile.WrongType(source, key, d, "an array of whole numbers")).ToArray(),
+        _ => throw JsonFile.WrongType(source, key, node, "an array of whole numbers"),
+    };
 
     /// <summary>Reads every tensor of a .safetensors file into CPU tensors (outside any dispose scope).</summary>
     public static Dictionary<string, Tensor> Load(string path)
@@ -52,48 +138,9 @@ public static class SafeTensors
     {
         TorchRuntime.EnsureLoaded();
         if (bytes.Length < 8) throw new InvalidDataException($"{source}: {bytes.Length} bytes is too short for a safetensors file (8-byte header length missing).");
-        var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
-        if (headerLength > (ulong)(bytes.Length - 8))
-            throw new InvalidDataException($"{source}: header length {headerLength} runs past the end of the file ({bytes.Length} bytes); the file is truncated or not safetensors.");
-        JsonObject header;
-        try { header = JsonNode.Parse(Encoding.UTF8.GetString(bytes, 8, (int)headerLength))!.AsObject(); }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or NullReferenceException)
-        {
-            throw new InvalidDataException($"{source}: the header is not a JSON object ({e.Message}).", e);
-        }
-
-        var dataStart = 8 + (long)headerLength;
-        var dataLength = bytes.Length - dataStart;
-        var entries = new List<(string Name, ScalarType Type, long[] Shape, long Begin, long End)>();
-        foreach (var (name, node) in header)
-        {
-            if (name == "__metadata__") continue;
-            var entry = node as JsonObject ?? throw new InvalidDataException($"{source}: entry '{name}' is not an object.");
-            var dtypeName = entry["dtype"]?.GetValue<string>() ?? throw new InvalidDataException($"{source}: tensor '{name}' has no dtype.");
-            if (!DTypes.TryGetValue(dtypeName, out var type))
-                throw new InvalidDataException($"{source}: tensor '{name}' has unsupported dtype {dtypeName} (supported: {string.Join(", ", DTypes.Keys)}).");
-            var shape = entry["shape"]?.AsArray().Select(d => d!.GetValue<long>()).ToArray() ?? throw new InvalidDataException($"{source}: tensor '{name}' has no shape.");
-            var offsets = entry["data_offsets"]?.AsArray().Select(d => d!.GetValue<long>()).ToArray();
-            if (offsets is not { Length: 2 }) throw new InvalidDataException($"{source}: tensor '{name}' needs data_offsets [begin, end].");
-            var (begin, end) = (offsets[0], offsets[1]);
-            long count = 1;
-            foreach (var d in shape)
-            {
-                if (d < 0) throw new InvalidDataException($"{source}: tensor '{name}' has a negative dimension in shape {Shapes.Format(shape)}.");
-                count = checked(count * d);
-            }
-            var expected = count * type.ElementSize();
-            if (begin < 0 || end < begin || end > dataLength)
-                throw new InvalidDataException($"{source}: tensor '{name}' data_offsets [{begin}, {end}] lie outside the data section ({dataLength} bytes).");
-            if (end - begin != expected)
-                throw new InvalidDataException($"{source}: tensor '{name}' spans {end - begin} bytes but shape {Shapes.Format(shape)} of {dtypeName} needs {expected}.");
-            entries.Add((name, type, shape, begin, end));
-        }
-        var sorted = entries.OrderBy(e => e.Begin).ToList();
-        for (var k = 1; k < sorted.Count; k++)
-            if (sorted[k].Begin < sorted[k - 1].End)
-                throw new InvalidDataException($"{source}: tensors '{sorted[k - 1].Name}' and '{sorted[k].Name}' overlap.");
-
+        var headerLength = CheckHeaderLength(BinaryPrimitives.ReadUInt64LittleEndian(bytes), bytes.Length, source);
+        var entries = Entries(ParseHeader(bytes.AsSpan(8, headerLength), source), bytes.Length - 8 - headerLength, source);
+        var dataStart = 8 + headerLength;
         var result = new Dictionary<string, Tensor>();
         try
         {

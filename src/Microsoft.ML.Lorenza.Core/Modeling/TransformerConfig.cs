@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Microsoft.ML.Lorenza.Runtime;
 
 namespace Microsoft.ML.Lorenza.Modeling;
 
@@ -11,7 +13,7 @@ namespace Microsoft.ML.Lorenza.Modeling;
 /// model_type (<see cref="ModelFamilies.SupportedModelTypes"/>; "roberta" when absent, as older folders of this
 /// project have it). Unknown keys are kept and written back.
 /// </summary>
-public abstract class TransformerConfig
+public abstract partial class TransformerConfig
 {
     public int VocabSize { get; set; }
     public int HiddenSize { get; set; } = 768;
@@ -67,6 +69,8 @@ public abstract class TransformerConfig
         Positive("max_position_embeddings", MaxPositionEmbeddings);
         if (HasTokenTypes) Positive("type_vocab_size", TypeVocabSize);
         Positive("layer_norm_eps", LayerNormEps);
+        if (!(InitializerRange >= 0) || double.IsInfinity(InitializerRange))
+            throw new ArgumentException($"config initializer_range = {InitializerRange.ToString(CultureInfo.InvariantCulture)} must be a standard deviation (>= 0).");
         if (HiddenSize % NumAttentionHeads != 0)
             throw new ArgumentException($"config {JsonKey("hidden_size")} = {HiddenSize} is not divisible by {JsonKey("num_attention_heads")} = {NumAttentionHeads}; choose a head count that divides the hidden size (e.g. {Divisor(HiddenSize)}).");
         if (HiddenAct != "gelu")
@@ -102,22 +106,19 @@ public abstract class TransformerConfig
     private protected static JsonObject ReadJson(string path)
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"No config.json at {path}.", path);
-        try { return JsonNode.Parse(File.ReadAllText(path))?.AsObject() ?? throw new InvalidDataException("empty"); }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or InvalidDataException)
-        {
-            throw new InvalidDataException($"{path} is not a valid JSON object: {e.Message}", e);
-        }
+        return JsonFile.ReadObject(path);
     }
 
-    private protected static string? ModelTypeOf(JsonObject json, string path)
-    {
-        var node = json["model_type"];
-        if (node is null) return null;
-        return node.GetValueKind() == JsonValueKind.String ? node.GetValue<string>() : throw new InvalidDataException($"{path}: model_type must be a string.");
-    }
+    private protected static string? ModelTypeOf(JsonObject json, string path) => JsonFile.String(json, "model_type", path);
 
-    private protected static int Int(JsonObject json, string key, int fallback) => json[key] is { } n ? n.GetValue<int>() : fallback;
-    private protected static double Double(JsonObject json, string key, double fallback) => json[key] is { } n ? n.GetValue<double>() : fallback;
+    /// <summary>The file being read (set by <see cref="Read"/>), for the messages of <see cref="Int"/> and <see cref="Double"/>.</summary>
+    private protected string Source { get; private set; } = "config";
+
+    private protected int Int(JsonObject json, string key, int fallback) => JsonFile.Int(json, key, Source, fallback);
+    private protected double Double(JsonObject json, string key, double fallback) => JsonFile.Double(json, key, Source, fallback);
+
+    /// <summary>More classes than any classifier has: a num_labels or id2label beyond it is a damaged file, not a model.</summary>
+    private const int MaxLabels = 100_000;
 
     /// <summary>
     /// The config.json key of a shared value, by its BERT name ("hidden_size", …); null when the family has no such key
@@ -128,6 +129,7 @@ public abstract class TransformerConfig
     /// <summary>Fills this configuration from <paramref name="json"/> (which loses the known keys), then validates.</summary>
     private protected void Read(JsonObject json, string path)
     {
+        Source = path;
         int I(string key, int fallback) => JsonKey(key) is { } k ? Int(json, k, fallback) : fallback;
         double D(string key, double fallback) => JsonKey(key) is { } k ? Double(json, k, fallback) : fallback;
         VocabSize = I("vocab_size", VocabSize);
@@ -135,30 +137,64 @@ public abstract class TransformerConfig
         NumHiddenLayers = I("num_hidden_layers", NumHiddenLayers);
         NumAttentionHeads = I("num_attention_heads", NumAttentionHeads);
         IntermediateSize = I("intermediate_size", IntermediateSize);
-        HiddenAct = (JsonKey("hidden_act") is { } act ? json[act]?.GetValue<string>() : null) ?? HiddenAct;
+        HiddenAct = (JsonKey("hidden_act") is { } act ? JsonFile.String(json, act, path) : null) ?? HiddenAct;
         HiddenDropoutProb = D("hidden_dropout_prob", HiddenDropoutProb);
         AttentionProbsDropoutProb = D("attention_probs_dropout_prob", AttentionProbsDropoutProb);
-        ClassifierDropout = JsonKey("classifier_dropout") is { } cdKey && json[cdKey] is { } cd ? cd.GetValue<double>() : ClassifierDropout;
+        ClassifierDropout = JsonKey("classifier_dropout") is { } cdKey && json[cdKey] is { } cd ? JsonFile.Double(cd, cdKey, path) : ClassifierDropout;
         MaxPositionEmbeddings = I("max_position_embeddings", MaxPositionEmbeddings);
         TypeVocabSize = I("type_vocab_size", TypeVocabSize);
         InitializerRange = D("initializer_range", InitializerRange);
         LayerNormEps = D("layer_norm_eps", LayerNormEps);
         PadTokenId = I("pad_token_id", PadTokenId);
         ReadSpecific(json);
-        if (json["id2label"] is JsonObject id2label)
+        if (json["id2label"] is { } id2labelNode)
         {
-            var labels = id2label.Select(kv => (id: int.Parse(kv.Key, CultureInfo.InvariantCulture), name: kv.Value!.GetValue<string>())).OrderBy(p => p.id).ToList();
+            var id2label = id2labelNode as JsonObject ?? throw JsonFile.WrongType(path, "id2label", id2labelNode, "an object of id → label");
+            if (id2label.Count > MaxLabels) throw new InvalidDataException($"{path}: id2label has {id2label.Count} labels; more than {MaxLabels} is not a classifier.");
+            var labels = id2label.Select(kv => (id: int.TryParse(kv.Key, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : throw new InvalidDataException($"{path}: id2label key \"{kv.Key}\" is not a class id (0, 1, …)."),
+                name: JsonFile.String(kv.Value, $"id2label.{kv.Key}", path))).OrderBy(p => p.id).ToList();
             if (labels.Select(p => p.id).SequenceEqual(Enumerable.Range(0, labels.Count))) Labels = labels.Select(p => p.name).ToList();
             else throw new InvalidDataException($"{path}: id2label ids must be 0..{labels.Count - 1}.");
         }
         else if (json["num_labels"] is { } n)
         {
-            Labels = DefaultLabels(n.GetValue<int>());
+            var count = JsonFile.Int(n, "num_labels", path);
+            if (count > MaxLabels) throw new InvalidDataException($"{path}: num_labels = {count}; more than {MaxLabels} is not a classifier.");
+            Labels = DefaultLabels(Math.Max(count, 0));
         }
         foreach (var key in CommonKeys.Select(JsonKey).OfType<string>().Concat(LabelKeys).Concat(SpecificKeys)) json.Remove(key);
         Extra = json;
-        Validate();
+        // A file's inconsistent values are bad data (naming the file), not a caller's bad argument.
+        try { Validate(); }
+        catch (ArgumentException e) { throw new InvalidDataException($"{path}: {e.Message}", e); }
     }
+
+    /// <summary>
+    /// Refuses a config.json that does not describe the weights (<paramref name="shapes"/>: names and shapes from the weight
+    /// file's header), before a model of its sizes is allocated: the layer count, the word-embedding table, and the least
+    /// number of values the encoder's matrices need against what the file holds.
+    /// </summary>
+    internal void CheckAgainstWeights(IReadOnlyDictionary<string, long[]> shapes, string weightsPath)
+    {
+        var layers = shapes.Keys.Select(k => LayerIndex().Match(k)).Where(m => m.Success)
+            .Select(m => int.TryParse(m.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var i) ? i : int.MaxValue - 1)
+            .DefaultIfEmpty(-1).Max() + 1;
+        if (layers != NumHiddenLayers)
+            throw new InvalidDataException($"{Source}: {JsonKey("num_hidden_layers")} = {NumHiddenLayers}, but {weightsPath} holds {layers} layers; config.json does not describe these weights.");
+        foreach (var (name, shape) in shapes.Where(kv => kv.Key.EndsWith("word_embeddings.weight", StringComparison.Ordinal)))
+            if (!shape.SequenceEqual([VocabSize, EmbeddingWidth]))
+                throw new InvalidDataException($"{Source}: vocab_size = {VocabSize} and {(EmbeddingWidth == HiddenSize ? JsonKey("hidden_size") : "embedding_size")} = {EmbeddingWidth} need {name} of shape [{VocabSize}, {EmbeddingWidth}], but {weightsPath} has {Shapes.Format(shape)}; config.json does not describe these weights.");
+        // The embedding tables (words, positions, token types), and in every layer four H×H attention matrices and two
+        // H×I feed-forward ones (doubles: no overflow). The head is left out: a bare encoder's is initialized afresh.
+        double h = HiddenSize, tables = (double)VocabSize + MaxPositionEmbeddings + (HasTokenTypes ? TypeVocabSize : 0);
+        var least = tables * EmbeddingWidth + (double)NumHiddenLayers * (4 * h * h + 2 * h * IntermediateSize);
+        var held = shapes.Values.Sum(shape => shape.Aggregate(1.0, (n, d) => n * d));
+        if (least > held)
+            throw new InvalidDataException($"{Source}: its sizes ({JsonKey("hidden_size")} = {HiddenSize}, {JsonKey("intermediate_size")} = {IntermediateSize}, max_position_embeddings = {MaxPositionEmbeddings}{(HasTokenTypes ? $", type_vocab_size = {TypeVocabSize}" : "")}) need at least {least:0} weights, but {weightsPath} holds {held:0}; config.json does not describe these weights.");
+    }
+
+    [GeneratedRegex(@"(?:^|\.)layer\.([0-9]+)\.")]
+    private static partial Regex LayerIndex();
 
     /// <summary>Reads the architecture's own keys (e.g. RoBERTa's bos/eos ids).</summary>
     private protected virtual void ReadSpecific(JsonObject json) { }

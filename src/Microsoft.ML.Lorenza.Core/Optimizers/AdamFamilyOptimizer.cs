@@ -37,6 +37,7 @@ public sealed class AdamFamilyOptimizer : IOptimizer
     private readonly List<Tensor> frozen;
     private readonly SeedSequence random;
     private readonly FlatAdamGroup fullRank;
+    private readonly IReadOnlyList<BatchedLowRankGroup> lowRankGroups;
     private int adamSteps;
     private bool finished;
     private Dictionary<string, double> diagnostics = new();
@@ -57,6 +58,8 @@ public sealed class AdamFamilyOptimizer : IOptimizer
         states = trained.Select(p => new ParameterState(p, LowRank(p) ? new SubspaceProjector(p, subspace, options.Rank) : null)).ToList();
         frozen = embeddings == WordEmbeddingTreatment.Frozen ? parameters.Where(p => p.WordEmbedding && p.Tensor.requires_grad).Select(p => p.Tensor).ToList() : [];
         fullRank = new FlatAdamGroup(states.Where(s => s.Projector is null).Select(s => (s.Parameter.Tensor, s.Moments)).ToList());
+        lowRankGroups = BatchedLowRankGroup.Partition(states.Select((s, l) => (s, l)).Where(x => x.s.Projector is not null)
+            .Select(x => new BatchedLowRankGroup.Member(x.l, x.s.Parameter.Tensor, x.s.Projector!, x.s.Moments)));
         if (ascent != Ascent.None && states.All(s => !s.Parameter.Managed))
             throw new ArgumentException($"{Name} perturbs managed weights, but no parameter is managed; check the ManagedParameterRule.");
         if (states.Any(s => s.Parameter.Managed && s.Parameter.Layer is null) && ascent != Ascent.None)
@@ -227,11 +230,18 @@ public sealed class AdamFamilyOptimizer : IOptimizer
         using var adam = new AdamScalars(options, lr, adamSteps);
         // On a GPU the full-rank parameters take one multi-tensor step (the loop below then leaves them alone).
         var fullRankDone = states.Count > 0 && fullRank.AppliesTo(states[0].Parameter.Tensor.device) && fullRank.TryStep(adam, options.WeightDecay != 0);
+        // And same-shape low-rank matrices a batched one; the loop below only records what it measured of them.
+        var batched = new Dictionary<int, (BatchedLowRankGroup.Readings Readings, int Row)>();
+        if (lowRankGroups.Count > 0 && BatchedLowRankGroup.AppliesTo(states[0].Parameter.Tensor.device))
+            foreach (var group in lowRankGroups)
+                if (group.TryStep(adam, options.WeightDecay != 0, direction) is { } readings)
+                    for (var i = 0; i < group.Members.Count; i++) batched[group.Members[i].Index] = (readings, i);
         // Diagnostics as 0-d tensors, read together at the end: one device read per step, not several per matrix. Squared
         // norms are kept as float32 norms, squared in float64 all at once; dot products are float64 sums.
         var norms = new List<Tensor>();
         var dots = new List<Tensor>();
-        int Square(Tensor t) { norms.Add(t.norm().MoveToOuterDisposeScope()); return norms.Count - 1; }
+        int Norm(Tensor norm) { norms.Add(norm.MoveToOuterDisposeScope()); return norms.Count - 1; }
+        int Square(Tensor t) => Norm(t.norm());
         int Dot(Tensor value) { dots.Add(value.MoveToOuterDisposeScope()); return -dots.Count; } // negative: a dot's index
         var alignment = new List<(int Dot, int ProjectedSquare)>();                                  // ĝ·R, |R|² per perturbed matrix
         var captured = new List<(SubspaceProjector Projector, int ProjectedSquare, int GradientSquare)>(); // |R|², |G|² per low-rank matrix
@@ -240,6 +250,13 @@ public sealed class AdamFamilyOptimizer : IOptimizer
             var s = states[l];
             if (s.Parameter.Tensor.grad is not { } grad) continue;
             using var scope = torch.NewDisposeScope();
+            if (batched.TryGetValue(l, out var b))
+            {
+                var projected = Norm(b.Readings.ProjectedNorms.select(0, b.Row));
+                if (b.Readings.Dots is { } dotsOfGroup) alignment.Add((Dot(dotsOfGroup.select(0, b.Row)), projected));
+                captured.Add((s.Projector!, projected, Norm(b.Readings.GradientNorms.select(0, b.Row))));
+                continue;
+            }
             var w = s.Parameter.Tensor;
             var r = s.Projector?.Project(grad) ?? grad.alias();
             int? projectedSquare = direction?[l] is not null || s.Projector is not null ? Square(r) : null;
@@ -357,6 +374,7 @@ public sealed class AdamFamilyOptimizer : IOptimizer
     {
         Finish();
         fullRank.Dispose();
+        foreach (var group in lowRankGroups) group.Dispose();
         foreach (var s in states)
         {
             s.Moments.Replace(null, null);

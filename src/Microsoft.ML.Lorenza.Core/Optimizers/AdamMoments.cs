@@ -42,12 +42,15 @@ internal sealed class AdamMoments
     }
 
     /// <summary>M ← β₁M + (1 − β₁)R, V ← β₂V + (1 − β₂)R², and N = M / (√V / √(1 − β₂ᵗ) + ε); 1/(1 − β₁ᵗ) is in the step size.</summary>
-    public Tensor Normalized(Tensor r, AdamScalars k)
+    public Tensor Normalized(Tensor r, AdamScalars k) => Normalized(M!, V!, r, k);
+
+    /// <summary>The same on moments <paramref name="m"/> and <paramref name="v"/> (stacked ones too: <see cref="BatchedLowRankGroup"/>).</summary>
+    internal static Tensor Normalized(Tensor m, Tensor v, Tensor r, AdamScalars k)
     {
-        M!.mul_(k.Beta1).add_(r, k.OneMinusBeta1);
-        V!.mul_(k.Beta2).addcmul_(r, r, k.OneMinusBeta2);
-        var denom = V.sqrt().div_(k.BiasCorrection2Sqrt).add_(k.Epsilon);
-        return M / denom;
+        m.mul_(k.Beta1).add_(r, k.OneMinusBeta1);
+        v.mul_(k.Beta2).addcmul_(r, r, k.OneMinusBeta2);
+        var denom = v.sqrt().div_(k.BiasCorrection2Sqrt).add_(k.Epsilon);
+        return m / denom;
     }
 
     /// <summary>
@@ -88,6 +91,9 @@ internal sealed class AdamScalars(OptimizerOptions o, double lr, int step) : IDi
     /// <summary>−γ / (1 − β₁ᵗ) for a full-rank step; −γ·α / (1 − β₁ᵗ) for a back-projected one.</summary>
     public Scalar StepSize { get; } = (-lr / (1 - Math.Pow(o.Beta1, step))).ToScalar();
     public Scalar LowRankStepSize { get; } = (-lr * o.Scale / (1 - Math.Pow(o.Beta1, step))).ToScalar();
+    /// <summary><see cref="Decay"/> and <see cref="LowRankStepSize"/> as the floats addmm_ takes (the kernels use them as floats anyway).</summary>
+    public float DecayFactor { get; } = (float)(1 - lr * o.WeightDecay);
+    public float LowRankStep { get; } = (float)(-lr * o.Scale / (1 - Math.Pow(o.Beta1, step)));
 
     public void Dispose()
     {

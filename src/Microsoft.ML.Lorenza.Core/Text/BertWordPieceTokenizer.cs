@@ -124,14 +124,7 @@ public sealed class BertWordPieceTokenizer : ITextTokenizer
         return [.. lines];
     }
 
-    private static JsonObject ReadConfig(string path)
-    {
-        try { return JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new InvalidDataException("not an object"); }
-        catch (Exception e) when (e is JsonException or InvalidDataException)
-        {
-            throw new InvalidDataException($"{path} is not a valid JSON object ({e.Message}); fix or delete it (do_lower_case then defaults to true).", e);
-        }
-    }
+    private static JsonObject ReadConfig(string path) => JsonFile.ReadObject(path, "fix or delete it (do_lower_case then defaults to true)");
 
     /// <summary>Writes vocab.txt and tokenizer_config.json (loadable here and by transformers' AutoTokenizer).</summary>
     public void SaveTo(string folder)

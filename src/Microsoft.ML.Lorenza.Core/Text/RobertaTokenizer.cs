@@ -40,13 +40,20 @@ public sealed class RobertaTokenizer : ITextTokenizer
             var (left, right) = merges[rank];
             if (!vocab.TryGetValue(left, out var l) || !vocab.TryGetValue(right, out var r))
                 throw new InvalidDataException($"{source}: merge {rank + 1} '{left} {right}' uses a token that is not in the vocabulary.");
-            mergeRanks.TryAdd(Pack(l, r), (rank, vocab[left + right]));
+            if (!vocab.TryGetValue(left + right, out var merged))
+                throw new InvalidDataException($"{source}: merge {rank + 1} '{left} {right}' makes '{left + right}', which is not in the vocabulary.");
+            mergeRanks.TryAdd(Pack(l, r), (rank, merged));
         }
         var missing = SpecialTokens.Where(t => !vocab.ContainsKey(t)).ToList();
         if (missing.Count > 0)
             throw new InvalidDataException($"{source}: the vocabulary lacks the special token(s) {string.Join(" ", missing)} that RoBERTa needs.");
         byteIds = ByteUnicodeMap.ByteToChar.Select(c => vocab.TryGetValue(c.ToString(), out var id) ? id : -1).ToArray();
-        idToToken = new string[vocab.Values.Max() + 1];
+        // The id table is sized by the largest id, so that is bounded by the token count (ids are dense in real vocabularies).
+        if (vocab.Values.Any(id => id < 0)) throw new InvalidDataException($"{source} has negative token ids.");
+        var largest = vocab.Values.Max();
+        if (largest >= 2L * vocab.Count + 1024)
+            throw new InvalidDataException($"{source}: token id {largest} is far beyond its {vocab.Count} tokens; a vocabulary's ids run 0..{vocab.Count - 1}.");
+        idToToken = new string[largest + 1];
         foreach (var (token, id) in vocab) idToToken[id] = token;
         BosId = vocab["<s>"];
         PadId = vocab["<pad>"];
@@ -92,7 +99,7 @@ public sealed class RobertaTokenizer : ITextTokenizer
             throw new InvalidDataException($"{vocabPath} is not a JSON object of token → id: {e.Message}", e);
         }
         if (vocab.Count == 0) throw new InvalidDataException($"{vocabPath} holds no tokens.");
-        if (vocab.Values.Any(id => id < 0)) throw new InvalidDataException($"{vocabPath} has negative token ids.");
+
         return new RobertaTokenizer(vocab, ReadMerges(mergesPath, vocab), vocabPath);
     }
 

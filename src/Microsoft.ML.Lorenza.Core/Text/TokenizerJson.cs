@@ -28,12 +28,7 @@ public static partial class TokenizerJson
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"No tokenizer.json at {path}.", path);
         var text = File.ReadAllText(path);
-        JsonObject root;
-        try { root = JsonNode.Parse(text)?.AsObject() ?? throw new InvalidDataException("empty"); }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or InvalidDataException)
-        {
-            throw new InvalidDataException($"{path} is not a valid JSON object ({e.Message.Split('\n')[0]}); replace it with the model's tokenizer.json.", e);
-        }
+        var root = JsonFile.ParseObject(text, path, "replace it with the model's tokenizer.json");
         var model = root["model"] as JsonObject ?? throw Refuse(path, "it has no \"model\" object");
         var type = Str(model, "type") ?? (model["merges"] is not null ? "BPE" : model["unk_id"] is not null ? "Unigram" : "WordPiece");
         var expected = type switch { "BPE" => "roberta", "WordPiece" => "bert", "Unigram" => "xlm-roberta", _ => null };
@@ -55,6 +50,12 @@ public static partial class TokenizerJson
     private static InvalidDataException Refuse(string path, string what) =>
         new($"{path} cannot be reproduced exactly: {what}. Use the model's slow tokenizer files instead (vocab.json + merges.txt, vocab.txt, or sentencepiece.bpe.model).");
 
+    private static byte[] Base64(string text, string path)
+    {
+        var bytes = new byte[text.Length * 3 / 4 + 3];
+        return Convert.TryFromBase64String(text, bytes, out var written) ? bytes[..written] : throw Refuse(path, "precompiled_charsmap is not base64");
+    }
+
     private static string? Str(JsonObject o, string key) => o[key] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
     private static bool? Bool(JsonObject o, string key) => o[key] is JsonValue v && v.TryGetValue<bool>(out var b) ? b : null;
     private static string Describe(JsonNode? node) => node?.ToJsonString() is { Length: > 120 } s ? s[..120] + "…" : node?.ToJsonString() ?? "null";
@@ -69,7 +70,7 @@ public static partial class TokenizerJson
         {
             if (node is not JsonObject token) throw Refuse(path, $"added token {Describe(node)} is not an object");
             var content = Str(token, "content") ?? "";
-            var id = token["id"]?.GetValue<int>() ?? -1;
+            var id = token["id"] is { } idNode ? JsonFile.Int(idNode, "added_tokens[].id", path) : -1;
             if (!specials.TryGetValue(content, out var want))
                 throw Refuse(path, $"added token '{content}' (id {id}) is not one of the special tokens {string.Join(" ", specials.Keys)}; added tokens beyond those are not supported");
             if (id != want) throw Refuse(path, $"added token '{content}' has id {id}, but the vocabulary gives it {want}");
@@ -84,7 +85,7 @@ public static partial class TokenizerJson
     {
         if (processor is not JsonObject p) throw Refuse(path, "it has no post-processor (the special tokens would be missing)");
         int Id(string token) => vocab.TryGetValue(token, out var id) ? id : throw Refuse(path, $"the post-processor names '{token}', which is not in the vocabulary");
-        int Pair(JsonNode? node) => node is JsonArray a && a.Count == 2 ? a[1]!.GetValue<int>() : throw Refuse(path, $"post-processor entry {Describe(node)} is not [token, id]");
+        int Pair(JsonNode? node) => node is JsonArray a && a.Count == 2 ? JsonFile.Int(a[1], "post_processor id", path) : throw Refuse(path, $"post-processor entry {Describe(node)} is not [token, id]");
         switch (Str(p, "type"))
         {
             case "RobertaProcessing":
@@ -132,17 +133,17 @@ public static partial class TokenizerJson
             throw Refuse(path, $"pre-tokenizer {Describe(root["pre_tokenizer"])} is not supported (RoBERTa's ByteLevel is)");
         if (Bool(pre, "add_prefix_space") == true) throw Refuse(path, "ByteLevel with add_prefix_space true is not supported");
         if (Bool(pre, "use_regex") == false) throw Refuse(path, "ByteLevel with use_regex false is not supported");
-        if (model["dropout"] is JsonValue d && d.GetValue<double>() > 0) throw Refuse(path, "BPE dropout is not supported");
+        if (model["dropout"] is JsonValue d && JsonFile.Double(d, "model.dropout", path) > 0) throw Refuse(path, "BPE dropout is not supported");
         foreach (var key in new[] { "continuing_subword_prefix", "end_of_word_suffix", "unk_token" })
             if (Str(model, key) is { Length: > 0 } value) throw Refuse(path, $"BPE {key} '{value}' is not supported");
         foreach (var key in new[] { "fuse_unk", "byte_fallback", "ignore_merges" })
             if (Bool(model, key) == true) throw Refuse(path, $"BPE {key} true is not supported");
-        var vocab = (model["vocab"] as JsonObject ?? throw Refuse(path, "BPE has no vocab object")).ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<int>());
+        var vocab = (model["vocab"] as JsonObject ?? throw Refuse(path, "BPE has no vocab object")).ToDictionary(kv => kv.Key, kv => JsonFile.Int(kv.Value, "model.vocab id", path));
         var merges = new List<(string, string)>();
         foreach (var m in model["merges"] as JsonArray ?? throw Refuse(path, "BPE has no merges"))
         {
-            if (m is JsonArray pair && pair.Count == 2) merges.Add((pair[0]!.GetValue<string>(), pair[1]!.GetValue<string>()));
-            else if (m is JsonValue v && v.GetValue<string>().Split(' ') is [var a, var b]) merges.Add((a, b));
+            if (m is JsonArray pair && pair.Count == 2) merges.Add((JsonFile.String(pair[0], "model.merges", path), JsonFile.String(pair[1], "model.merges", path)));
+            else if (m is JsonValue v && JsonFile.String(v, "model.merges", path).Split(' ') is [var a, var b]) merges.Add((a, b));
             else throw Refuse(path, $"merge {Describe(m)} is not 'left right' or [left, right]");
         }
         string[] specials = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"];
@@ -165,9 +166,9 @@ public static partial class TokenizerJson
             throw Refuse(path, $"pre-tokenizer {Describe(root["pre_tokenizer"])} is not supported (BertPreTokenizer is)");
         if ((Str(model, "unk_token") ?? "[UNK]") != "[UNK]") throw Refuse(path, $"WordPiece unk_token '{Str(model, "unk_token")}' is not supported ([UNK] is)");
         if ((Str(model, "continuing_subword_prefix") ?? "##") != "##") throw Refuse(path, $"WordPiece continuing_subword_prefix '{Str(model, "continuing_subword_prefix")}' is not supported (## is)");
-        if ((model["max_input_chars_per_word"]?.GetValue<int>() ?? 100) != BertWordPieceTokenizer.MaxWordCharacters)
+        if (JsonFile.Int(model, "max_input_chars_per_word", path, 100) != BertWordPieceTokenizer.MaxWordCharacters)
             throw Refuse(path, $"WordPiece max_input_chars_per_word {model["max_input_chars_per_word"]} is not supported (100 is)");
-        var vocab = (model["vocab"] as JsonObject ?? throw Refuse(path, "WordPiece has no vocab object")).ToDictionary(kv => kv.Key, kv => kv.Value!.GetValue<int>());
+        var vocab = (model["vocab"] as JsonObject ?? throw Refuse(path, "WordPiece has no vocab object")).ToDictionary(kv => kv.Key, kv => JsonFile.Int(kv.Value, "model.vocab id", path));
         var tokens = new string[vocab.Count];
         foreach (var (token, id) in vocab)
         {
@@ -192,8 +193,8 @@ public static partial class TokenizerJson
         var entries = model["vocab"] as JsonArray ?? throw Refuse(path, "Unigram has no vocab array");
         var pieces = new List<(string Piece, double Score)>(entries.Count);
         foreach (var e in entries)
-            pieces.Add(e is JsonArray { Count: 2 } a ? (a[0]!.GetValue<string>(), a[1]!.GetValue<double>()) : throw Refuse(path, $"Unigram entry {Describe(e)} is not [piece, score]"));
-        var unkId = model["unk_id"]?.GetValue<int>() ?? throw Refuse(path, "Unigram has no unk_id");
+            pieces.Add(e is JsonArray { Count: 2 } a ? (JsonFile.String(a[0], "model.vocab piece", path), JsonFile.Double(a[1], "model.vocab score", path)) : throw Refuse(path, $"Unigram entry {Describe(e)} is not [piece, score]"));
+        var unkId = model["unk_id"] is { } unk ? JsonFile.Int(unk, "model.unk_id", path) : throw Refuse(path, "Unigram has no unk_id");
         string[] specials = ["<s>", "<pad>", "</s>", "<unk>"];
         for (var i = 0; i < specials.Length; i++)
             if (pieces.Count <= i || pieces[i].Piece != specials[i]) throw Refuse(path, $"Unigram piece {i} is '{(pieces.Count > i ? pieces[i].Piece : "")}', not XLM-RoBERTa's {specials[i]} (ids <s>=0 <pad>=1 </s>=2 <unk>=3)");
@@ -235,7 +236,7 @@ public static partial class TokenizerJson
                 var steps = (n["normalizers"] as JsonArray ?? throw Refuse(path, "Sequence normalizer without normalizers")).Select(s => Normalizer(s, path)).ToList();
                 return s => steps.Aggregate(s, (t, f) => f(t));
             case "Precompiled":
-                var blob = Str(n, "precompiled_charsmap") is { Length: > 0 } b64 ? Convert.FromBase64String(b64) : null;
+                var blob = Str(n, "precompiled_charsmap") is { Length: > 0 } b64 ? Base64(b64, path) : null;
                 if (blob is null) return s => s;
                 var map = new PrecompiledCharsmap(blob, path);
                 return map.Normalize;

@@ -65,17 +65,9 @@ public sealed class XlmRobertaTokenizer : ITextTokenizer
             throw new FileNotFoundException($"No {ModelFile} in {folder}: an XLM-RoBERTa folder needs its SentencePiece model (or a tokenizer.json); copy it from the model's Hugging Face folder.", path);
         int? maxLength = null;
         var configPath = Path.Combine(folder, ConfigFile);
-        if (File.Exists(configPath))
-        {
-            try
-            {
-                if (JsonNode.Parse(File.ReadAllText(configPath))?["model_max_length"] is JsonValue m && m.TryGetValue<double>(out var d) && d is >= 1 and <= int.MaxValue) maxLength = (int)d;
-            }
-            catch (JsonException e)
-            {
-                throw new InvalidDataException($"{configPath} is not valid JSON ({e.Message}); fix or delete it.", e);
-            }
-        }
+        if (File.Exists(configPath)
+            && JsonFile.ReadObject(configPath, "fix or delete it")["model_max_length"] is JsonValue m && m.TryGetValue<double>(out var d) && d is >= 1 and <= int.MaxValue)
+            maxLength = (int)d;
         return FromModel(File.ReadAllBytes(path), path, maxLength);
     }
 

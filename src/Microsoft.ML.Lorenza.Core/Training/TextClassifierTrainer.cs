@@ -23,7 +23,17 @@ public static class TextClassifierTrainer
 {
     public static (TextClassifier Classifier, TrainingReport Report) Train(
         TextDataset train, TextDataset? validation, TrainingOptions options,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default)
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default) =>
+        Train(train, validation, options, progress, cancellation, afterEpoch: null);
+
+    /// <summary>
+    /// <see cref="Train(TextDataset, TextDataset?, TrainingOptions, IProgress{TrainingProgress}?, CancellationToken)"/> with
+    /// <paramref name="afterEpoch"/> called on the training thread after each epoch's evaluation, with the model as it
+    /// stands then (benchmarks measure extra sets per epoch with it; it must not change the model).
+    /// </summary>
+    internal static (TextClassifier Classifier, TrainingReport Report) Train(
+        TextDataset train, TextDataset? validation, TrainingOptions options,
+        IProgress<TrainingProgress>? progress, CancellationToken cancellation, Action<TextClassifier, EpochResult>? afterEpoch)
     {
         options.Validate();
         TorchRuntime.EnsureLoaded();
@@ -34,7 +44,7 @@ public static class TextClassifierTrainer
         var (classifier, freshlyInitialized) = CreateClassifier(split, labels, options, device);
         try
         {
-            var report = Run(classifier, DataPlan.Encode(split, classifier, options.Loop.BatchSize, options.Loop.Seed), options, progress, cancellation);
+            var report = Run(classifier, DataPlan.Encode(split, classifier, options.Loop.BatchSize, options.Loop.Seed), options, progress, cancellation, afterEpoch);
             report.SkippedEmptyTexts = train.SkippedEmpty + (validation?.SkippedEmpty ?? 0);
             report.FreshlyInitialized = freshlyInitialized;
             classifier.Metadata = Metadata(options, report);
@@ -90,7 +100,7 @@ public static class TextClassifierTrainer
 
     /// <summary>The train loop: for each epoch, each batch a step (with its progress and checkpoint), then the evaluation and early stopping.</summary>
     private static TrainingReport Run(TextClassifier classifier, DataPlan data, TrainingOptions options,
-        IProgress<TrainingProgress>? progress, CancellationToken cancellation)
+        IProgress<TrainingProgress>? progress, CancellationToken cancellation, Action<TextClassifier, EpochResult>? afterEpoch)
     {
         var loop = options.Loop;
         var totalSteps = Math.Min(loop.MaxSteps ?? int.MaxValue, data.BatchesPerEpoch * loop.Epochs);
@@ -130,6 +140,7 @@ public static class TextClassifierTrainer
             report.Epochs.Add(epochResult);
             var stop = stopping.Observe(epochResult);
             if (stopping.Enabled) report.BestEpoch = stopping.BestEpoch;
+            afterEpoch?.Invoke(classifier, epochResult);
             progress?.Report(clock.Progress(epoch, step, epochLoss, epochResult.LearningRate) with { CompletedEpoch = epochResult });
             if (stop)
             {

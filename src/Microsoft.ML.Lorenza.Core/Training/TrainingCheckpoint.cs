@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using Microsoft.ML.Lorenza.Modeling;
 using Microsoft.ML.Lorenza.Optimizers;
@@ -49,6 +51,7 @@ public static class TrainingCheckpoint
                 ["lorenza.epochs"] = JsonSerializer.Serialize(report.Epochs, Json),
                 ["lorenza.fingerprint"] = fingerprint,
             };
+            metadata[DigestKey] = Digest(tensors, metadata);
             SafeTensors.Save(path, tensors, metadata);
         }
         finally
@@ -69,6 +72,29 @@ public static class TrainingCheckpoint
         return new OperationCanceledException($"Training was cancelled at step {position.Step}; checkpoint saved to {path}.", cancellation);
     }
 
+    private const string DigestKey = "lorenza.sha256";
+
+    /// <summary>SHA-256 over every tensor (name, dtype, shape, bytes) and every metadata value but the digest itself, in name order.</summary>
+    private static string Digest(IReadOnlyDictionary<string, Tensor> tensors, IReadOnlyDictionary<string, string> metadata)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        void Text(string s) { hash.AppendData(Encoding.UTF8.GetBytes(s)); hash.AppendData([0]); }
+        foreach (var name in tensors.Keys.Order(StringComparer.Ordinal))
+        {
+            using var scope = NewDisposeScope();
+            var cpu = tensors[name].detach().cpu().contiguous();
+            Text(name);
+            Text($"{cpu.dtype} {Shapes.Format(cpu.shape)}");
+            if (cpu.numel() > 0) hash.AppendData(cpu.bytes);
+        }
+        foreach (var key in metadata.Keys.Where(k => k.StartsWith("lorenza.", StringComparison.Ordinal) && k != DigestKey).Order(StringComparer.Ordinal))
+        {
+            Text(key);
+            Text(metadata[key]);
+        }
+        return Convert.ToHexString(hash.GetHashAndReset());
+    }
+
     /// <summary>Restores model, optimizer, generator and report; returns where to continue.</summary>
     public static TrainingPosition Load(string path, SequenceClassifier model, IOptimizer optimizer, TrainingReport report, string fingerprint)
     {
@@ -81,8 +107,16 @@ public static class TrainingCheckpoint
         var tensors = SafeTensors.Load(path);
         try
         {
+            // Every tensor and metadata value is covered by the digest: a damaged checkpoint is refused here, whole,
+            // rather than failing somewhere in the optimizer's state or, worse, resuming from wrong numbers.
+            if (metadata.GetValueOrDefault(DigestKey) != Digest(tensors, metadata))
+                throw new InvalidDataException($"{path} is damaged (its contents do not match the digest written with it) or was written by an older lorenza; start afresh without --resume.");
+            var parameters = model.named_parameters().ToList();
+            foreach (var (name, p) in parameters)
+                if (!tensors.TryGetValue("model." + name, out var saved) || !saved.shape.SequenceEqual(p.shape))
+                    throw new InvalidDataException($"{path} does not hold model.{name} of shape {Shapes.Format(p.shape)}: it was written for another model; start afresh without --resume.");
             using (torch.no_grad())
-                foreach (var (name, p) in model.named_parameters())
+                foreach (var (name, p) in parameters)
                 {
                     using var value = tensors["model." + name].to(p.device);
                     p.copy_(value);

@@ -22,11 +22,12 @@ namespace Microsoft.ML.Lorenza.Benchmarks.Device;
 public sealed class DeviceSpeedBenchmark : IBenchmark
 {
     public string Name => "device-speed";
-    public string Description => "per optimizer on --device (default cuda): ms/step, tokens/s, peak GPU memory, roberta-base shapes, bf16; --anchor=pytorch-anchor.json beside";
+    public string Description => "per optimizer on --device (default cuda): ms/step, tokens/s, peak GPU memory, roberta-base shapes, bf16; --anchor=pytorch-anchor.json beside; --only=galore,galore-per-matrix,lorenza,lorenza-per-matrix: the batched low-rank update against the per-matrix one";
 
     /// <summary>A timed optimizer setting; <paramref name="Anchor"/> names pytorch-anchor.py's row of the same method.</summary>
     private sealed record Variant(string Label, OptimizerAlgorithm Algorithm, string? Anchor, double ProbeFraction = OptimizerOptions.DefaultProbeBatchFraction,
-                                  WordEmbeddingTreatment? WordEmbeddings = null, bool ProbesOnCpu = false, bool CudaOnly = false, bool UnfusedAttention = false);
+                                  WordEmbeddingTreatment? WordEmbeddings = null, bool ProbesOnCpu = false, bool CudaOnly = false, bool UnfusedAttention = false,
+                                  bool PerMatrixLowRank = false, bool OnRequest = false);
 
     private static readonly Variant[] Variants =
     [
@@ -38,6 +39,9 @@ public sealed class DeviceSpeedBenchmark : IBenchmark
         new("lorenza, probes drawn on the cpu", OptimizerAlgorithm.Lorenza, null, ProbesOnCpu: true, CudaOnly: true),
         new("adamw, attention unfused", OptimizerAlgorithm.AdamW, "adamw", CudaOnly: true, UnfusedAttention: true),
         new("lorenza, attention unfused", OptimizerAlgorithm.Lorenza, null, CudaOnly: true, UnfusedAttention: true),
+        // Only when --only names them: the low-rank update matrix by matrix, as before BatchedLowRankGroup.
+        new("galore-per-matrix", OptimizerAlgorithm.GaLore, "galore (steady state)", CudaOnly: true, PerMatrixLowRank: true, OnRequest: true),
+        new("lorenza-per-matrix", OptimizerAlgorithm.Lorenza, null, CudaOnly: true, PerMatrixLowRank: true, OnRequest: true),
     ];
 
     public void Run(BenchmarkContext context)
@@ -50,7 +54,7 @@ public sealed class DeviceSpeedBenchmark : IBenchmark
         var device = context.Value("--device", "cuda");
         var rounds = context.Int("--rounds", 1);
         var only = context.Value("--only", "").Split(',', StringSplitOptions.RemoveEmptyEntries);
-        var variants = Variants.Where(v => (only.Length == 0 || only.Contains(v.Label) || v.Label == "adamw") && (!v.CudaOnly || device.StartsWith("cuda", StringComparison.Ordinal))).ToList();
+        var variants = Variants.Where(v => ((only.Length == 0 ? !v.OnRequest : only.Contains(v.Label)) || v.Label == "adamw") && (!v.CudaOnly || device.StartsWith("cuda", StringComparison.Ordinal))).ToList();
         var runs = variants.ToDictionary(v => v.Label, _ => new List<JsonObject>());
         for (var round = 0; round < rounds; round++)
             foreach (var v in round % 2 == 0 ? variants : Enumerable.Reverse(variants))
@@ -149,6 +153,7 @@ public sealed class DeviceSpeedBenchmark : IBenchmark
         var options = new OptimizerOptions { Algorithm = v.Algorithm, LearningRate = 1e-5, Rank = 8, RefreshInterval = 200, ProbeBatchFraction = v.ProbeFraction, WordEmbeddings = v.WordEmbeddings };
         SeededNormal.DrawOnCpu = v.ProbesOnCpu;
         TransformerSelfAttention.FusedOnGpu = !v.UnfusedAttention;
+        BatchedLowRankGroup.OffOnGpu = v.PerMatrixLowRank;
         using var optimizer = OptimizerFactory.Create(v.Algorithm, ManagedParameterRule.Architecture.Apply(model), options, new ConstantSchedule(1e-5));
         var closure = ClassifierLoss.Closure(model, ids, mask, labels);
 

@@ -1,6 +1,10 @@
+using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.ML.Lorenza.Inference;
+using Microsoft.ML.Lorenza.Tests.Support;
 
 namespace Microsoft.ML.Lorenza.Tests.BadInputs;
 
@@ -112,10 +116,83 @@ public static class BadInputCases
         new("output folder in use by another run", "train data.tsv -o model --preset tiny", "model is being written by another lorenza run (process", 1, Good, LiveLock()),
         // Other verbs
         new("predict: model folder missing", "predict --model nomodel", "Model folder not found: nomodel", 1),
+        // Damaged or hostile model folders: refused before a model of the config's sizes is allocated
+        new("config.json claims a million layers (predict)", "predict --model model", "model/config.json: num_hidden_layers = 1000000, but model/model.safetensors holds 2 layers; config.json does not describe these weights.", 1,
+            DamagedModel(f => EditConfig(f, "num_hidden_layers", 1_000_000))),
+        new("config.json claims a million layers (train)", "train data.tsv --model model -o out", "model/config.json: num_hidden_layers = 1000000, but ", 1,
+            [Good, .. DamagedModel(f => EditConfig(f, "num_hidden_layers", 1_000_000))]),
+        new("config.json claims a huge hidden size", "predict --model model", "model/config.json: vocab_size = 99 and hidden_size = 1048576 need bert.embeddings.word_embeddings.weight of shape [99, 1048576], but model/model.safetensors has [99, 16]; config.json does not describe these weights.", 1,
+            DamagedModel(f => EditConfig(f, "hidden_size", 1 << 20))),
+        new("config.json claims a huge vocabulary", "predict --model model", "model/config.json: vocab_size = 2000000000 and hidden_size = 16 need bert.embeddings.word_embeddings.weight of shape [2000000000, 16]", 1,
+            DamagedModel(f => EditConfig(f, "vocab_size", 2_000_000_000))),
+        new("config.json claims huge type and position tables", "predict --model model", "model/config.json: its sizes (hidden_size = 16, intermediate_size = 64, max_position_embeddings = 2000000000, type_vocab_size = 2) need at least", 1,
+            DamagedModel(f => EditConfig(f, "max_position_embeddings", 2_000_000_000))),
+        new("config.json value of the wrong type", "predict --model model", "model/config.json: \"hidden_size\" must be a whole number, not the string \"16\".", 1,
+            DamagedModel(f => EditConfig(f, "hidden_size", "16"))),
+        new("config.json with a key twice", "predict --model model", "model/config.json is not valid JSON (Duplicate property 'hidden_size'", 1,
+            DamagedModel(f => System.IO.File.WriteAllText(Path.Combine(f, "config.json"), System.IO.File.ReadAllText(Path.Combine(f, "config.json")).Replace("\"hidden_size\"", "\"hidden_size\": 16, \"hidden_size\"")))),
+        new("config.json nested 100,000 deep", "predict --model model", "model/config.json is not valid JSON (The maximum configured depth of 64 has been exceeded", 1,
+            DamagedModel(f => System.IO.File.WriteAllText(Path.Combine(f, "config.json"), "{\"a\":" + new string('[', 100_000)))),
+        new("lorenza.json cut short", "predict --model model", "model/lorenza.json is not valid JSON (", 1,
+            DamagedModel(f => Truncate(Path.Combine(f, "lorenza.json"), 0.5))),
+        new("lorenza.json value of the wrong type", "predict --model model", "model/lorenza.json: \"max_sequence_length\" must be a whole number, not an array.", 1,
+            DamagedModel(f => EditJson(Path.Combine(f, "lorenza.json"), "max_sequence_length", new JsonArray()))),
+        new("model.safetensors cut short", "predict --model model", "model/model.safetensors: tensor 'bert.encoder.layer.1.output.dense.weight' data_offsets [30784, 34880] lie outside the data section (32064 bytes).", 1,
+            DamagedModel(f => Truncate(Path.Combine(f, "model.safetensors"), 0.9))),
+        new("model.safetensors header claims a huge tensor", "predict --model model", "does not fit its", 1,
+            DamagedModel(f => System.IO.File.WriteAllBytes(Path.Combine(f, "model.safetensors"), ReplaceInHeader(System.IO.File.ReadAllBytes(Path.Combine(f, "model.safetensors")), "\"shape\":[64,16]", "\"shape\":[4611686018427387904,16]")))),
+        new("tokenizer_config.json cut short", "predict --model model", "model/tokenizer_config.json is not valid JSON", 1,
+            DamagedModel(f => System.IO.File.WriteAllText(Path.Combine(f, "tokenizer_config.json"), "{\"do_lower_case\": tru"))),
         new("predict: --model not given", "predict", "Option '--model' is required.", 2),
         new("evaluate: --model not given", "evaluate data.tsv", "Option '--model' is required.", 2, Good),
         new("export: --onnx not given", "export --model nomodel", "Option '--onnx' is required.", 2),
     ];
+
+    /// <summary>The files of a tiny BERT classifier folder (as `lorenza train` writes it) under model/, after <paramref name="damage"/>.</summary>
+    private static (string, byte[])[] DamagedModel(Action<string> damage)
+    {
+        var folder = Directory.CreateTempSubdirectory("lorenza-bad-model-").FullName;
+        try
+        {
+            BertFixture.WriteTiny(folder, hidden: 16, layers: 2, maxLength: 32);
+            using (var classifier = TextClassifier.Load(folder)) classifier.Save(folder);
+            damage(folder);
+            return Directory.GetFiles(folder).Order(StringComparer.Ordinal).Select(f => File("model/" + Path.GetFileName(f), System.IO.File.ReadAllBytes(f))).ToArray();
+        }
+        finally
+        {
+            Directory.Delete(folder, true);
+        }
+    }
+
+    private static void EditConfig(string folder, string key, JsonNode value) => EditJson(Path.Combine(folder, "config.json"), key, value);
+
+    private static void EditJson(string path, string key, JsonNode value)
+    {
+        var json = JsonNode.Parse(System.IO.File.ReadAllText(path))!.AsObject();
+        json[key] = value;
+        System.IO.File.WriteAllText(path, json.ToJsonString());
+    }
+
+    private static void Truncate(string path, double fraction)
+    {
+        var bytes = System.IO.File.ReadAllBytes(path);
+        System.IO.File.WriteAllBytes(path, bytes[..(int)(bytes.Length * fraction)]);
+    }
+
+    /// <summary>A safetensors file with <paramref name="from"/> replaced in its header (the length prefix rewritten).</summary>
+    private static byte[] ReplaceInHeader(byte[] file, string from, string to)
+    {
+        var length = (int)BinaryPrimitives.ReadUInt64LittleEndian(file);
+        var header = Encoding.UTF8.GetString(file, 8, length);
+        if (!header.Contains(from, StringComparison.Ordinal)) throw new ArgumentException($"'{from}' is not in the header", nameof(from));
+        var edited = Encoding.UTF8.GetBytes(header.Replace(from, to, StringComparison.Ordinal));
+        var result = new byte[8 + edited.Length + file.Length - 8 - length];
+        BinaryPrimitives.WriteUInt64LittleEndian(result, (ulong)edited.Length);
+        edited.CopyTo(result, 8);
+        file.AsSpan(8 + length).CopyTo(result.AsSpan(8 + edited.Length));
+        return result;
+    }
 
     public static IReadOnlyList<BadInputElsewhere> Elsewhere { get; } =
     [
@@ -123,6 +200,8 @@ public static class BadInputCases
         new("a failed final save (disk full while writing the model)", "No space left on device", "OutputFolderTests.AFailedSave_LeavesThePreviousModel_OrNothing"),
         new("Ctrl+C during training", "Resume with: lorenza ", "OutputFolderTests.CtrlC_SavesACheckpoint_AndPrintsTheResumeCommand"),
         new("ML.NET: empty data view (through MapValueToKey)", "The training data has no rows: nothing to train on.", "BadInputTests.EmptyData_SaysNoRows_NotOneClass"),
+        new("a damaged training checkpoint (--resume)", "is damaged (its contents do not match the digest written with it)", "HostileFileTests.ADamagedCheckpoint_IsRefusedWhole"),
+        new("any damaged model, tokenizer, data or checkpoint file (seeded mutations of every reader)", "InvalidDataException", "MutationTests.EveryReader_ReadsOrRefusesDamagedFiles_WithInvalidDataException"),
         // Models from the Hugging Face Hub (against the stand-in hub the tests start)
         new("--model org/name: no such model, or a private one and no token", "has no model lorenza-test/nope, or it is private", "HubCliTests.PretrainedGetAndListShowHubModels_AndTheErrorsAreOneLine"),
         new("--model org/name: a gated model and no token", "is a gated model: accept its terms at", "HubCliTests.PretrainedGetAndListShowHubModels_AndTheErrorsAreOneLine"),

@@ -83,6 +83,18 @@ public sealed class BadInputTableTests
         text.Append("Each refusal is one line on stderr, `error: ` and the message; exit code 2 for usage errors (options, columns),\n");
         text.Append("1 for bad data, files and the output folder; nothing is written. The command runs in a folder holding the\n");
         text.Append("row's files (`data.tsv`: a valid two-class file with a `text` and a `label` column, unless the row is about it).\n\n");
+        text.Append("Every reader of outside bytes keeps one contract: model.safetensors (header and data), config.json of each family,\n");
+        text.Append("vocab.json, merges.txt, vocab.txt, tokenizer_config.json, tokenizer.json, the TSV/CSV reader, lorenza.json and the\n");
+        text.Append("training checkpoint either read a damaged or hostile file or refuse it with an `InvalidDataException` naming the file\n");
+        text.Append("(and the key, line or byte where it applies), which the tool prints as one `error:` line with exit code 1 — never another\n");
+        text.Append("exception, a hang, or an allocation sized by a number the file does not back. JSON is read with a depth limit (64) and\n");
+        text.Append("refuses a key given twice; config.json is checked against model.safetensors' header (the layer count, the word-embedding\n");
+        text.Append("table, and the least number of weights its sizes need) before a model is allocated; a safetensors shape must fit the\n");
+        text.Append("bytes it spans; a checkpoint carries a SHA-256 digest of its tensors and metadata and is refused whole when it differs.\n");
+        text.Append("`MutationTests` checks the contract in every test run on a few thousand seeded mutations of valid files (truncations,\n");
+        text.Append("bit flips, inserted and removed bytes, huge and negative numbers, JSON values of the wrong type, deep nesting, repeated\n");
+        text.Append("keys and lines). One exception: a damaged header line of a data file that no longer names the `--text-col`/`--label-col`\n");
+        text.Append("columns is a usage error (exit 2, rows 17-21), listing the columns the file has.\n\n");
         text.Append($"{BadInputCases.All.Count + BadInputCases.Elsewhere.Count} kinds: {BadInputCases.All.Count} run through the tool, {BadInputCases.Elsewhere.Count} shown by other tests.\n\n");
         text.Append("| # | bad input | command | `lorenza` says (contains) | exit |\n| --- | --- | --- | --- | --- |\n");
         var n = 0;

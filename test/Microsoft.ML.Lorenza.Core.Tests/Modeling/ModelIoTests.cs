@@ -176,7 +176,7 @@ public sealed class ModelIoTests
         Expect(SafeTensorsBytes("""{"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,12]}}""", 16), "needs 16");   // offsets lie about the size
         Expect(SafeTensorsBytes("""{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"v":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}""", 16), "overlap");
         Expect(SafeTensorsBytes("""{"w":{"dtype":"Q4","shape":[2],"data_offsets":[0,2]}}""", 2), "unsupported dtype Q4");
-        Expect(SafeTensorsBytes("not json", 0), "not a JSON object");
+        Expect(SafeTensorsBytes("not json", 0), "header is not valid JSON");
         var path = WriteFile(good);
         try { using var t = SafeTensors.Load(path)["w"]; CollectionAssert.AreEqual(new long[] { 2, 2 }, t.shape); }
         finally { File.Delete(path); }

@@ -70,7 +70,7 @@ public sealed record ComparisonSettings(bool Pretrained, string? PretrainedModel
 
     public double Scale(MethodFamily family) => Pretrained && family == MethodFamily.LowRankProjected ? 2.0 : 1.0;
 
-    public string Describe() => $"compute {ComputeOptions.Resolve(Precision, TorchSharp.torch.CPU)}; " + (Pretrained
+    public string Describe(TorchSharp.torch.Device? device = null) => $"compute {ComputeOptions.Resolve(Precision, device ?? TorchSharp.torch.CPU)}; " + (Pretrained
         ? $"fine-tuning {PretrainedModelPath}: batch {BatchSize}, {Epochs} epoch(s), length ≤ {MaxSequenceLength}, linear schedule with 6 % warm-up; "
           + $"lr {FineTuningRate:0.#e0} for AdamW/SAM and for GaLore/LORENZA (rank 8, α = 2, T = 50), {5 * FineTuningRate:0.#e0} for LoRA (rank 8, α/r = 1); ρ = 0.05"
         : $"tiny RoBERTa from scratch: batch {BatchSize}, {Epochs} epoch(s), length ≤ {MaxSequenceLength}, lr 3e-3 linear, rank 8, T = 50");

@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+
+namespace Microsoft.ML.Lorenza.Tests.BadInputs;
+
+/// <summary>
+/// The contract of every reader of outside bytes, checked on a few thousand damaged files (a fixed seed, so a failure
+/// repeats): a damaged file is read, or refused with an <see cref="InvalidDataException"/> — never another exception,
+/// a hang or an allocation sized by an unchecked number. A fast, deterministic stand-in for fuzzing, run by CI.
+/// </summary>
+[TestClass]
+public sealed class MutationTests
+{
+    private const int Seed = 28;
+
+    /// <summary>Longest one input may take before it counts as a hang.</summary>
+    private static readonly TimeSpan HangAfter = TimeSpan.FromSeconds(10);
+
+    [TestMethod]
+    public void EveryReader_ReadsOrRefusesDamagedFiles_WithInvalidDataException()
+    {
+        using var seeds = new ReaderSeeds();
+        var failures = new List<string>();
+        var total = Stopwatch.StartNew();
+        var inputs = 0;
+        foreach (var (reader, index) in seeds.Readers.Select((r, i) => (r, i)))
+        {
+            var random = new Random(Seed * 1000 + index);
+            var path = Path.Combine(reader.Folder, reader.File);
+            var original = File.ReadAllBytes(path);
+            reader.Read(); // the valid file reads
+            var clock = Stopwatch.StartNew();
+            var (found, refusals) = (0, 0);
+            try
+            {
+                for (var i = 0; i < reader.Inputs; i++)
+                {
+                    var (bytes, what) = Mutations.Next(random, original, reader.File.EndsWith(".safetensors", StringComparison.Ordinal));
+                    File.WriteAllBytes(path, bytes);
+                    inputs++;
+                    var (problem, refused) = Outcome(reader);
+                    if (refused) refusals++;
+                    if (problem is not null && ++found <= 3) failures.Add($"[{reader.Name}] input {i} ({what}): {problem}");
+                }
+            }
+            finally
+            {
+                File.WriteAllBytes(path, original);
+            }
+            Console.WriteLine($"{reader.Name}: {reader.Inputs} inputs, {refusals} refused, in {clock.Elapsed.TotalSeconds:F1} s");
+        }
+        Console.WriteLine($"{inputs} damaged inputs over {seeds.Readers.Count} readers in {total.Elapsed.TotalSeconds:F1} s");
+        Assert.IsEmpty(failures, string.Join("\n", failures));
+    }
+
+    /// <summary>What broke the contract (null when nothing did), and whether the input was refused.</summary>
+    private static (string? Problem, bool Refused) Outcome(Reader reader)
+    {
+        var run = Task.Run(reader.Read);
+        try
+        {
+            return run.Wait(HangAfter) ? (null, false) : ($"no answer after {HangAfter.TotalSeconds} s", false);
+        }
+        catch (AggregateException e) when (e.InnerException is InvalidDataException refusal)
+        {
+            return (refusal.Message.Contains('\n') && !refusal.Message.Contains("does not match the model", StringComparison.Ordinal)
+                ? $"a message of several lines: {refusal.Message}" : null, true);
+        }
+        // A damaged header line that no longer names the --text-col/--label-col columns is refused as a usage error (exit 2,
+        // docs/bad-inputs.md), listing the columns the file has: either the options or the file may be what is wrong.
+        catch (AggregateException e) when (reader.Name.StartsWith("data.", StringComparison.Ordinal) && e.InnerException is ArgumentException a
+                                           && a.Message.Contains(" column '", StringComparison.Ordinal))
+        {
+            return (null, true);
+        }
+        catch (AggregateException e)
+        {
+            var inner = e.InnerException!;
+            var at = inner.StackTrace?.Split('\n').FirstOrDefault(l => l.Contains("Lorenza", StringComparison.Ordinal))?.Trim();
+            return ($"{inner.GetType().Name}: {inner.Message.Split('\n')[0]}\n    {at}", true);
+        }
+    }
+}
