@@ -369,6 +369,12 @@ public sealed class HubDownloadTests
         var (model, report) = ModelFolder.Load(sharded.Folder, ["neg", "pos"]);
         using (model) StringAssert.Contains(report.WeightsFile, "2 shards");
         Assert.AreEqual(2, sharded.VerifiedSha256);
+        // config.json is checked against the names and shapes of every shard together, before a model is allocated.
+        var edited = NewCache();
+        foreach (var file in sharded.Files) File.Copy(Path.Combine(sharded.Folder, file), Path.Combine(edited, file));
+        File.WriteAllText(Path.Combine(edited, "config.json"), File.ReadAllText(Path.Combine(edited, "config.json")).Replace("\"num_hidden_layers\": 2", "\"num_hidden_layers\": 3"));
+        var wrong = Assert.ThrowsExactly<InvalidDataException>(() => ModelFolder.Load(edited, ["neg", "pos"]));
+        StringAssert.Contains(wrong.Message, $"num_hidden_layers = 3, but {edited}'s 2 shards holds 2 layers");
 
         var bin = Get("lorenza-test/tiny-bert-bin", Settings(cache));
         CollectionAssert.AreEqual(new[] { "config.json", "pytorch_model.bin", "vocab.txt", "tokenizer_config.json", "special_tokens_map.json" }, bin.Files.ToArray());
