@@ -28,6 +28,22 @@ internal static class InputColumns
         return column;
     }
 
+    /// <summary>The example weight column: a Single (float) scalar, as ML.NET's trainers take it.</summary>
+    public static DataViewSchema.Column Weight(DataViewSchema schema, string name, string source)
+    {
+        var column = Find(schema, name, "example weight", nameof(LorenzaTrainer.Options.ExampleWeightColumnName), source);
+        if (column.Type != NumberDataViewType.Single)
+            throw NotWeight(name, $"{column.Type}");
+        return column;
+    }
+
+    public static void Weight(SchemaShape shape, string name)
+    {
+        var column = Find(shape, name, "example weight", nameof(LorenzaTrainer.Options.ExampleWeightColumnName));
+        if (column.Kind != SchemaShape.Column.VectorKind.Scalar || column.IsKey || column.ItemType != NumberDataViewType.Single)
+            throw NotWeight(name, Describe(column));
+    }
+
     public static SchemaShape.Column Label(SchemaShape shape, string name)
     {
         var column = Find(shape, name, "label", nameof(LorenzaTrainer.Options.LabelColumnName));
@@ -70,6 +86,11 @@ internal static class InputColumns
         new(optionName,
             $"Column '{name}' ({optionName}) is {actual}, but it must be a text (String) column. " +
             "Load it as string (e.g. [LoadColumn] on a string property) or convert it before the trainer.");
+
+    private static ArgumentOutOfRangeException NotWeight(string name, string actual) =>
+        new(nameof(LorenzaTrainer.Options.ExampleWeightColumnName),
+            $"Example weight column '{name}' is {actual}, but it must be a float (Single) column, as ML.NET's trainers take weights. " +
+            $"Load it as float (e.g. [LoadColumn] on a float property) or convert it: mlContext.Transforms.Conversion.ConvertType(\"{name}\", outputKind: DataKind.Single).");
 
     private static string Describe(SchemaShape.Column column) =>
         $"{column.Kind} of {(column.IsKey ? "Key<" + column.ItemType + ">" : column.ItemType.ToString())}";

@@ -26,6 +26,7 @@ public static class LorenzaCatalog
     /// <param name="rho">SAM radius; 0 turns the sharpness-aware ascent off.</param>
     /// <param name="refreshInterval">Steps between subspace refreshes.</param>
     /// <param name="validationSet">Data to report validation metrics on after each epoch.</param>
+    /// <param name="exampleWeightColumnName">A float (Single) column whose value scales each training example's loss (null: all 1), as ML.NET's trainers take it. Last, so the first seven parameters stay TextClassification's.</param>
     public static LorenzaTrainer Lorenza(
         this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
         string labelColumnName = "Label",
@@ -38,7 +39,8 @@ public static class LorenzaCatalog
         int rank = 8,
         double rho = 0.05,
         int refreshInterval = 200,
-        IDataView? validationSet = null)
+        IDataView? validationSet = null,
+        string? exampleWeightColumnName = null)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         return new LorenzaTrainer(new LorenzaTrainer.Options
@@ -54,6 +56,7 @@ public static class LorenzaCatalog
             Rho = rho,
             RefreshInterval = refreshInterval,
             ValidationSet = validationSet,
+            ExampleWeightColumnName = exampleWeightColumnName,
         });
     }
 

@@ -33,6 +33,12 @@ public sealed partial class LorenzaTrainer
         public string ScoreColumnName = "Score";
         /// <summary>Output: the most probable class, of the label's key type.</summary>
         public string PredictedLabelColumnName = "PredictedLabel";
+        /// <summary>
+        /// A float (Single) column whose value scales each training example's loss, as in ML.NET's trainers; null: every
+        /// example weighs 1. Weights must be finite and >= 0, not all 0 (bad ones are refused before training); validation
+        /// metrics are unweighted.
+        /// </summary>
+        public string? ExampleWeightColumnName;
 
         // ---- the model ----
 
@@ -71,6 +77,8 @@ public sealed partial class LorenzaTrainer
         public IDataView? ValidationSet;
         /// <summary>Without <see cref="ValidationSet"/>: the fraction of training rows held out for validation (0: none, train on all).</summary>
         public double ValidationFraction = Data.ValidationFraction;
+        /// <summary>Class weights in the training loss: None, or Balanced (inverse class frequency, averaging 1 over the training rows); multiplies <see cref="ExampleWeightColumnName"/>'s weights.</summary>
+        public ClassWeighting ClassWeights = Data.ClassWeights;
         /// <summary>Stop when this validation metric stops improving (null: off).</summary>
         public EarlyStoppingMetric? EarlyStoppingMetric = Loop.EarlyStoppingMetric;
         /// <summary>Epochs without improvement before early stopping.</summary>

@@ -37,6 +37,7 @@ public sealed partial class LorenzaTrainer : IEstimator<LorenzaTransformer>
         var label = InputColumns.Label(inputSchema, options.LabelColumnName);
         InputColumns.Text(inputSchema, options.Sentence1ColumnName, nameof(Options.Sentence1ColumnName));
         if (options.Sentence2ColumnName is { } pair) InputColumns.Text(inputSchema, pair, nameof(Options.Sentence2ColumnName));
+        if (options.ExampleWeightColumnName is { } weight) InputColumns.Weight(inputSchema, weight);
         return OutputColumns.Shape(inputSchema, label, options.ScoreColumnName, options.PredictedLabelColumnName);
     }
 
@@ -47,8 +48,8 @@ public sealed partial class LorenzaTrainer : IEstimator<LorenzaTransformer>
             throw new InvalidOperationException("The training data has no rows: nothing to train on.");
         var (labelColumn, keyType) = InputColumns.Label(input.Schema, options.LabelColumnName, "training data");
         var keys = LabelKeys.FromColumn(labelColumn, keyType);
-        var train = ReadExamples(input, keys, "training data");
-        var validation = options.ValidationSet is { } validationSet ? ReadExamples(validationSet, keys, "validation set") : null;
+        var train = ReadExamples(input, keys, "training data", options.ExampleWeightColumnName);
+        var validation = options.ValidationSet is { } validationSet ? ReadExamples(validationSet, keys, "validation set", weightColumn: null) : null;
         var trainingOptions = ToTrainingOptions(options, keys.Names);
         if (validation is not null) trainingOptions.Data.ValidationFraction = 0;
 
@@ -60,6 +61,8 @@ public sealed partial class LorenzaTrainer : IEstimator<LorenzaTransformer>
         Log($"LORENZA: training {options.Optimizer} on {train.Examples.Count} rows ({keys.Count} classes), " +
             $"{options.MaxEpochs} epoch(s), batch {options.BatchSize}, device {Runtime.Devices.Describe(trainingOptions.Compute.Device.Resolve())}" +
             (trainingOptions.Compute.Device == Runtime.ComputeDevice.Auto ? " (auto)" : "") + $", compute {trainingOptions.Compute.Resolve(trainingOptions.Compute.Device.Resolve())}.");
+        if (TrainingWeights.Describe(trainingOptions.Data.ClassWeights, options.ExampleWeightColumnName is { } w ? $"column '{w}'" : null) is { } weighting)
+            Log(weighting);
         var (classifier, report) = TextClassifierTrainer.Train(train, validation, trainingOptions, Progress(), options.CancellationToken);
         if (report.FreshlyInitialized.Count > 0)
             Log($"not in the pretrained folder, initialized afresh: {string.Join(", ", report.FreshlyInitialized)}");
@@ -74,7 +77,7 @@ public sealed partial class LorenzaTrainer : IEstimator<LorenzaTransformer>
         return !cursor.MoveNext();
     }
 
-    private TextDataset ReadExamples(IDataView data, LabelKeys keys, string source)
+    private TextDataset ReadExamples(IDataView data, LabelKeys keys, string source, string? weightColumn)
     {
         var (label, keyType) = InputColumns.Label(data.Schema, options.LabelColumnName, source);
         if (keyType.Count != (ulong)keys.Count)
@@ -82,29 +85,38 @@ public sealed partial class LorenzaTrainer : IEstimator<LorenzaTransformer>
                 $"The {source}'s label has {keyType.Count} keys but the training data's has {keys.Count}: map both with the same fitted MapValueToKey.");
         var text = InputColumns.Text(data.Schema, options.Sentence1ColumnName, nameof(Options.Sentence1ColumnName), source);
         var pair = options.Sentence2ColumnName is { } name ? InputColumns.Text(data.Schema, name, nameof(Options.Sentence2ColumnName), source) : (DataViewSchema.Column?)null;
+        var weight = weightColumn is null ? (DataViewSchema.Column?)null : InputColumns.Weight(data.Schema, weightColumn, source);
 
         var examples = new List<TextExample>();
         var missingLabels = 0;
-        var needed = pair is { } p ? new[] { label, text, p } : [label, text];
+        var needed = new[] { label, text, pair, weight }.OfType<DataViewSchema.Column>().ToArray();
         using (var cursor = data.GetRowCursor(needed))
         {
             var getLabel = cursor.GetGetter<uint>(label);
             var getText = cursor.GetGetter<ReadOnlyMemory<char>>(text);
             var getPair = pair is { } pc ? cursor.GetGetter<ReadOnlyMemory<char>>(pc) : null;
+            var getWeight = weight is { } wc ? cursor.GetGetter<float>(wc) : null;
             uint key = 0;
+            float exampleWeight = 1;
             ReadOnlyMemory<char> first = default, second = default;
-            while (cursor.MoveNext())
+            for (var row = 0; cursor.MoveNext(); row++)
             {
                 getLabel(ref key);
                 if (key == 0) { missingLabels++; continue; } // key 0: a value MapValueToKey did not know (as ML.NET trainers, skip)
                 getText(ref first);
                 getPair?.Invoke(ref second);
-                examples.Add(new TextExample(first.ToString(), getPair is null ? null : second.ToString(), keys.Names[(int)key - 1]));
+                if (getWeight is not null)
+                {
+                    getWeight(ref exampleWeight);
+                    ExampleWeights.Check(exampleWeight, $"The {source}'s row {row}", $"{nameof(Options.ExampleWeightColumnName)} '{weightColumn}'");
+                }
+                examples.Add(new TextExample(first.ToString(), getPair is null ? null : second.ToString(), keys.Names[(int)key - 1], exampleWeight));
             }
         }
         if (missingLabels > 0) Log($"{source}: skipped {missingLabels} row(s) with a missing label (key 0).");
         if (examples.Count == 0)
             throw new InvalidOperationException($"The {source} has no rows with a label: nothing to train on.");
+        if (weightColumn is not null) ExampleWeights.NotAllZero(examples, $"The {source}", $"{nameof(Options.ExampleWeightColumnName)} '{weightColumn}'");
         return TextDataset.FromExamples(examples, source);
     }
 
@@ -112,7 +124,7 @@ public sealed partial class LorenzaTrainer : IEstimator<LorenzaTransformer>
     internal static TrainingOptions ToTrainingOptions(Options o, IReadOnlyList<string> labels) => new()
     {
         Model = { PretrainedModelPath = o.PretrainedModelPath, Preset = o.Architecture, TokenizerMerges = o.TokenizerMerges, Dropout = o.Dropout },
-        Data = { Labels = labels, MaxSequenceLength = o.MaxSequenceLength, ValidationFraction = o.ValidationFraction },
+        Data = { Labels = labels, MaxSequenceLength = o.MaxSequenceLength, ValidationFraction = o.ValidationFraction, ClassWeights = o.ClassWeights },
         Optimizer =
         {
             Algorithm = o.Optimizer,

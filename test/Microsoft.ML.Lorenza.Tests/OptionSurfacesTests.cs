@@ -116,7 +116,19 @@ public sealed class OptionSurfacesTests
             Assert.AreEqual(field.GetValue(options), parameter.DefaultValue, parameter.Name);
             compared++;
         }
-        Assert.AreEqual(11, compared);
+        Assert.AreEqual(12, compared);
+    }
+
+    [TestMethod]
+    public void Weights_AreOffByDefault_OnEverySurface()
+    {
+        // ML.NET's name and default for the example weight column; class weights are an engine option (--class-weights).
+        Assert.IsNull(new LorenzaTrainer.Options().ExampleWeightColumnName);
+        Assert.IsNull(typeof(LorenzaCatalog).GetMethods().Single(m => m.Name == nameof(LorenzaCatalog.Lorenza) && m.GetParameters().Length > 2)
+            .GetParameters().Single(p => p.Name == "exampleWeightColumnName").DefaultValue);
+        Assert.AreEqual(ClassWeighting.None, new TrainingOptions().Data.ClassWeights);
+        Assert.AreEqual(ClassWeighting.None, new LorenzaTrainer.Options().ClassWeights);
+        Assert.AreEqual(ClassWeighting.Balanced, LorenzaTrainer.ToTrainingOptions(new LorenzaTrainer.Options { ClassWeights = ClassWeighting.Balanced }, ["a", "b"]).Data.ClassWeights);
     }
 
     /// <summary>Values compared across the surfaces: enums by lower-case name, integers as long.</summary>

@@ -15,6 +15,7 @@ internal static class TrainCommand
     public static readonly Option<string> LabelColumn = new("--label-col") { Description = "label column (name or 0-based index)", DefaultValueFactory = _ => "label" };
     public static readonly Option<bool?> HasHeader = new("--has-header") { Description = "whether the first line is a header (default: detected)" };
     public static readonly Option<string?> Separator = new("--separator") { Description = "field separator: tab, comma, semicolon, pipe (default: detected)" };
+    public static readonly Option<string?> WeightColumn = new("--weight-col") { Description = "column of example weights (name or 0-based index): numbers >= 0 that scale each row's training loss (default: all 1; --validation's are not used)" };
 
     public static Command Create()
     {
@@ -25,7 +26,7 @@ internal static class TrainCommand
         var shared = new TrainingCommandLine("train");
         var command = new Command("train", "Fine-tune a RoBERTa or BERT text classifier with LORENZA (or another optimizer) and save it.");
         command.Arguments.Add(dataset);
-        foreach (var option in new Option[] { validation, output, keepCheckpoint, TextColumn, Text2Column, LabelColumn, HasHeader, Separator }) command.Options.Add(option);
+        foreach (var option in new Option[] { validation, output, keepCheckpoint, TextColumn, Text2Column, LabelColumn, WeightColumn, HasHeader, Separator }) command.Options.Add(option);
         shared.AddTo(command);
         command.SetAction(r => CommandErrors.Run(() =>
         {
@@ -33,9 +34,9 @@ internal static class TrainCommand
             options.Loop.CheckpointDirectory = r.GetValue(output); // also where Ctrl+C saves the run
             options.Validate(); // bad option values fail before the data is read
             var columns = Columns(r);
-            var train = Load(r.GetValue(dataset)!, columns);
-            var valid = r.GetValue(validation) is { } v ? Load(v, columns) : null;
-            return TrainAndSave(train, valid, options, r.GetValue(output)!, r.GetValue(keepCheckpoint));
+            var train = Load(r.GetValue(dataset)!, columns with { Weight = r.GetValue(WeightColumn) });
+            var valid = r.GetValue(validation) is { } v ? Load(v, columns) : null; // evaluated unweighted: no weight column needed
+            return TrainAndSave(train, valid, options, r.GetValue(output)!, r.GetValue(keepCheckpoint), r.GetValue(WeightColumn));
         }));
         return command;
     }
@@ -61,7 +62,7 @@ internal static class TrainCommand
         });
 
     /// <summary>Trains, prints the metrics, writes the model folder and its learning curves.</summary>
-    public static int TrainAndSave(TextDataset train, TextDataset? validation, TrainingOptions options, string output, bool keepCheckpoint = false)
+    public static int TrainAndSave(TextDataset train, TextDataset? validation, TrainingOptions options, string output, bool keepCheckpoint = false, string? weightColumn = null)
     {
         PretrainedArgument.Prepare(options);
         OutputFolder.Check(output, OutputFolder.BytesNeeded(TrainingRun.EstimateParameters(options)));
@@ -72,6 +73,7 @@ internal static class TrainCommand
                           (train.SkippedEmpty > 0 ? $" ({train.SkippedEmpty} rows with empty text skipped)" : "") +
                           $"; optimizer {options.Optimizer.Algorithm.Name}, device {Runtime.Devices.Describe(options.Compute.Device.Resolve())}, compute {options.Compute.Resolve(options.Compute.Device.Resolve())}" +
                           (options.Loop.Resume ? $"; resuming from {Path.Combine(output, TrainingCheckpoint.FileName)}" : ""));
+        if (TrainingWeights.Describe(options.Data.ClassWeights, weightColumn is null ? null : $"column '{weightColumn}'") is { } weighting) Console.WriteLine(weighting);
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
         Console.CancelKeyPress += onCancel;

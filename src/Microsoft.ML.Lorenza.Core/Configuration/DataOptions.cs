@@ -18,10 +18,17 @@ public sealed class DataOptions
     /// <summary>Fraction of the training data held out for validation when no validation set is given.</summary>
     [Option("--validation-fraction", "held-out fraction when no validation set is given (0: train on all)")]
     public double ValidationFraction { get; set; } = 0.1;
+    /// <summary>
+    /// Class weights in the training loss: None, or Balanced (inverse class frequency over the training rows, averaging 1).
+    /// Multiplies the example weights where there are some (<see cref="Datasets.TextExample.Weight"/>).
+    /// </summary>
+    [Option("--class-weights", "weigh each class's loss: none, or balanced (inverse class frequency over the training rows, averaging 1)")]
+    public ClassWeighting ClassWeights { get; set; } = ClassWeighting.None;
 
     public void Validate()
     {
         OptionCheck.That(MaxSequenceLength >= 8, nameof(MaxSequenceLength), MaxSequenceLength, ">= 8");
         OptionCheck.That(ValidationFraction is >= 0 and < 1, nameof(ValidationFraction), ValidationFraction, "in [0, 1)");
+        OptionCheck.That(Enum.IsDefined(ClassWeights), nameof(ClassWeights), ClassWeights, "None or Balanced");
     }
 }

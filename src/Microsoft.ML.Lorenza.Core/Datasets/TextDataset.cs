@@ -2,11 +2,17 @@ using System.Text;
 
 namespace Microsoft.ML.Lorenza.Datasets;
 
-/// <summary>One labelled example: a text, an optional second text (sentence pairs), a label.</summary>
-public sealed record TextExample(string Text, string? TextPair, string Label);
+/// <summary>
+/// One labelled example: a text, an optional second text (sentence pairs), a label, and its weight in the training loss
+/// (1 unless a weight column gives one; a finite number >= 0, see <see cref="ExampleWeights"/>).
+/// </summary>
+public sealed record TextExample(string Text, string? TextPair, string Label, float Weight = 1f);
 
-/// <summary>Which columns of a delimited file hold what. Columns are names (with a header) or 0-based indexes.</summary>
-public sealed record ColumnSpec(string Text, string Label, string? TextPair = null, bool? HasHeader = null, char? Separator = null);
+/// <summary>
+/// Which columns of a delimited file hold what. Columns are names (with a header) or 0-based indexes. <paramref name="Weight"/>:
+/// a column of example weights (null: every row weighs 1).
+/// </summary>
+public sealed record ColumnSpec(string Text, string Label, string? TextPair = null, bool? HasHeader = null, char? Separator = null, string? Weight = null);
 
 /// <summary>
 /// Examples read from a TSV/CSV file. The separator is detected from the first line (tab, then comma,
@@ -68,8 +74,10 @@ public sealed class TextDataset
         var textColumn = Column(columns.Text, "text");
         var labelColumn = Column(columns.Label, "label");
         var pairColumn = columns.TextPair is null ? -1 : Column(columns.TextPair, "second text");
-        DataChecks.DistinctColumns(path, [("text", columns.Text, textColumn), ("label", columns.Label, labelColumn), ("second text", columns.TextPair ?? "", pairColumn)], names);
-        var needed = new[] { textColumn, labelColumn, pairColumn }.Max() + 1;
+        var weightColumn = columns.Weight is null ? -1 : Column(columns.Weight, "weight");
+        DataChecks.DistinctColumns(path, [("text", columns.Text, textColumn), ("label", columns.Label, labelColumn), ("second text", columns.TextPair ?? "", pairColumn),
+            ("weight", columns.Weight ?? "", weightColumn)], names);
+        var needed = new[] { textColumn, labelColumn, pairColumn, weightColumn }.Max() + 1;
 
         var examples = new List<TextExample>();
         var skipped = 0;
@@ -83,9 +91,11 @@ public sealed class TextDataset
             var label = fields[labelColumn].Trim();
             if (text.Length == 0 || (pair is not null && pair.Length == 0)) { skipped++; continue; }
             if (label.Length == 0) throw new InvalidDataException($"{path} line {lineNumber}: the label is empty.");
-            examples.Add(new TextExample(text, pair, label));
+            var weight = weightColumn < 0 ? 1f : ExampleWeights.Parse(fields[weightColumn], $"{path} line {lineNumber}", columns.Weight!);
+            examples.Add(new TextExample(text, pair, label, weight));
         }
         if (examples.Count == 0) throw new InvalidDataException($"{path} has no examples with a non-empty text ({skipped} skipped as empty).");
+        if (columns.Weight is { } weights) ExampleWeights.NotAllZero(examples, path, $"column '{weights}'");
         return new TextDataset(path, examples, skipped, notes);
     }
 

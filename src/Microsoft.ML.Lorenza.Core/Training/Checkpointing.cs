@@ -26,7 +26,7 @@ internal sealed class Checkpointing
         path = options.Loop.CheckpointDirectory is { } dir ? Path.Combine(dir, TrainingCheckpoint.FileName) : null;
         every = options.Loop.CheckpointEvery;
         (this.model, this.optimizer, this.report) = (model, optimizer, report);
-        fingerprint = Fingerprint(options, data.Encoded, data.Split.TrainLabels);
+        fingerprint = Fingerprint(options, data.Encoded, data.Split.TrainLabels, data.Weights);
     }
 
     /// <summary>Where the run starts; resuming, the model, optimizer, generator and report are restored first.</summary>
@@ -46,7 +46,7 @@ internal sealed class Checkpointing
 
     // Identifies the data and options a checkpoint belongs to, so --resume refuses another run's checkpoint. The names and
     // their order are those of the options before they were grouped, so earlier checkpoints still resume.
-    private static string Fingerprint(TrainingOptions options, EncodedText[] encoded, int[] labels)
+    private static string Fingerprint(TrainingOptions options, EncodedText[] encoded, int[] labels, float[]? weights)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var (optimizer, loop) = (options.Optimizer, options.Loop);
@@ -63,6 +63,8 @@ internal sealed class Checkpointing
             if (row.TypeIds.Any(t => t != 0)) hash.AppendData(MemoryMarshal.AsBytes(row.TypeIds.AsSpan()));
         }
         hash.AppendData(MemoryMarshal.AsBytes(labels.AsSpan()));
+        // The rows' loss weights (class and example weights) only where there are some, so unweighted checkpoints keep theirs.
+        if (weights is not null) hash.AppendData(MemoryMarshal.AsBytes(weights.AsSpan()));
         return Convert.ToHexString(hash.GetHashAndReset());
     }
 }

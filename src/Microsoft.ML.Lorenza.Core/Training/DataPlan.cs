@@ -25,18 +25,21 @@ internal sealed record DataSplit(List<TextExample> Train, int[] TrainLabels, Lis
     }
 }
 
-/// <summary>The training rows encoded once, and the batches of every epoch.</summary>
-internal sealed class DataPlan(DataSplit split, EncodedText[] encoded, int batchSize, ulong seed)
+/// <summary>The training rows encoded once, their loss weights, and the batches of every epoch.</summary>
+internal sealed class DataPlan(DataSplit split, EncodedText[] encoded, int batchSize, ulong seed, float[]? weights = null)
 {
     public DataSplit Split => split;
+
+    /// <summary>Each training row's weight in the loss (<see cref="TrainingWeights"/>), or null: every row weighs 1.</summary>
+    public float[]? Weights => weights;
 
     /// <summary>The training rows as token ids, in <see cref="DataSplit.Train"/>'s order (batches index them).</summary>
     public EncodedText[] Encoded => encoded;
 
     public int BatchesPerEpoch => (encoded.Length + batchSize - 1) / batchSize;
 
-    public static DataPlan Encode(DataSplit split, TextClassifier classifier, int batchSize, ulong seed) =>
-        new(split, split.Train.Select(e => classifier.Tokenizer.EncodeSequence(e.Text, e.TextPair, classifier.MaxSequenceLength)).ToArray(), batchSize, seed);
+    public static DataPlan Encode(DataSplit split, TextClassifier classifier, int batchSize, ulong seed, float[]? weights = null) =>
+        new(split, split.Train.Select(e => classifier.Tokenizer.EncodeSequence(e.Text, e.TextPair, classifier.MaxSequenceLength)).ToArray(), batchSize, seed, weights);
 
     /// <summary>The batches of <paramref name="epoch"/> (1-based), as row indices.</summary>
     public List<int[]> Batches(int epoch) => BatchPlan(encoded.Select(e => e.Length).ToArray(), batchSize, seed, epoch);

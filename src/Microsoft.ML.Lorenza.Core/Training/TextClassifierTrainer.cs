@@ -40,14 +40,18 @@ public static class TextClassifierTrainer
         var device = options.Compute.Device.Resolve();
         if (options.Data.Labels is null) DataChecks.LabelsLookLikeClasses(train, options.Data.LabelsAreClasses);
         var labels = options.Data.Labels is { } fixedLabels ? LabelMap.Fixed(fixedLabels) : LabelMap.FromTraining(train);
+        ExampleWeights.CheckAll(train); // validation rows are evaluated unweighted: their weights are not used
         var split = DataSplit.Of(train, validation, labels, options.Data.ValidationFraction, options.Loop.Seed);
+        var weights = TrainingWeights.Of(split, labels.Count, options.Data.ClassWeights);
         var (classifier, freshlyInitialized) = CreateClassifier(split, labels, options, device);
         try
         {
-            var report = Run(classifier, DataPlan.Encode(split, classifier, options.Loop.BatchSize, options.Loop.Seed), options, progress, cancellation, afterEpoch);
+            var report = Run(classifier, DataPlan.Encode(split, classifier, options.Loop.BatchSize, options.Loop.Seed, weights), options, progress, cancellation, afterEpoch);
             report.SkippedEmptyTexts = train.SkippedEmpty + (validation?.SkippedEmpty ?? 0);
             report.FreshlyInitialized = freshlyInitialized;
-            classifier.Metadata = Metadata(options, report);
+            report.ClassWeights = TrainingWeights.ClassWeights(options.Data.ClassWeights, split.TrainLabels, labels.Count);
+            report.ExampleWeights = split.Train.Any(e => e.Weight != 1);
+            classifier.Metadata = Metadata(options, report, labels);
             return (classifier, report);
         }
         catch
@@ -174,7 +178,8 @@ public static class TextClassifierTrainer
         var padded = EncodedBatch.Pad(batch.Select(i => data.Encoded[i]).ToList(), classifier.Tokenizer.PadId);
         var (ids, mask, types) = TextClassifier.ToTensors(padded, classifier.Device);
         var targets = torch.tensor(batch.Select(i => (long)data.Split.TrainLabels[i]).ToArray(), device: classifier.Device);
-        return optimizer.Step(ClassifierLoss.Closure(classifier.Model, ids, mask, types, targets, microBatches));
+        var weights = data.Weights is { } w ? torch.tensor(batch.Select(i => w[i]).ToArray(), device: classifier.Device) : null;
+        return optimizer.Step(ClassifierLoss.Closure(classifier.Model, ids, mask, types, targets, microBatches, weights));
     }
 
     /// <summary>Adds a step's finite diagnostics to the epoch's sums (their means go into the epoch's result).</summary>
@@ -215,13 +220,22 @@ public static class TextClassifierTrainer
         return resolved;
     }
 
+    /// <summary>The loss weights beside the optimizer's options: the class weighting, each class's weight, whether rows had example weights.</summary>
+    private static JsonObject WithWeights(JsonObject node, TrainingOptions options, TrainingReport report, LabelMap labels)
+    {
+        node["ClassWeights"] = options.Data.ClassWeights.ToString();
+        node["ClassWeightValues"] = report.ClassWeights is { } values ? new JsonObject(labels.Names.Select((n, i) => KeyValuePair.Create(n, (JsonNode?)values[i]))) : null;
+        node["ExampleWeights"] = report.ExampleWeights;
+        return node;
+    }
+
     // NaN can appear (an epoch whose steps were all skipped); JSON has no NaN, so it is written as "NaN".
     private static readonly JsonSerializerOptions Json = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
-    private static JsonObject Metadata(TrainingOptions options, TrainingReport report) => new()
+    private static JsonObject Metadata(TrainingOptions options, TrainingReport report, LabelMap labels) => new()
     {
         ["optimizer"] = options.Optimizer.Algorithm.Name,
-        ["options"] = JsonSerializer.SerializeToNode(WithLearningRate(options.Optimizer, options.PeakLearningRate), Json),
+        ["options"] = WithWeights(JsonSerializer.SerializeToNode(WithLearningRate(options.Optimizer, options.PeakLearningRate), Json)!.AsObject(), options, report, labels),
         ["training"] = new JsonObject
         {
             ["epochs"] = options.Loop.Epochs, ["batch_size"] = options.Loop.BatchSize, ["max_sequence_length"] = options.Data.MaxSequenceLength,

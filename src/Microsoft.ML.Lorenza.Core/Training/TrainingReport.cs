@@ -31,4 +31,8 @@ public sealed class TrainingReport
     public bool StoppedEarly { get; set; }
     /// <summary>Weights of a pretrained model that were not in its folder and start from a fresh initialization (e.g. a new head).</summary>
     public IReadOnlyList<string> FreshlyInitialized { get; set; } = [];
+    /// <summary>Each class's weight in the training loss, in label order (null: no class weights, <see cref="Configuration.ClassWeighting.None"/>).</summary>
+    public IReadOnlyList<double>? ClassWeights { get; set; }
+    /// <summary>Whether some training rows had an example weight other than 1.</summary>
+    public bool ExampleWeights { get; set; }
 }

@@ -25,6 +25,8 @@ public static class BadInputCases
 
     private static readonly string GoodRows = string.Concat(Enumerable.Range(0, 40).Select(i => i % 2 == 0 ? $"good fine film {i}\tpos\n" : $"bad awful film {i}\tneg\n"));
     private static (string, byte[]) Good => File("data.tsv", "text\tlabel\n" + GoodRows);
+    private static (string, byte[]) Weighted(string badWeight) => File("data.tsv", "text\tlabel\tw\n" + string.Concat(Enumerable.Range(0, 40).Select(i =>
+        i % 2 == 0 ? $"good fine film {i}\tpos\t1\n" : $"bad awful film {i}\tneg\t{(i == 5 ? badWeight : "2")}\n")));
     private static string Continuous(Func<int, string> label) => "text\tlabel\n" + string.Concat(Enumerable.Range(0, 60).Select(i => $"film {i}\t{label(i)}\n"));
 
     /// <summary>The lock file of a run that is alive (this test process), for "-o model".</summary>
@@ -69,6 +71,15 @@ public static class BadInputCases
         new("second text column = label column", "train data.tsv --text2-col label -o model", "the label column 'label' and the second text column 'label' are the same column", 2, Good),
         new("duplicate header name that is used", "train data.tsv -o model", "the header names 2 columns 'text' (columns 0, 1), which is the text column", 1,
             File("data.tsv", "text\ttext\tlabel\na\tb\tpos\nc\td\tneg\n")),
+        new("--weight-col not in the header", "train data.tsv --weight-col weight -o model", "no weight column 'weight'. Available columns: 'text' (0), 'label' (1)", 2, Good),
+        new("--weight-col = label column", "train data.tsv --weight-col label -o model", "the label column 'label' and the weight column 'label' are the same column", 2, Good),
+        // Example weights (--weight-col)
+        new("negative weight", "train data.tsv --weight-col w -o model", "data.tsv line 7: the weight -1 (column 'w') is negative; weights must be finite numbers >= 0 (e.g. 1 or 0.5); fix the value or drop the row.", 1, Weighted("-1")),
+        new("NaN weight", "train data.tsv --weight-col w -o model", "data.tsv line 7: the weight NaN (column 'w') is not a finite number; weights must be finite numbers >= 0", 1, Weighted("NaN")),
+        new("infinite weight", "train data.tsv --weight-col w -o model", "data.tsv line 7: the weight Infinity (column 'w') is not a finite number", 1, Weighted("Infinity")),
+        new("weight not a number", "train data.tsv --weight-col w -o model", "data.tsv line 7: the weight 'heavy' (column 'w') is not a number; weights must be finite numbers >= 0", 1, Weighted("heavy")),
+        new("every weight 0", "train data.tsv --weight-col w -o model", "data.tsv: every weight (column 'w') is 0, so training would learn nothing; give some rows a weight > 0.", 1,
+            File("data.tsv", "text\tlabel\tw\ngood\tpos\t0\nbad\tneg\t0\n")),
         new("separator of two characters", "train data.tsv --separator ab -o model", "--separator 'ab' is not one character", 2, Good),
         // Option values
         new("--lr not a number", "train data.tsv --lr fast -o model", "--lr expects a number (e.g. 0.001 or 1e-3), got 'fast'.", 2, Good),
@@ -89,6 +100,7 @@ public static class BadInputCases
         new("--grad-accumulation 0", "train data.tsv --grad-accumulation 0 -o model", "GradientAccumulation = 0 is invalid", 2, Good),
         new("--patience 0", "train data.tsv --patience 0 -o model", "Patience = 0 is invalid", 2, Good),
         new("--early-stopping-metric unknown", "train data.tsv --early-stopping-metric loss -o model", "--early-stopping-metric 'loss' is unknown: use accuracy, macro-f1 or log-loss.", 2, Good),
+        new("--class-weights unknown", "train data.tsv --class-weights inverse -o model", "--class-weights 'inverse' is unknown: use none or balanced.", 2, Good),
         new("--precision unknown", "train data.tsv --precision fp8 -o model", "--precision 'fp8' is unknown: use auto, none, bf16 or fp16.", 2, Good),
         new("--optimizer unknown", "train data.tsv --optimizer adam -o model", "--optimizer 'adam' is unknown: use lorenza, adazosam, galore, sam, adamw or lora.", 2, Good),
         new("--ascent unknown", "train data.tsv --ascent up -o model", "--ascent 'up' is unknown: use zeroth-order or momentum", 2, Good),
@@ -202,6 +214,8 @@ public static class BadInputCases
         new("ML.NET: empty data view (through MapValueToKey)", "The training data has no rows: nothing to train on.", "BadInputTests.EmptyData_SaysNoRows_NotOneClass"),
         new("a damaged training checkpoint (--resume)", "is damaged (its contents do not match the digest written with it)", "HostileFileTests.ADamagedCheckpoint_IsRefusedWhole"),
         new("any damaged model, tokenizer, data or checkpoint file (seeded mutations of every reader)", "InvalidDataException", "MutationTests.EveryReader_ReadsOrRefusesDamagedFiles_WithInvalidDataException"),
+        new("ML.NET: an example weight column that is not float (Single)", "but it must be a float (Single) column", "WeightsPipelineTests.AWeightColumnThatIsNotFloat_OrMissing_IsRefused_NamingTheFix"),
+        new("ML.NET: a negative, NaN or all-zero example weight", "is negative; weights must be finite numbers >= 0", "WeightsPipelineTests.ANegativeOrNaNOrAllZeroWeight_IsRefusedBeforeTraining"),
         // Models from the Hugging Face Hub (against the stand-in hub the tests start)
         new("--model org/name: no such model, or a private one and no token", "has no model lorenza-test/nope, or it is private", "HubCliTests.PretrainedGetAndListShowHubModels_AndTheErrorsAreOneLine"),
         new("--model org/name: a gated model and no token", "is a gated model: accept its terms at", "HubCliTests.PretrainedGetAndListShowHubModels_AndTheErrorsAreOneLine"),

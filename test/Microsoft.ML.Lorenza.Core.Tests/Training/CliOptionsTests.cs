@@ -35,6 +35,15 @@ public sealed partial class CliOptionsTests
         foreach (var name in OptimizerFactory.Names) StringAssert.Contains(line, name, "the --optimizer help");
     }
 
+    [TestMethod]
+    public void TrainHelp_HasTheWeightColumn_AndClassWeightsOffByDefault()
+    {
+        var (_, stdout, _) = Cli.Run("train --help");
+        var lines = stdout.Split('\n');
+        StringAssert.Contains(lines.Single(l => l.TrimStart().StartsWith("--weight-col ", StringComparison.Ordinal)), "column of example weights");
+        StringAssert.Contains(lines.Single(l => l.TrimStart().StartsWith("--class-weights ", StringComparison.Ordinal)), "[default: none]");
+    }
+
     private static void AssertHelpShowsTheDefaults(string command, TrainingOptions expected)
     {
         var (code, stdout, stderr) = Cli.Run($"{command} --help");
