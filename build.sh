@@ -15,7 +15,10 @@
 # packages python3-torch and python3-onnx (Debian's PyTorch 1.13 and onnx.checker) with
 # libopenblas0-pthread (its BLAS; without it PyTorch falls back to reference BLAS, ~20x slower), patchelf
 # (the libstdc++ test runs an app under a newer glibc), python3-sentencepiece (the Unigram tokenizer reference),
-# node and npm (the gpt3-encoder and Hugging Face tokenizers references under test/js). Each step is skipped quietly when already done.
+# node and npm (the gpt3-encoder and Hugging Face tokenizers references under test/js), and what Python's huggingface_hub
+# needs to run from its source (python3-httpx, -filelock, -tqdm, -packaging, -fsspec, -yaml, -typing-extensions: the hub
+# cache interoperability tests; the source itself goes to ../hfhub/<version>/src, see README). Each step is skipped
+# quietly when already done.
 set -euo pipefail
 CALLER_DIR=$(pwd)
 cd "$(dirname "$0")"
@@ -27,7 +30,8 @@ VERB=${1:-run}
 log() { printf '[build] %s\n' "$*"; }
 
 # ---- dependencies ------------------------------------------------------------------------------
-APT_PACKAGES=(python3-torch python3-onnx python3-sentencepiece libopenblas0-pthread patchelf nodejs npm)
+APT_PACKAGES=(python3-torch python3-onnx python3-sentencepiece libopenblas0-pthread patchelf nodejs npm
+  python3-httpx python3-filelock python3-tqdm python3-packaging python3-fsspec python3-yaml python3-typing-extensions)
 
 install_apt_packages() {
   local missing=()

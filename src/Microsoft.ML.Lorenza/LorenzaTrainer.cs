@@ -23,8 +23,11 @@ public sealed partial class LorenzaTrainer : IEstimator<LorenzaTransformer>
         this.options = options;
         if (options.MaxEpochs < 1)
             throw new ArgumentOutOfRangeException(nameof(Options.MaxEpochs), options.MaxEpochs, $"MaxEpochs = {options.MaxEpochs} is invalid: it must be >= 1.");
-        if (options.Architecture is null && options.PretrainedModelPath is { } model && !PretrainedModels.IsName(model) && !Directory.Exists(model))
-            throw new DirectoryNotFoundException($"PretrainedModelPath = '{model}' is neither a model folder nor a pretrained model name (known: {string.Join(", ", PretrainedModels.Catalog.Select(m => m.Name))}); set Architecture instead to train from scratch.");
+        if (options.Architecture is null && options.PretrainedModelPath is { } model)
+        {
+            try { PretrainedModels.Classify(model); } // a folder, a built-in name or a hub id; nothing is fetched before Fit
+            catch (DirectoryNotFoundException e) { throw new DirectoryNotFoundException($"PretrainedModelPath = '{model}': {e.Message.TrimEnd('.')}; or set Architecture instead to train from scratch.", e); }
+        }
         ToTrainingOptions(options, labels: ["a", "b"]).Validate(); // bad numbers fail here, not after reading the data
     }
 
@@ -50,13 +53,11 @@ public sealed partial class LorenzaTrainer : IEstimator<LorenzaTransformer>
         var trainingOptions = ToTrainingOptions(options, keys.Names);
         if (validation is not null) trainingOptions.Data.ValidationFraction = 0;
 
-        if (trainingOptions.Model.Pretrained is { } name && PretrainedModels.IsName(name))
-        {
-            if (!PretrainedModels.IsCached(name))
-                Log($"fetching the pretrained model '{name}' into {PretrainedModels.FolderOf(name)} (once; set Architecture to train from scratch instead)");
-            try { Log($"pretrained model '{name}': {PretrainedModels.Get(name, new() { Log = options.Log, CancellationToken = options.CancellationToken })}"); }
-            catch (PretrainedModelException e) { throw PretrainedModels.WithWaysOut(e); }
-        }
+        if (trainingOptions.Model.Pretrained is { } reference && PretrainedModels.Classify(reference) == PretrainedSource.BuiltIn && !PretrainedModels.IsCached(reference))
+            Log($"fetching the pretrained model '{reference}' into {PretrainedModels.FolderOf(reference)} (once; set Architecture to train from scratch instead)");
+        // Resolved once for this Fit (a built-in name converted, a hub id downloaded, with progress in the Log); the trainer uses it.
+        if (trainingOptions.Model.ResolvePretrained(new() { Log = options.Log, CancellationToken = options.CancellationToken }) is { Source: not PretrainedSource.Folder } pretrained)
+            Log($"pretrained model '{pretrained.Reference}': {pretrained.Folder}" + (pretrained.Commit is { } commit ? $" (commit {commit})" : ""));
         Log($"LORENZA: training {options.Optimizer} on {train.Examples.Count} rows ({keys.Count} classes), " +
             $"{options.MaxEpochs} epoch(s), batch {options.BatchSize}, device {Runtime.Devices.Describe(trainingOptions.Compute.Device.Resolve())}" +
             (trainingOptions.Compute.Device == Runtime.ComputeDevice.Auto ? " (auto)" : "") + $", compute {trainingOptions.Compute.Resolve(trainingOptions.Compute.Device.Resolve())}.");

