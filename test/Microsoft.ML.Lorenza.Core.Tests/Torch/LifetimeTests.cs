@@ -53,8 +53,7 @@ public sealed class LifetimeTests
             using var u = t.mul(two);
         }
         for (var i = 0; i < 10_000; i++) Cycle(); // warm up: libtorch and glibc pools, GC budgets, JIT tiers
-        // Earlier tests' garbage and finalizers settle first, so the figures are this loop's, not theirs (a run of the whole
-        // suite once saw resident memory grow 37 MiB here with the native heap flat).
+        // Earlier tests' garbage and finalizers settle first, so the figures are this loop's, not theirs.
         Settle();
         var residentBefore = ResidentBytes();
         var mallocBefore = MallocInUseBytes();
@@ -65,7 +64,9 @@ public sealed class LifetimeTests
         // A leak of the tensors would be 20 GB; of a TensorImpl alone (~200 bytes) 2 MB. The .NET runtime
         // mallocs too (JIT, GC bookkeeping), which accounts for the few tens of KB seen between runs.
         Assert.IsTrue(mallocGrowth < 1 << 20, $"native heap in use grew by {mallocGrowth} bytes over 10,000 cycles");
-        Assert.IsTrue(residentGrowth < 8 << 20, $"resident memory grew by {residentGrowth / 1048576.0:F1} MiB over 10,000 cycles of 2 MiB");
+        // Resident memory also holds what glibc's other arenas keep (earlier tests that score from 8 threads leave several,
+        // and a thread may move between them): 37–75 MiB were seen after those tests, against 20 GB for the leak it guards.
+        Assert.IsTrue(residentGrowth < 256 << 20, $"resident memory grew by {residentGrowth / 1048576.0:F1} MiB over 10,000 cycles of 2 MiB");
     }
 
     private static void Settle()
