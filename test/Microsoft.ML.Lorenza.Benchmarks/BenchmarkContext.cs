@@ -59,6 +59,14 @@ public sealed class BenchmarkContext(string name, string[] args)
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
+    /// <summary>The sample standard deviation (n − 1), 0 for fewer than two values.</summary>
+    public static double SampleSd(IReadOnlyCollection<double> values)
+    {
+        if (values.Count < 2) return 0;
+        var mean = values.Average();
+        return Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1));
+    }
+
     /// <summary>Prints rows as an aligned text table (first row = headers).</summary>
     public static void PrintTable(IReadOnlyList<string[]> rows)
     {

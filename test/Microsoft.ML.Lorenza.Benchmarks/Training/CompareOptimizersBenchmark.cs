@@ -133,7 +133,7 @@ public sealed class CompareOptimizersBenchmark : IBenchmark
                 var values = group.Select(f).ToArray();
                 if (values.Any(v => !double.IsFinite(v))) return "-";
                 var mean = values.Average();
-                var sd = values.Length > 1 ? Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Length - 1)) : 0;
+                var sd = BenchmarkContext.SampleSd(values);
                 return values.Length > 1 ? $"{mean.ToString(format, CultureInfo.InvariantCulture)}±{sd.ToString(format, CultureInfo.InvariantCulture)}" : mean.ToString(format, CultureInfo.InvariantCulture);
             }
             var alignment = group.Select(r => r.Alignment).Where(double.IsFinite).DefaultIfEmpty(double.NaN).Average();
@@ -158,9 +158,7 @@ public sealed class CompareOptimizersBenchmark : IBenchmark
     private static double Sd(IEnumerable<double> values)
     {
         var v = values.ToArray();
-        if (v.Length < 2 || v.Any(x => !double.IsFinite(x))) return 0;
-        var mean = v.Average();
-        return Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1));
+        return v.Any(x => !double.IsFinite(x)) ? 0 : BenchmarkContext.SampleSd(v);
     }
 
     /// <summary>A pretrained model's name (e.g. minilm) or a Hugging Face folder.</summary>

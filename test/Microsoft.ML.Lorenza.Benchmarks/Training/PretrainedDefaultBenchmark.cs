@@ -48,7 +48,7 @@ public sealed class PretrainedDefaultBenchmark : IBenchmark
         {
             var values = g.Select(r => r.Accuracy).ToArray();
             var mean = values.Average();
-            var sd = values.Length > 1 ? Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Length - 1)) : 0;
+            var sd = BenchmarkContext.SampleSd(values);
             rows.Add([g.Key.Data, g.Key.Start, string.Create(CultureInfo.InvariantCulture, $"{mean * 100:F1} ± {sd * 100:F1}"), g.Average(r => r.Seconds).ToString("F0", CultureInfo.InvariantCulture)]);
         }
         BenchmarkContext.PrintTable(rows);

@@ -145,11 +145,5 @@ public sealed class NoisyLabelsBenchmark : IBenchmark
         return values.Count > 1 ? text + "±" + (Sd(values) * scale).ToString(format, CultureInfo.InvariantCulture) : text;
     }
 
-    private static double Sd(IEnumerable<double> values)
-    {
-        var v = values.ToArray();
-        if (v.Length < 2) return 0;
-        var mean = v.Average();
-        return Math.Sqrt(v.Sum(x => (x - mean) * (x - mean)) / (v.Length - 1));
-    }
+    private static double Sd(IEnumerable<double> values) => BenchmarkContext.SampleSd(values.ToArray());
 }
