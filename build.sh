@@ -5,6 +5,8 @@
 #   ./build.sh test       install what is missing, build, run every test; ends with "N passed, N failed, N skipped"
 #   ./build.sh build      install what is missing and build only
 #   ./build.sh bench ...  run benchmarks (names, `all` or `list`; see test/Microsoft.ML.Lorenza.Benchmarks)
+#   ./build.sh fuzz ...   AFL++ on every reader of outside bytes: [all|list|TARGET...] [--minutes N] (10 per target; see
+#                         test/Microsoft.ML.Lorenza.Fuzz/fuzz.sh); installs afl++ (apt) and SharpFuzz (dotnet tool) when missing
 #   ./build.sh publish    self-contained `lorenza` for linux-x64 (CPU libtorch included) in artifacts/publish
 #   ./build.sh pack       NuGet packages in artifacts/packages: Microsoft.ML.Lorenza, Microsoft.ML.Lorenza.Core and the
 #                         `lorenza` .NET tool (Microsoft.ML.Lorenza.Cli + one package per platform: linux-x64, win-x64,
@@ -128,6 +130,10 @@ case "$VERB" in
   lorenza)
     lorenza "$@"
     ;;
+  fuzz)
+    build
+    test/Microsoft.ML.Lorenza.Fuzz/fuzz.sh "$@"
+    ;;
   publish)
     build
     dotnet publish src/Microsoft.ML.Lorenza.Cli -c "$CONFIG" -r linux-x64 --self-contained -o artifacts/publish --nologo -v quiet
@@ -143,7 +149,7 @@ case "$VERB" in
     ls -l artifacts/packages/*.nupkg | awk '{printf "[build]   %12d  %s\n", $5, $NF}'
     ;;
   *)
-    echo "usage: ./build.sh [run|build|test|bench ...|lorenza ...|publish|pack]" >&2
+    echo "usage: ./build.sh [run|build|test|bench ...|fuzz ...|lorenza ...|publish|pack]" >&2
     exit 2
     ;;
 esac

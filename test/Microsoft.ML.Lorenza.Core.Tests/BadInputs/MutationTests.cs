@@ -38,7 +38,7 @@ public sealed class MutationTests
                     var (bytes, what) = Mutations.Next(random, original, reader.File.EndsWith(".safetensors", StringComparison.Ordinal));
                     File.WriteAllBytes(path, bytes);
                     inputs++;
-                    var (problem, refused) = Outcome(reader);
+                    var (problem, refused) = ReaderContract.Check(reader, HangAfter);
                     if (refused) refusals++;
                     if (problem is not null && ++found <= 3) failures.Add($"[{reader.Name}] input {i} ({what}): {problem}");
                 }
@@ -51,33 +51,5 @@ public sealed class MutationTests
         }
         Console.WriteLine($"{inputs} damaged inputs over {seeds.Readers.Count} readers in {total.Elapsed.TotalSeconds:F1} s");
         Assert.IsEmpty(failures, string.Join("\n", failures));
-    }
-
-    /// <summary>What broke the contract (null when nothing did), and whether the input was refused.</summary>
-    private static (string? Problem, bool Refused) Outcome(Reader reader)
-    {
-        var run = Task.Run(reader.Read);
-        try
-        {
-            return run.Wait(HangAfter) ? (null, false) : ($"no answer after {HangAfter.TotalSeconds} s", false);
-        }
-        catch (AggregateException e) when (e.InnerException is InvalidDataException refusal)
-        {
-            return (refusal.Message.Contains('\n') && !refusal.Message.Contains("does not match the model", StringComparison.Ordinal)
-                ? $"a message of several lines: {refusal.Message}" : null, true);
-        }
-        // A damaged header line that no longer names the --text-col/--label-col columns is refused as a usage error (exit 2,
-        // docs/bad-inputs.md), listing the columns the file has: either the options or the file may be what is wrong.
-        catch (AggregateException e) when (reader.Name.StartsWith("data.", StringComparison.Ordinal) && e.InnerException is ArgumentException a
-                                           && a.Message.Contains(" column '", StringComparison.Ordinal))
-        {
-            return (null, true);
-        }
-        catch (AggregateException e)
-        {
-            var inner = e.InnerException!;
-            var at = inner.StackTrace?.Split('\n').FirstOrDefault(l => l.Contains("Lorenza", StringComparison.Ordinal))?.Trim();
-            return ($"{inner.GetType().Name}: {inner.Message.Split('\n')[0]}\n    {at}", true);
-        }
     }
 }

@@ -13,7 +13,14 @@ using ITextTokenizer = Microsoft.ML.Lorenza.Text.ITextTokenizer;
 namespace Microsoft.ML.Lorenza.Tests.BadInputs;
 
 /// <summary>One reader of outside bytes: the valid file it is given (in <see cref="Folder"/>) and the call that reads it.</summary>
-public sealed record Reader(string Name, string Folder, string File, int Inputs, Action Read);
+public sealed partial record Reader(string Name, string Folder, string File, int Inputs, Action Read)
+{
+    /// <summary>The fuzz target's name: a slug of <see cref="Name"/> (model.safetensors (header and data) → model-safetensors-header-and-data).</summary>
+    public string Target => NotAlphanumeric().Replace(Name.ToLowerInvariant(), "-").Trim('-');
+
+    [System.Text.RegularExpressions.GeneratedRegex("[^a-z0-9]+")]
+    private static partial System.Text.RegularExpressions.Regex NotAlphanumeric();
+}
 
 /// <summary>
 /// Valid files for every reader, made by the engine in a temporary folder (a tiny BERT classifier folder with lorenza.json,

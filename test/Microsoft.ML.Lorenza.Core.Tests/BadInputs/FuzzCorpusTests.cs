@@ -1,0 +1,60 @@
+using Microsoft.ML.Lorenza.Tests.Support;
+using Microsoft.VisualStudio.TestTools.UnitTesting;
+
+namespace Microsoft.ML.Lorenza.Tests.BadInputs;
+
+/// <summary>
+/// The fuzz targets' files in the repository (test/Microsoft.ML.Lorenza.Fuzz): one seed corpus per reader, none for a
+/// reader that is gone, and every input a fuzzing session found (regressions/&lt;target&gt;/crash-… or hang-…) replayed
+/// through the contract of <see cref="ReaderContract"/>, so a finding stays fixed.
+/// </summary>
+[TestClass]
+public sealed class FuzzCorpusTests
+{
+    private static readonly string FuzzFolder = Path.Combine(SharedData.RepoRoot, "test", "Microsoft.ML.Lorenza.Fuzz");
+
+    [TestMethod]
+    public void EveryReaderHasASeedCorpus_AndEveryCorpusAReader()
+    {
+        using var seeds = new ReaderSeeds();
+        var targets = seeds.Readers.Select(r => r.Target).ToList();
+        Assert.AreEqual(targets.Count, targets.Distinct().Count(), "target names are unique");
+        var corpora = Directory.GetDirectories(Path.Combine(FuzzFolder, "corpus")).Select(Path.GetFileName).ToList();
+        CollectionAssert.AreEquivalent(targets, corpora,
+            "test/Microsoft.ML.Lorenza.Fuzz/corpus has one folder per reader; after adding or renaming a reader, run the fuzz app's `seeds` command");
+    }
+
+    [TestMethod]
+    public void SeedsAndFoundInputs_KeepTheContract()
+    {
+        using var seeds = new ReaderSeeds();
+        var failures = new List<string>();
+        var replayed = 0;
+        foreach (var reader in seeds.Readers)
+        {
+            var path = Path.Combine(reader.Folder, reader.File);
+            var original = File.ReadAllBytes(path);
+            var inputs = new[] { "corpus", "regressions" }.Select(kind => Path.Combine(FuzzFolder, kind, reader.Target))
+                .Where(Directory.Exists).SelectMany(Directory.GetFiles).Order(StringComparer.Ordinal).ToList();
+            try
+            {
+                foreach (var input in inputs)
+                {
+                    File.Copy(input, path, overwrite: true);
+                    replayed++;
+                    var (problem, refused) = ReaderContract.Check(reader, TimeSpan.FromSeconds(10));
+                    var isSeed = input.Contains($"{Path.DirectorySeparatorChar}corpus{Path.DirectorySeparatorChar}", StringComparison.Ordinal);
+                    if (problem is not null) failures.Add($"{Path.GetRelativePath(FuzzFolder, input)}: {problem}");
+                    else if (isSeed && refused) failures.Add($"{Path.GetRelativePath(FuzzFolder, input)}: a seed must be a valid file, but it was refused");
+                }
+            }
+            finally
+            {
+                File.WriteAllBytes(path, original);
+            }
+        }
+        Console.WriteLine($"{replayed} corpus and regression inputs replayed over {seeds.Readers.Count} readers");
+        Assert.IsGreaterThanOrEqualTo(seeds.Readers.Count, replayed, "at least one seed per reader");
+        Assert.IsEmpty(failures, string.Join("\n", failures));
+    }
+}
