@@ -8,6 +8,9 @@ namespace Microsoft.ML.Lorenza.Cli.Commands;
 /// <summary>`lorenza predict`: label and class probabilities for each line of a file or of stdin.</summary>
 internal static class PredictCommand
 {
+    /// <summary>Texts scored together: a few of the classifier's batches, small enough to keep memory flat.</summary>
+    private const int LinesPerChunk = 256;
+
     public static Command Create()
     {
         var input = new Argument<string?>("input") { Description = "a text file, one text per line (omit or '-' for stdin)", Arity = ArgumentArity.ZeroOrOne };
@@ -25,16 +28,19 @@ internal static class PredictCommand
         {
             using var classifier = TextClassifier.Load(r.GetValue(model)!, r.GetValue(device).Resolve(), readPrecision(r));
             var path = r.GetValue(input);
-            var texts = (path is null or "-" ? ReadAll(Console.In) : File.Exists(path) ? File.ReadAllLines(path) : throw new FileNotFoundException($"Input file not found: {path}", path))
-                .Where(t => !string.IsNullOrWhiteSpace(t)).ToList();
+            var lines = path is null or "-" ? ReadAll(Console.In) : File.Exists(path) ? File.ReadLines(path) : throw new FileNotFoundException($"Input file not found: {path}", path);
             Console.WriteLine("label\t" + string.Join("\t", classifier.Labels.Select(l => $"p({l})")) + "\ttext");
-            var split = r.GetValue(pairs) ? texts.Select(SplitPair).ToList() : texts.Select(t => (First: t, Second: (string?)null)).ToList();
-            var probabilities = classifier.PredictProbabilities(split.Select(p => p.First).ToList(), r.GetValue(pairs) ? split.Select(p => p.Second).ToList() : null);
-            for (var i = 0; i < texts.Count; i++)
+            // A chunk at a time, so a file of any length is scored in the same memory and results appear as they come.
+            foreach (var texts in lines.Where(t => !string.IsNullOrWhiteSpace(t)).Chunk(LinesPerChunk))
             {
-                var p = probabilities[i];
-                var label = classifier.Labels[Array.IndexOf(p, p.Max())];
-                Console.WriteLine($"{label}\t{string.Join("\t", p.Select(v => v.ToString("F4", CultureInfo.InvariantCulture)))}\t{texts[i]}");
+                var split = r.GetValue(pairs) ? texts.Select(SplitPair).ToList() : texts.Select(t => (First: t, Second: (string?)null)).ToList();
+                var probabilities = classifier.PredictProbabilities(split.Select(p => p.First).ToList(), r.GetValue(pairs) ? split.Select(p => p.Second).ToList() : null);
+                for (var i = 0; i < texts.Length; i++)
+                {
+                    var p = probabilities[i];
+                    var label = classifier.Labels[Array.IndexOf(p, p.Max())];
+                    Console.WriteLine($"{label}\t{string.Join("\t", p.Select(v => v.ToString("F4", CultureInfo.InvariantCulture)))}\t{texts[i]}");
+                }
             }
             return 0;
         }));
