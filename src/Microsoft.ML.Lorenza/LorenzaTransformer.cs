@@ -145,7 +145,7 @@ public sealed class LorenzaTransformer : ITransformer, IDisposable
                 if (header["format"]?.GetValue<string>() != Format)
                     throw new InvalidDataException($"{source} has format '{header["format"]}', expected '{Format}'.");
                 foreach (var file in zip.Entries.Where(e => e.FullName.StartsWith(ModelFolder, StringComparison.Ordinal) && e.Name.Length > 0))
-                    file.ExtractToFile(Path.Combine(staging.FullName, file.Name));
+                    file.ExtractToFile(StagedPath(staging.FullName, file.FullName[ModelFolder.Length..], source));
             }
             var columns = header["columns"].Deserialize<ColumnNames>() ?? throw new InvalidDataException($"{source} has no column names.");
             var keys = LabelKeys.FromJson(header["label_keys"]!.AsObject());
@@ -156,6 +156,19 @@ public sealed class LorenzaTransformer : ITransformer, IDisposable
         {
             staging.Delete(recursive: true);
         }
+    }
+
+    /// <summary>
+    /// Where an entry of the model folder is extracted: a plain file name only, once. A name with a folder, "..", '\' or
+    /// ':' would be written elsewhere (a zip made on Unix may name "..\x", one name on Linux but a way out on Windows).
+    /// </summary>
+    private static string StagedPath(string staging, string name, string source)
+    {
+        if (name is "." or ".." || name.IndexOfAny(['/', '\\', ':']) >= 0 || name.Any(char.IsControl))
+            throw new InvalidDataException($"{source} has the entry '{ModelFolder}{new string(name.Take(200).Select(c => char.IsControl(c) ? '?' : c).ToArray())}', " +
+                                           "which would be written outside the folder it is read into; refusing it (the file is damaged or was not written by LORENZA).");
+        var path = Path.Combine(staging, name);
+        return File.Exists(path) ? throw new InvalidDataException($"{source} has the entry '{ModelFolder}{name}' twice; refusing it (the file is damaged).") : path;
     }
 
     internal static ZipArchive OpenZip(Stream stream, string source)

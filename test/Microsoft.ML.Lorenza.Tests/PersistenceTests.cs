@@ -115,6 +115,34 @@ public sealed class PersistenceTests
     }
 
     [TestMethod]
+    public void Load_OfAnEntryThatWouldLeaveItsFolder_IsRefused()
+    {
+        // A zip made on Unix may name "..\x": one file name on Linux, a way out of the folder on Windows. Every entry of the
+        // model folder must be a plain file name, and is refused (nothing extracted) otherwise, on every platform.
+        foreach (var name in new[] { "..\\escaped.txt", "C:escaped.txt", "sub/escaped.txt", "..", "config.json:stream" })
+        {
+            var path = TempFile(".zip");
+            try
+            {
+                using (var zip = new System.IO.Compression.ZipArchive(File.Create(path), System.IO.Compression.ZipArchiveMode.Create))
+                {
+                    using (var header = new StreamWriter(zip.CreateEntry("mlnet.json").Open()))
+                        header.Write("""{"format": "lorenza-mlnet-transformer/1", "columns": {}, "label_keys": {}}""");
+                    using (var entry = new StreamWriter(zip.CreateEntry("model/" + name).Open())) entry.Write("escaped");
+                }
+                var e = Assert.ThrowsExactly<InvalidDataException>(() => LorenzaTransformer.Load(path), name);
+                Assert.AreEqual($"{path} has the entry 'model/{name}', which would be written outside the folder it is read into; refusing it " +
+                                "(the file is damaged or was not written by LORENZA).", e.Message);
+                Assert.IsFalse(File.Exists(Path.Combine(Path.GetTempPath(), "escaped.txt")), name);
+            }
+            finally
+            {
+                File.Delete(path);
+            }
+        }
+    }
+
+    [TestMethod]
     public void ExportToOnnx_RunsInOnnxRuntime_WithTheTransformersProbabilities()
     {
         var folder = Directory.CreateTempSubdirectory("lorenza-onnx-");

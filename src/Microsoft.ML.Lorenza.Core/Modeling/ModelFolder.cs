@@ -230,16 +230,24 @@ public static class ModelFolder
         : key.Contains("LayerNorm.", StringComparison.Ordinal) && key.EndsWith(".beta", StringComparison.Ordinal) ? key[..^".beta".Length] + ".bias"
         : key;
 
-    /// <summary>A state dict written by PyTorch's torch.save (e.g. Hugging Face's pytorch_model.bin), through TorchSharp.PyBridge.</summary>
+    /// <summary>
+    /// A state dict written by PyTorch's torch.save (e.g. Hugging Face's pytorch_model.bin), through TorchSharp.PyBridge,
+    /// after <see cref="PickleAllowList"/> has read the pickle's opcodes: a pickle that names anything but tensors and
+    /// OrderedDicts (os.system, builtins.eval, …) is refused before it is unpickled, and so is torch.save's legacy format.
+    /// </summary>
     public static Dictionary<string, Tensor> LoadPickledStateDict(string path)
     {
         TorchRuntime.EnsureLoaded();
         Hashtable table;
+        // One open file for the check and the unpickling: what was checked is what is read.
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        PickleAllowList.CheckFile(file, path);
         try
         {
-            table = PyTorchUnpickler.UnpickleStateDict(path);
+            table = PyTorchUnpickler.UnpickleStateDict(file, leaveOpen: true);
         }
-        catch (Exception e) when (e is not (IOException or UnauthorizedAccessException))
+        // A read past the end of the file is damage (an entry's size or offset in the zip), not an I/O error.
+        catch (Exception e) when (e is not (IOException or UnauthorizedAccessException) || e is EndOfStreamException)
         {
             throw new InvalidDataException($"{path} is not a readable torch.save state dict ({e.Message.Split('\n')[0]}); save the model as model.safetensors instead.", e);
         }

@@ -116,6 +116,7 @@ public static class BadInputCases
         new("--model folder missing", "train data.tsv --model nomodel -o model", "Pretrained model folder not found: nomodel", 1, Good),
         new("--model: not a valid hub id", "train data.tsv --model org/-name -o model", "'org/-name' is not a valid Hugging Face Hub id", 1, Good),
         new("--model: a hub id with an empty revision", "train data.tsv --model org/name@ -o model", "'org/name@' has no valid revision after '@'", 1, Good),
+        new("--model: a hub revision that would name a drive (C:…)", "train data.tsv --model org/name@C:x -o model", "'org/name@C:x' has no valid revision after '@'", 1, Good),
         new("--model and --preset both", "train data.tsv --model minilm --preset tiny -o model", "--model minilm and --preset tiny are both given: --model fine-tunes a pretrained model, --preset trains one from scratch. Give only one.", 2, Good),
         new("--lr-schedule unknown", "train data.tsv --lr-schedule steps --max-steps 1 -o model", "--lr-schedule 'steps' is unknown: use linear, cosine or constant.", 2, Good),
         new("--warmup-fraction 1.5", "train data.tsv --warmup-fraction 1.5 --max-steps 1 -o model", "WarmupFraction = 1.5 is invalid: it must be in [0, 1)", 2, Good),
@@ -155,6 +156,16 @@ public static class BadInputCases
             DamagedModel(f => System.IO.File.WriteAllBytes(Path.Combine(f, "model.safetensors"), ReplaceInHeader(System.IO.File.ReadAllBytes(Path.Combine(f, "model.safetensors")), "\"shape\":[64,16]", "\"shape\":[4611686018427387904,16]")))),
         new("tokenizer_config.json cut short", "predict --model model", "model/tokenizer_config.json is not valid JSON", 1,
             DamagedModel(f => System.IO.File.WriteAllText(Path.Combine(f, "tokenizer_config.json"), "{\"do_lower_case\": tru"))),
+        // pytorch_model.bin is read only after its pickle is checked: one that would call anything but tensors and OrderedDicts is refused
+        new("pytorch_model.bin whose pickle would run a command (train)", "train data.tsv --model model -o out",
+            "model/pytorch_model.bin's pickle calls posix.system, which a state dict never does: refusing it (nothing was run); use model.safetensors or a trusted file.", 1,
+            [Good, .. DamagedModel(f => WithPyTorchFile(f, Pickles.TorchSave(Pickles.Calling("posix", "system", "touch pwned"))))]),
+        new("pytorch_model.bin naming builtins.exec through the stack (STACK_GLOBAL)", "predict --model model",
+            "model/pytorch_model.bin's pickle calls builtins.exec, which a state dict never does", 1,
+            DamagedModel(f => WithPyTorchFile(f, Pickles.TorchSave(Pickles.CallingByStackGlobal("builtins", "exec", "open('pwned', 'w')"))))),
+        new("pytorch_model.bin in torch.save's legacy format (before PyTorch 1.6)", "predict --model model",
+            "model/pytorch_model.bin is not a readable torch.save state dict (not a zip archive: torch.save's legacy format, before PyTorch 1.6, is not read)", 1,
+            DamagedModel(f => WithPyTorchFile(f, [0x80, 2, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, (byte)'.']))),
         new("predict: --model not given", "predict", "Option '--model' is required.", 2),
         new("evaluate: --model not given", "evaluate data.tsv", "Option '--model' is required.", 2, Good),
         new("export: --onnx not given", "export --model nomodel", "Option '--onnx' is required.", 2),
@@ -175,6 +186,13 @@ public static class BadInputCases
         {
             Directory.Delete(folder, true);
         }
+    }
+
+    /// <summary>The folder's weights as pytorch_model.bin (<paramref name="file"/>) instead of model.safetensors.</summary>
+    private static void WithPyTorchFile(string folder, byte[] file)
+    {
+        System.IO.File.Delete(Path.Combine(folder, "model.safetensors"));
+        System.IO.File.WriteAllBytes(Path.Combine(folder, "pytorch_model.bin"), file);
     }
 
     private static void EditConfig(string folder, string key, JsonNode value) => EditJson(Path.Combine(folder, "config.json"), key, value);
@@ -213,6 +231,12 @@ public static class BadInputCases
         new("Ctrl+C during training", "Resume with: lorenza ", "OutputFolderTests.CtrlC_SavesACheckpoint_AndPrintsTheResumeCommand"),
         new("ML.NET: empty data view (through MapValueToKey)", "The training data has no rows: nothing to train on.", "BadInputTests.EmptyData_SaysNoRows_NotOneClass"),
         new("a damaged training checkpoint (--resume)", "is damaged (its contents do not match the digest written with it)", "HostileFileTests.ADamagedCheckpoint_IsRefusedWhole"),
+        new("pytorch_model.bin calling a function by any opcode (GLOBAL, STACK_GLOBAL through the memo or behind a MARK, INST, NEWOBJ, EXT, a call without arguments)",
+            "calls subprocess.Popen, which a state dict never does", "HostileFileTests.EveryWayOfNamingAFunction_IsRefusedBeforeUnpickling"),
+        new("pytorch_model.bin saved by PyTorch with os.system, eval, subprocess.Popen or os.getpid in a `__reduce__` (torch.load(weights_only=True) refuses each too)",
+            "calls posix.system, which a state dict never does: refusing it (nothing was run)", "HostileFileTests.HostileTorchSaveFiles_AreRefused_AsPyTorchsWeightsOnlyLoadRefusesThem"),
+        new("pytorch_model.bin cut short or garbled (every truncation of its pickle, unknown opcodes, stack underflow, huge lengths)",
+            "is not a readable torch.save state dict (archive/data.pkl: ", "HostileFileTests.DamagedPickles_EndInInvalidDataException_NeverAHang"),
         new("any damaged model, tokenizer, data or checkpoint file (seeded mutations of every reader)", "InvalidDataException", "MutationTests.EveryReader_ReadsOrRefusesDamagedFiles_WithInvalidDataException"),
         new("ML.NET: an example weight column that is not float (Single)", "but it must be a float (Single) column", "WeightsPipelineTests.AWeightColumnThatIsNotFloat_OrMissing_IsRefused_NamingTheFix"),
         new("ML.NET: a negative, NaN or all-zero example weight", "is negative; weights must be finite numbers >= 0", "WeightsPipelineTests.ANegativeOrNaNOrAllZeroWeight_IsRefusedBeforeTraining"),
@@ -225,12 +249,16 @@ public static class BadInputCases
         new("--model org/name: no PyTorch weights in the repository", "has no PyTorch weights", "HubDownloadTests.TheHubsRefusalsAreOneLineNamingWhatToDo"),
         new("--model org/name: the family's tokenizer files missing", "roberta model's tokenizer needs", "HubDownloadTests.TheHubsRefusalsAreOneLineNamingWhatToDo"),
         new("--model org/name: a shard name that would leave the snapshot folder", "outside the model's snapshot folder", "HubDownloadTests.TheHubsRefusalsAreOneLineNamingWhatToDo"),
+        new("--model org/name: a commit (X-Repo-Commit) or etag from the hub that would name a path outside the cache", "which is not 40 hexadecimal digits; refusing it",
+            "HubDownloadTests.AForgedCommitOrEtagIsRefusedBeforeAnythingIsWritten"),
         new("--model org/name with HF_HUB_OFFLINE=1 and not in the cache", "HF_HUB_OFFLINE is set and the hub cache", "HubCliTests.PretrainedGetAndListShowHubModels_AndTheErrorsAreOneLine"),
         new("--model org/name: the hub unreachable and the model not in the cache", "cannot download ", "HubCliTests.PretrainedGetAndListShowHubModels_AndTheErrorsAreOneLine"),
         new("--model org/name: the hub does not answer within HF_HUB_ETAG_TIMEOUT and the model not in the cache", "within 1 s (HF_HUB_ETAG_TIMEOUT))", "HubDownloadTests.AHangingHubMeetsTheShortMetadataTimeout_AStalledTransferIsResumed"),
         new("--model org/name: the transfer cut again and again", "gave up after 5 retries", "HubDownloadTests.ATransferCutEveryTimeFailsAndLeavesNoPartialFile"),
         new("--model org/name: a blob whose SHA-256 is not its etag", "arrived corrupted", "HubDownloadTests.ACorruptedBlobFailsTheSha256CheckAndIsNotKept"),
         new("--model org/name: not enough disk space for the download", "not enough disk space for", "HubDownloadTests.NotEnoughDiskSpaceIsRefusedBeforeAnyWeightIsDownloaded"),
+        new("ML.NET: a LorenzaTransformer file whose entry would be written outside the folder it is read into (..\\x, C:x, a/b)",
+            "which would be written outside the folder it is read into", "PersistenceTests.Load_OfAnEntryThatWouldLeaveItsFolder_IsRefused"),
         new("ML.NET: PretrainedModelPath neither a folder, a built-in name nor a hub id", "PretrainedModelPath = 'roberta-base': Pretrained model folder not found", "HubPipelineTests.PretrainedModelPathTakesAHubId_ASecondFitOfflineUsesTheCache"),
     ];
 }

@@ -91,6 +91,13 @@ public sealed class BadInputTableTests
         text.Append("refuses a key given twice; config.json is checked against model.safetensors' header (the layer count, the word-embedding\n");
         text.Append("table, and the least number of weights its sizes need) before a model is allocated; a safetensors shape must fit the\n");
         text.Append("bytes it spans; a checkpoint carries a SHA-256 digest of its tensors and metadata and is refused whole when it differs.\n");
+        text.Append("pytorch_model.bin's pickle is read opcode by opcode before it is unpickled: it may name only what a state dict of tensors\n");
+        text.Append("needs (collections.OrderedDict, torch._utils' tensor and parameter rebuilders, torch's storage types: the part of\n");
+        text.Append("`torch.load(weights_only=True)`'s list a state dict uses), so a file that would call os.system, eval or subprocess is\n");
+        text.Append("refused and nothing runs; a damaged one ends in an `InvalidDataException` too, but the sizes its tensors claim are\n");
+        text.Append("allocated by TorchSharp.PyBridge before they are found larger than the file. A name from an archive or a server (a\n");
+        text.Append("shard, a hub commit or etag, a revision, an entry of a saved transformer) becomes a path only when it is plain: no\n");
+        text.Append("absolute path, `..`, separator or drive.\n");
         text.Append("`MutationTests` checks the contract in every test run on a few thousand seeded mutations of valid files (truncations,\n");
         text.Append("bit flips, inserted and removed bytes, huge and negative numbers, JSON values of the wrong type, deep nesting, repeated\n");
         text.Append("keys and lines). One exception: a damaged header line of a data file that no longer names the `--text-col`/`--label-col`\n");

@@ -7,9 +7,12 @@ using Microsoft.VisualStudio.TestTools.UnitTesting;
 
 namespace Microsoft.ML.Lorenza.Tests.BadInputs;
 
-/// <summary>Damaged files whose refusal no CLI run shows (see also <see cref="BadInputCases"/> and <see cref="MutationTests"/>).</summary>
+/// <summary>
+/// Damaged and hostile files whose refusal no CLI run shows (see also <see cref="BadInputCases"/> and <see cref="MutationTests"/>);
+/// hostile pickles in HostileFileTests.Pickles.cs.
+/// </summary>
 [TestClass]
-public sealed class HostileFileTests
+public sealed partial class HostileFileTests
 {
     [TestMethod]
     public void ADamagedCheckpoint_IsRefusedWhole()

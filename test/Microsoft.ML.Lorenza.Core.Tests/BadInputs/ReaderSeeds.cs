@@ -8,6 +8,7 @@ using Microsoft.ML.Lorenza.Tests.Support;
 using Microsoft.ML.Lorenza.Tests.Text;
 using Microsoft.ML.Lorenza.Text;
 using Microsoft.ML.Lorenza.Training;
+using TorchSharp.PyBridge;
 using ITextTokenizer = Microsoft.ML.Lorenza.Text.ITextTokenizer;
 
 namespace Microsoft.ML.Lorenza.Tests.BadInputs;
@@ -46,6 +47,7 @@ public sealed class ReaderSeeds : IDisposable
         Readers.Add(new("vocab.txt", bert, BertWordPieceTokenizer.VocabFile, 300, () => Use(BertWordPieceTokenizer.FromFolder(bert))));
         Readers.Add(new("tokenizer_config.json", bert, BertWordPieceTokenizer.ConfigFile, 300, () => Use(BertWordPieceTokenizer.FromFolder(bert))));
         Readers.Add(new("lorenza.json", bert, TextClassifier.MetadataFile, 200, () => TextClassifier.Load(bert).Dispose()));
+        AddPickle(Folder("pickle"), Path.Combine(bert, ModelFolder.SafeTensorsFile));
 
         foreach (var family in new[] { DistilBertConfig.Type, ElectraConfig.Type })
         {
@@ -92,6 +94,19 @@ public sealed class ReaderSeeds : IDisposable
 
     private void AddConfig(string family, string folder) =>
         Readers.Add(new($"config.json ({family})", folder, ModelFolder.ConfigFile, 200, () => TransformerConfig.Load(Path.Combine(folder, ModelFolder.ConfigFile))));
+
+    /// <summary>pytorch_model.bin as TorchSharp.PyBridge writes it (torch.save's zip format), checked and unpickled.</summary>
+    private void AddPickle(string folder, string safetensors)
+    {
+        var path = Path.Combine(folder, ModelFolder.PyTorchFile);
+        var tensors = SafeTensors.Load(safetensors);
+        PyTorchPickler.PickleStateDict(path, tensors);
+        foreach (var t in tensors.Values) t.Dispose();
+        Readers.Add(new("pytorch_model.bin (pickle check and unpickling)", folder, ModelFolder.PyTorchFile, 300, () =>
+        {
+            foreach (var t in ModelFolder.LoadPickledStateDict(path).Values) t.Dispose();
+        }));
+    }
 
     private void AddCheckpoint(string folder, string modelFolder)
     {

@@ -63,7 +63,7 @@ public sealed class HubDownloadTests
     {
         hub.Requests.Clear();
         (hub.CutsLeft, hub.IgnoreRange, hub.Corrupt, hub.CutFraction, hub.Portal) = (0, false, false, 0.4, false);
-        (hub.HeadDelay, hub.StallsLeft) = (TimeSpan.Zero, 0);
+        (hub.HeadDelay, hub.StallsLeft, hub.ForgedCommit, hub.ForgedEtag) = (TimeSpan.Zero, 0, null, null);
     }
 
     [TestCleanup]
@@ -325,6 +325,27 @@ public sealed class HubDownloadTests
         CacheFiles.FreeSpace = _ => 1_000_000;
         Refused(() => Get(Roberta, Settings(cache)), "not enough disk space for lorenza-test/tiny-roberta", "1.0 MB free", "HF_HUB_CACHE");
         Assert.AreEqual(0, hub.ToStorage.Count(), "no weight was asked for");
+    }
+
+    [TestMethod]
+    public void AForgedCommitOrEtagIsRefusedBeforeAnythingIsWritten()
+    {
+        // Both name folders and files of the cache (snapshots/<commit>, blobs/<etag>; the commit is written into refs/):
+        // checked where they arrive, so a refused answer leaves nothing behind, not even a ref.
+        foreach (var (commit, etag, says) in new (string?, string?, string)[]
+                 {
+                     ("../../../escaped", null, "the hub sent the commit '../../../escaped', which is not 40 hexadecimal digits; refusing it"),
+                     ("main", null, "the hub sent the commit 'main', which is not 40 hexadecimal digits; refusing it"),
+                     (null, "../../escaped", "the hub sent the etag '../../escaped', which is not a plain file name; refusing it"),
+                     (null, "..", "the hub sent the etag '..', which is not a plain file name; refusing it"),
+                 })
+        {
+            var cache = NewCache();
+            (hub.ForgedCommit, hub.ForgedEtag) = (commit, etag);
+            Refused(() => Get(Roberta, Settings(cache)), says, "(is HF_ENDPOINT a Hugging Face Hub?)");
+            CollectionAssert.AreEqual(Array.Empty<string>(), Entries(cache), "nothing written");
+            Assert.IsFalse(File.Exists(Path.Combine(Path.GetDirectoryName(cache)!, "escaped")));
+        }
     }
 
     [TestMethod]

@@ -99,6 +99,9 @@ public sealed class HubSettingsTests
                      ("roberta-base", "write it as org/name"), ("a/b/c", "write it as org/name"), ("org/-name", "not a valid Hugging Face Hub id"),
                      ("org/na me", "not a valid"), ("org--x/name", "not a valid"), ("org/name@", "no valid revision"), ("org/name@../main", "no valid revision"),
                      ($"org/{new string('n', 100)}", "at most 96"),
+                     // The revision becomes a path below refs/: nothing a path could take for a drive, a stream or a pattern (git refuses them too).
+                     ("org/name@C:evil", "no valid revision"), ("org/name@main:x", "no valid revision"), ("org/name@ma*n", "no valid revision"),
+                     ("org/name@v1?", "no valid revision"), ("org/name@[x]", "no valid revision"), ("org/name@main~1", "no valid revision"), ("org/name@main^", "no valid revision"),
                  })
         {
             Assert.IsFalse(HubModelId.TryParse(bad, out _, out var problem), bad);

@@ -107,6 +107,12 @@ internal sealed class HubStandIn : IDisposable
 
     public TimeSpan StallFor { get; set; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>Sent as X-Repo-Commit instead of the commit, as a hostile server or a broken proxy would.</summary>
+    public string? ForgedCommit { get; set; }
+
+    /// <summary>Sent as every ETag and X-Linked-Etag instead of the content's hash.</summary>
+    public string? ForgedEtag { get; set; }
+
     /// <summary>Renamed repositories: old id → new id, answered with a relative 307 as the hub does.</summary>
     public Dictionary<string, string> Renamed { get; } = new(StringComparer.Ordinal);
 
@@ -204,14 +210,14 @@ internal sealed class HubStandIn : IDisposable
         }
         var commit = repo.Refs.TryGetValue(revision, out var pointed) ? pointed : repo.Commits.ContainsKey(revision) ? revision : null;
         if (commit is null) return Error(response, 404, "RevisionNotFound", "Invalid rev id: " + revision, request.HttpMethod == "HEAD");
-        response.AddHeader("X-Repo-Commit", commit);
+        response.AddHeader("X-Repo-Commit", ForgedCommit ?? commit);
         if (!repo.Commits[commit].TryGetValue(file, out var bytes)) return Error(response, 404, "EntryNotFound", "Entry not found", request.HttpMethod == "HEAD");
 
         if (IsLfs(file))
         {
             var sha = Sha256(bytes);
             lock (blobs) blobs[sha] = bytes;
-            response.AddHeader("X-Linked-Etag", $"\"{sha}\"");
+            response.AddHeader("X-Linked-Etag", $"\"{ForgedEtag ?? sha}\"");
             response.AddHeader("X-Linked-Size", bytes.Length.ToString());
             response.AddHeader("ETag", $"\"{GitBlobId(Encoding.ASCII.GetBytes($"version https://git-lfs.github.com/spec/v1\noid sha256:{sha}\nsize {bytes.Length}\n"))}\"");
             response.RedirectLocation = $"http://{StorageHost}/lfs/{sha}?X-Amz-Signature=standin&expires=3600";
@@ -222,6 +228,7 @@ internal sealed class HubStandIn : IDisposable
         }
         // Some small files get a weak ETag, which clients must normalize.
         var etag = GitBlobId(bytes);
+        if (ForgedEtag is not null) etag = ForgedEtag;
         response.AddHeader("ETag", file.EndsWith("tokenizer_config.json", StringComparison.Ordinal) ? $"W/\"{etag}\"" : $"\"{etag}\"");
         response.ContentLength64 = bytes.Length;
         if (request.HttpMethod == "GET") response.OutputStream.Write(bytes);

@@ -127,12 +127,14 @@ internal sealed class HubCache(string root, HubModelId id)
         return full;
     }
 
-    private static string CheckedEtag(string etag) =>
+    /// <summary>An etag as a blob's file name: letters, digits, '-' and '_' (a git blob hash or a SHA-256 on the hub), else refused (one line).</summary>
+    public static string CheckedEtag(string etag) =>
         etag.Length is > 0 and <= 128 && etag.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')
             ? etag
             : throw new PretrainedModelException($"the hub sent the etag '{Printable(etag)}', which is not a plain file name; refusing it (is HF_ENDPOINT a Hugging Face Hub?).");
 
-    private static string CheckedCommit(string commit) =>
+    /// <summary>A commit as a snapshot folder's name: 40 hexadecimal digits, else refused (one line).</summary>
+    public static string CheckedCommit(string commit) =>
         HubModelId.IsCommitHash(commit) ? commit
             : throw new PretrainedModelException($"the hub sent the commit '{Printable(commit)}', which is not 40 hexadecimal digits; refusing it (is HF_ENDPOINT a Hugging Face Hub?).");
 

@@ -125,7 +125,9 @@ internal sealed class HubClient : IDisposable
                     var notAHub = HubErrors.NotAHub(url, settings, commit is null ? "X-Repo-Commit" : etag is null ? "ETag" : "X-Linked-Size or Content-Length");
                     throw new HubUnreachableException(notAHub.Message.TrimEnd('.'), notAHub);
                 }
-                return new HubFileMetadata(file, commit.ToLowerInvariant(), etag, size.Value, location ?? url);
+                // Both become path components in the cache (snapshots/<commit>, blobs/<etag>, and the commit goes into refs/):
+                // refused here, before anything is written, unless plain.
+                return new HubFileMetadata(file, HubCache.CheckedCommit(commit.ToLowerInvariant()), HubCache.CheckedEtag(etag), size.Value, location ?? url);
             }
         }
     }

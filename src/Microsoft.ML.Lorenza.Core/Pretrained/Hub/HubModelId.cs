@@ -5,7 +5,9 @@ namespace Microsoft.ML.Lorenza.Pretrained.Hub;
 /// <summary>
 /// A model on the Hugging Face Hub: <c>org/name</c>, optionally <c>@revision</c> (a branch, a tag or a 40-hex commit;
 /// "main" when absent). Owner and name use letters, digits, '-', '_' and '.', as the hub allows: neither starts or
-/// ends with '-' or '.', neither holds "--" or "..", and the whole id is at most 96 characters.
+/// ends with '-' or '.', neither holds "--" or "..", and the whole id is at most 96 characters. The revision becomes a path
+/// below the cache's refs/ (as huggingface_hub keeps it): no "..", "." or empty segment, no '\', and none of the characters
+/// git refuses in a ref name that a path could take otherwise (':' names a drive or a stream on Windows; '?', '*', '[', '~', '^').
 /// </summary>
 public sealed partial record HubModelId(string Owner, string Name, string Revision)
 {
@@ -53,7 +55,7 @@ public sealed partial record HubModelId(string Owner, string Name, string Revisi
             problem = $"'{repo}' is not a valid Hugging Face Hub id: owner and name use letters, digits, '-', '_' and '.', do not start or end with '-' or '.', hold no '--' or '..', and the id has at most 96 characters";
             return false;
         }
-        if (revision.Length == 0 || revision.Length > 255 || revision.Any(c => char.IsControl(c) || char.IsWhiteSpace(c) || c == '\\')
+        if (revision.Length == 0 || revision.Length > 255 || revision.Any(c => char.IsControl(c) || char.IsWhiteSpace(c) || c is '\\' or ':' or '?' or '*' or '[' or '~' or '^')
             || revision.Split('/').Any(part => part is "" or "." or ".."))
         {
             problem = $"'{value}' has no valid revision after '@': give a branch, a tag or a 40-hex commit (e.g. {repo}@main)";
