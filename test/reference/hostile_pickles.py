@@ -15,6 +15,10 @@ Request (JSON on stdin):
       Loads each file with torch.load(weights_only=True), PyTorch's loader for files it does not trust (with
       "weights_only": false, with the loader that runs what the pickle calls: the proof that a file is hostile).
       Reply: {"results": {path: "loaded" or the first line of its refusal}, "marker_exists": bool}.
+  {"action": "storages", "out": path}
+      Writes a state dict (not hostile) of a 2x3 tensor of ones of each storage type torch.save writes (float64 …
+      complex64), an empty tensor, a scalar, and two keys tied to one storage, as storage bounds must let it through.
+      Reply: {"tensors": {key: [dtype, shape]}}.
 """
 import _compat_pickle
 import json
@@ -82,7 +86,17 @@ def check(request):
     return {"results": results, "marker_exists": os.path.exists(request["marker"])}
 
 
+def storages(request):
+    dtypes = [torch.float64, torch.float32, torch.float16, torch.bfloat16, torch.int64, torch.int32, torch.int16,
+              torch.int8, torch.uint8, torch.bool, torch.complex128, torch.complex64]
+    state = {str(dtype).removeprefix("torch."): torch.ones(2, 3, dtype=dtype) for dtype in dtypes}
+    state["empty"], state["scalar"] = torch.zeros(0), torch.tensor(1.0)
+    state["tied.a"] = state["tied.b"] = torch.ones(4, 2)
+    torch.save(state, request["out"])
+    return {"tensors": {key: [str(t.dtype).removeprefix("torch."), list(t.shape)] for key, t in state.items()}}
+
+
 if __name__ == "__main__":
     req = json.load(sys.stdin)
-    reply = {"write": write, "check": check}[req["action"]](req)
+    reply = {"write": write, "check": check, "storages": storages}[req["action"]](req)
     json.dump(reply, sys.stdout)

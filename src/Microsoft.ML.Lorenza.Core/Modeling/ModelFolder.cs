@@ -233,7 +233,8 @@ public static class ModelFolder
     /// <summary>
     /// A state dict written by PyTorch's torch.save (e.g. Hugging Face's pytorch_model.bin), through TorchSharp.PyBridge,
     /// after <see cref="PickleAllowList"/> has read the pickle's opcodes: a pickle that names anything but tensors and
-    /// OrderedDicts (os.system, builtins.eval, …) is refused before it is unpickled, and so is torch.save's legacy format.
+    /// OrderedDicts (os.system, builtins.eval, …) is refused before it is unpickled, and so is torch.save's legacy format,
+    /// and one whose storages or tensors claim more than the archive holds (<see cref="StorageBounds"/>).
     /// </summary>
     public static Dictionary<string, Tensor> LoadPickledStateDict(string path)
     {

@@ -94,10 +94,12 @@ public sealed class BadInputTableTests
         text.Append("pytorch_model.bin's pickle is read opcode by opcode before it is unpickled: it may name only what a state dict of tensors\n");
         text.Append("needs (collections.OrderedDict, torch._utils' tensor and parameter rebuilders, torch's storage types: the part of\n");
         text.Append("`torch.load(weights_only=True)`'s list a state dict uses), so a file that would call os.system, eval or subprocess is\n");
-        text.Append("refused and nothing runs; a damaged one ends in an `InvalidDataException` too, but the sizes its tensors claim are\n");
-        text.Append("allocated by TorchSharp.PyBridge before they are found larger than the file. A name from an archive or a server (a\n");
-        text.Append("shard, a hub commit or etag, a revision, an entry of a saved transformer) becomes a path only when it is plain: no\n");
-        text.Append("absolute path, `..`, separator or drive.\n");
+        text.Append("refused and nothing runs; a damaged one ends in an `InvalidDataException` too. The same reading bounds what\n");
+        text.Append("TorchSharp.PyBridge would allocate (each tensor's size, before it reads the tensor's storage): a storage's numel ×\n");
+        text.Append("element size must fit in its `data/<key>` entry, a tensor's values and its view (offset + Σ (size − 1)·stride + 1) in\n");
+        text.Append("its storage, all tensors together in 16 times the storages they copy, and a numel, offset, size or stride that is not\n");
+        text.Append("a literal whole number is refused. A name from an archive or a server (a shard, a hub commit or etag, a revision, an\n");
+        text.Append("entry of a saved transformer) becomes a path only when it is plain: no absolute path, `..`, separator or drive.\n");
         text.Append("`MutationTests` checks the contract in every test run on a few thousand seeded mutations of valid files (truncations,\n");
         text.Append("bit flips, inserted and removed bytes, huge and negative numbers, JSON values of the wrong type, deep nesting, repeated\n");
         text.Append("keys and lines). One exception: a damaged header line of a data file that no longer names the `--text-col`/`--label-col`\n");

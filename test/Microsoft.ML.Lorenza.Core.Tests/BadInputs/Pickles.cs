@@ -44,11 +44,44 @@ public sealed class Pickles
         return Op(0x8c, (byte)utf8.Length).Op(utf8).Op(0x94);
     }
 
+    /// <summary>A whole number as Python's pickler writes it: BININT, or LONG1 beyond 32 bits.</summary>
+    public Pickles Int(long value)
+    {
+        if (value is >= int.MinValue and <= int.MaxValue) return Op('J').Op(BitConverter.GetBytes((int)value));
+        return Op(0x8a, 8).Op(BitConverter.GetBytes(value));
+    }
+
+    /// <summary>A tuple of whole numbers: MARK … TUPLE.</summary>
+    public Pickles Ints(IEnumerable<long> values)
+    {
+        Op(Mark);
+        foreach (var v in values) Int(v);
+        return Op('t');
+    }
+
     public byte[] ToArray() => [.. bytes];
 
     public const byte Proto = 0x80, Mark = (byte)'(', Stop = (byte)'.', EmptyDict = (byte)'}', SetItems = (byte)'u', SetItem = (byte)'s',
         Reduce = (byte)'R', NewObj = 0x81, Tuple1 = 0x85, EmptyTuple = (byte)')', StackGlobal = 0x93, Memoize = 0x94, BinPut = (byte)'q',
-        BinGet = (byte)'h', Pop = (byte)'0', PopMark = (byte)'1', Ext1 = 0x82;
+        BinGet = (byte)'h', Pop = (byte)'0', PopMark = (byte)'1', Ext1 = 0x82, BinPersId = (byte)'Q', NewFalse = 0x89;
+
+    /// <summary>One tensor (weight) of <see cref="StateDict"/>: its storage's persistent id and _rebuild_tensor_v2's arguments.</summary>
+    public sealed record Weight(string Name, long Numel, long[] Size, long[] Stride, long Offset = 0, string Key = "0", string Storage = "FloatStorage");
+
+    /// <summary>
+    /// A state dict in protocol 2 as torch.save writes it: {name: _rebuild_tensor_v2(('storage', torch.&lt;Storage&gt;,
+    /// key, 'cpu', numel), offset, size, stride, False, OrderedDict())}, for the archive's data/&lt;key&gt; entries.
+    /// </summary>
+    public static byte[] StateDict(params Weight[] tensors)
+    {
+        var pickle = new Pickles().Op(Proto, 2, EmptyDict, Mark);
+        foreach (var t in tensors)
+            pickle.Str(t.Name).Global("torch._utils", "_rebuild_tensor_v2").Op(Mark)
+                .Op(Mark).Str("storage").Global("torch", t.Storage).Str(t.Key).Str("cpu").Int(t.Numel).Op((byte)'t', BinPersId)
+                .Int(t.Offset).Ints(t.Size).Ints(t.Stride).Op(NewFalse).Global("collections", "OrderedDict").Op(EmptyTuple, Reduce)
+                .Op((byte)'t', Reduce);
+        return pickle.Op(SetItems, Stop).ToArray();
+    }
 
     /// <summary>{'hostile': module.name(argument)} in protocol 2: GLOBAL, then REDUCE on a one-tuple.</summary>
     public static byte[] Calling(string module, string name, string argument) =>
@@ -68,12 +101,16 @@ public sealed class Pickles
     /// A torch.save archive (PyTorch 1.6 and later): &lt;archive&gt;/data.pkl holding <paramref name="pickle"/>, a
     /// version record and one storage, then <paramref name="more"/> entries, all stored uncompressed as torch.save does.
     /// </summary>
-    public static byte[] TorchSave(byte[] pickle, params (string Name, byte[] Bytes)[] more)
+    public static byte[] TorchSave(byte[] pickle, params (string Name, byte[] Bytes)[] more) =>
+        Archive(pickle, [("archive/data/0", new byte[16]), .. more]);
+
+    /// <summary>A torch.save archive: &lt;archive&gt;/data.pkl holding <paramref name="pickle"/>, a version record and <paramref name="entries"/>.</summary>
+    public static byte[] Archive(byte[] pickle, params (string Name, byte[] Bytes)[] entries)
     {
         using var buffer = new MemoryStream();
         using (var zip = new ZipArchive(buffer, ZipArchiveMode.Create, leaveOpen: true))
         {
-            foreach (var (name, content) in new[] { ("archive/data.pkl", pickle), ("archive/version", "3\n"u8.ToArray()), ("archive/data/0", new byte[16]) }.Concat(more))
+            foreach (var (name, content) in new[] { ("archive/data.pkl", pickle), ("archive/version", "3\n"u8.ToArray()) }.Concat(entries))
             {
                 using var entry = zip.CreateEntry(name, CompressionLevel.NoCompression).Open();
                 entry.Write(content);
