@@ -6,7 +6,8 @@ rem                      and Node.js; tests whose reference is missing report In
 setlocal
 cd /d "%~dp0"
 set SOLUTION=Microsoft.ML.Lorenza.sln
-dotnet restore src\Microsoft.ML.Lorenza\Microsoft.ML.Lorenza.csproj >nul 2>&1 || (
+rem The ML.NET tests restore both the package's Microsoft.ML floor and the newest the tests run on.
+dotnet restore test\Microsoft.ML.Lorenza.Tests\Microsoft.ML.Lorenza.Tests.csproj >nul 2>&1 || (
   echo [build] Microsoft.ML cannot be restored here: skipping the ML.NET layer ^(building Microsoft.ML.Lorenza.Engine.slnf^).
   set SOLUTION=Microsoft.ML.Lorenza.Engine.slnf
 )

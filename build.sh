@@ -66,13 +66,15 @@ install_npm_tools() {
 # ---- ML.NET layer: built only where the Microsoft.ML package can be restored ---------------------
 SOLUTION=Microsoft.ML.Lorenza.sln
 choose_solution() {
-  local mlnet=src/Microsoft.ML.Lorenza/Microsoft.ML.Lorenza.csproj
+  # The ML.NET tests: they restore the package's floor (the library compiles against it) and MicrosoftMLVersion (the tests
+  # run on it), so both must be served.
+  local mlnet=test/Microsoft.ML.Lorenza.Tests/Microsoft.ML.Lorenza.Tests.csproj
   [ -f "$mlnet" ] || return 0
   if dotnet restore "$mlnet" --verbosity quiet >/dev/null 2>&1; then
     SOLUTION=Microsoft.ML.Lorenza.sln
     # NuGet takes the next version when the wanted one is not served (NU1603): say so rather than build another silently.
     local resolved
-    resolved=$(grep -o '"Microsoft.ML/[0-9][^"]*"' src/Microsoft.ML.Lorenza/obj/project.assets.json 2>/dev/null | head -n 1 | sed 's|.*/||; s|"||')
+    resolved=$(grep -o '"Microsoft.ML/[0-9][^"]*"' test/Microsoft.ML.Lorenza.Tests/obj/project.assets.json 2>/dev/null | head -n 1 | sed 's|.*/||; s|"||')
     if [ -n "${MicrosoftMLVersion:-}" ] && [ -n "$resolved" ] && [ "$resolved" != "$MicrosoftMLVersion" ]; then
       log "Microsoft.ML $MicrosoftMLVersion is not served here: NuGet restored $resolved, so the ML.NET layer builds and tests against $resolved."
     fi

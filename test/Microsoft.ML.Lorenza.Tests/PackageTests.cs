@@ -11,70 +11,102 @@ using Microsoft.ML.Lorenza.Configuration;
 namespace Microsoft.ML.Lorenza.MLNet.Tests;
 
 /// <summary>
-/// The packages as a user gets them. Packs the repository (`dotnet pack` of the solution, as `./build.sh pack`
-/// does, with its own artifacts path so the repository's outputs are untouched, and the tool for linux-x64 only)
-/// into a local folder feed under a unique pre-release version, so no cached package of an earlier run can be
-/// used. Then, in a temporary folder outside the repository (no Directory.Build.* applies), it does what a user
-/// does: `dotnet new console`, `dotnet add package` Microsoft.ML.Lorenza + TorchSharp-cpu + Microsoft.ML, a small
-/// pipeline (MapValueToKey → Trainers.Lorenza → MapKeyToValue, 48 synthetic rows, tiny model, 2 epochs, cpu), restore,
-/// build, run; and installs the `lorenza` tool from the feed (`dotnet tool install --tool-path`) and runs
-/// `lorenza info`. NuGet there uses an empty packages folder with the user's global one as a read-only fallback
-/// (nothing is downloaded again, nothing of this test is left in the user's cache). About 2-3 minutes on 2 cores.
+/// The packages as a user gets them. Packs the repository once for the class (`dotnet pack` of the solution, as
+/// `./build.sh pack` does, with its own artifacts path so the repository's outputs are untouched, and the tool for
+/// linux-x64 only) into a local folder feed under a unique pre-release version, so no cached package of an earlier run
+/// can be used. Then, in a temporary folder outside the repository (no Directory.Build.* applies), it does what a user
+/// does: `dotnet new console`, `dotnet add package` Microsoft.ML.Lorenza + TorchSharp-cpu + Microsoft.ML, a small pipeline
+/// (MapValueToKey → Trainers.Lorenza → MapKeyToValue, 48 synthetic rows, tiny model, 2 epochs, cpu), restore, build, run:
+/// once with Microsoft.ML at the package's declared floor (5.0.1, what the package compiles against), once at the newest
+/// (the version the repository's tests run on), and once at the newest with Microsoft.ML.TorchSharp beside it (its
+/// dependency is TorchSharp >= 0.102.7, so the app gets our TorchSharp 0.107.0; its TextClassification estimator is built
+/// in the same app, not fitted: its Fit downloads NAS-BERT weights). And it installs the `lorenza` tool from the feed
+/// (`dotnet tool install --tool-path`) and runs `lorenza info`. NuGet there uses an empty packages folder with the user's
+/// global one as a read-only fallback (nothing is downloaded again, nothing of this test is left in the user's cache).
+/// About 4-5 minutes in all on 2 cores (the pack ~2 of them).
 /// </summary>
 [TestClass]
 public sealed class PackageTests
 {
     private const string AppName = "LorenzaPackageSmoke";
 
-    [TestMethod]
-    [TestCategory("Package")]
-    public void PackedPackagesAndTool_WorkInAFreshAppOutsideTheRepository()
+    /// <summary>The packed feed, shared by the tests of the class (packing is most of their time).</summary>
+    private sealed record Packed(DirectoryInfo Work, string Feed, string Version, string PackTime);
+
+    private static readonly Lazy<Packed> Feed = new(Pack, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    [ClassCleanup]
+    public static void DeleteWorkFolder()
+    {
+        if (!Feed.IsValueCreated) return;
+        try { Feed.Value.Work.Delete(recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    /// <summary>Packs the repository into a local feed (once) and checks the packages' ids, dependencies and files.</summary>
+    private static Packed Pack()
     {
         if (!OperatingSystem.IsLinux() || System.Runtime.InteropServices.RuntimeInformation.OSArchitecture != System.Runtime.InteropServices.Architecture.X64)
             Assert.Inconclusive("this test packs the linux-x64 tool and runs it: it runs on linux-x64 only.");
-        var total = Stopwatch.StartNew();
-        var timings = new List<string>();
         var work = Directory.CreateTempSubdirectory("lorenza-package-test-");
+        var feed = Directory.CreateDirectory(Path.Combine(work.FullName, "feed")).FullName;
+        var version = UniqueVersion();
+        // As ./build.sh pack does.
+        var step = Stopwatch.StartNew();
+        var pack = Dotnet(SharedData.RepoRoot, TimeSpan.FromMinutes(10), null,
+            "pack", Path.Combine(SharedData.RepoRoot, "Microsoft.ML.Lorenza.sln"), "-c", "Release", "--nologo",
+            "--artifacts-path", Path.Combine(work.FullName, "build"), $"-p:PackageOutputPath={feed}/", $"-p:Version={version}",
+            "-p:LorenzaToolRuntimeIdentifiers=linux-x64", "-nodeReuse:false", "-tl:off", "-v:minimal");
+        if (pack.Exit != 0 && UnrestorableDependency(pack.Output) is { } unpackable)
+            Assert.Inconclusive($"NuGet cannot restore {unpackable} here, so the repository cannot be packed.");
+        Assert.AreEqual(0, pack.Exit, "dotnet pack failed:\n" + pack.Output);
+        CheckPackages(feed, version);
+        return new Packed(work, feed, version, $"pack {step.Elapsed.TotalSeconds:F0} s (once for the class)");
+    }
+
+    [TestMethod]
+    [TestCategory("Package")]
+    [DataRow("floor", false, DisplayName = "fresh app, Microsoft.ML at the package's floor")]
+    [DataRow("newest", false, DisplayName = "fresh app, Microsoft.ML at the newest")]
+    [DataRow("newest", true, DisplayName = "fresh app, Microsoft.ML at the newest, Microsoft.ML.TorchSharp beside it")]
+    public void PackedPackage_TrainsInAFreshAppOutsideTheRepository(string microsoftML, bool withMicrosoftMLTorchSharp)
+    {
+        var total = Stopwatch.StartNew();
+        var packed = Feed.Value;
+        var timings = new List<string> { packed.PackTime };
+        var work = Directory.CreateDirectory(Path.Combine(packed.Work.FullName, $"{microsoftML}{(withMicrosoftMLTorchSharp ? "-mltorchsharp" : "")}"));
         try
         {
-            var feed = Directory.CreateDirectory(Path.Combine(work.FullName, "feed")).FullName;
-            var version = UniqueVersion();
-
-            // 1. Pack, as ./build.sh pack does.
-            var step = Stopwatch.StartNew();
-            var pack = Dotnet(SharedData.RepoRoot, TimeSpan.FromMinutes(10), null,
-                "pack", Path.Combine(SharedData.RepoRoot, "Microsoft.ML.Lorenza.sln"), "-c", "Release", "--nologo",
-                "--artifacts-path", Path.Combine(work.FullName, "build"), $"-p:PackageOutputPath={feed}/", $"-p:Version={version}",
-                "-p:LorenzaToolRuntimeIdentifiers=linux-x64", "-nodeReuse:false", "-tl:off", "-v:minimal");
-            if (pack.Exit != 0 && UnrestorableDependency(pack.Output) is { } unpackable)
-                Assert.Inconclusive($"NuGet cannot restore {unpackable} here, so the repository cannot be packed.");
-            Assert.AreEqual(0, pack.Exit, "dotnet pack failed:\n" + pack.Output);
-            timings.Add($"pack {step.Elapsed.TotalSeconds:F0} s");
-            CheckPackages(feed, version);
-
-            // 2. A fresh console app outside the repository, with the local feed and the repository's own sources.
+            // A fresh console app outside the repository, with the local feed and the repository's own sources.
             var app = Path.Combine(work.FullName, "app");
             Assert.IsFalse(SharedData.RepoRoot.StartsWith(work.FullName) || work.FullName.StartsWith(SharedData.RepoRoot),
                 $"the app folder {work.FullName} must be outside the repository {SharedData.RepoRoot}");
             if (InheritedMsBuildFiles(work.FullName) is { Count: > 0 } inherited)
                 Assert.Inconclusive("the temporary folder is not a clean place for a user's app: " + string.Join(", ", inherited) + " would apply (set TMPDIR elsewhere).");
-            var userEnvironment = new Dictionary<string, string> { ["NUGET_PACKAGES"] = Path.Combine(work.FullName, "nuget-packages") };
+            var userEnvironment = UserEnvironment(work);
 
-            step.Restart();
+            var step = Stopwatch.StartNew();
             var created = Dotnet(work.FullName, TimeSpan.FromMinutes(2), userEnvironment, "new", "console", "-n", AppName, "-o", app, "--framework", "net10.0");
             Assert.AreEqual(0, created.Exit, "dotnet new console failed:\n" + created.Output);
-            var config = WriteNuGetConfig(app, feed);
-            var (mlVersion, torchSharpCpuVersion) = TestedVersions();
-            foreach (var (id, packageVersion) in new[] { ("Microsoft.ML.Lorenza", version), ("TorchSharp-cpu", torchSharpCpuVersion), ("Microsoft.ML", mlVersion) })
+            var config = WriteNuGetConfig(app, packed.Feed);
+            var (newestML, torchSharpCpuVersion) = TestedVersions();
+            var mlVersion = microsoftML == "floor" ? RepositoryProperty("MicrosoftMLFloorVersion") : newestML;
+            var packages = new List<(string Id, string Version)> { ("Microsoft.ML.Lorenza", packed.Version), ("TorchSharp-cpu", torchSharpCpuVersion), ("Microsoft.ML", mlVersion) };
+            if (withMicrosoftMLTorchSharp) packages.Add(("Microsoft.ML.TorchSharp", RepositoryPackageVersion("Microsoft.ML.TorchSharp")));
+            foreach (var (id, packageVersion) in packages)
             {
                 var added = Dotnet(app, TimeSpan.FromMinutes(2), userEnvironment, "add", "package", id, "--version", packageVersion, "--no-restore");
                 Assert.AreEqual(0, added.Exit, $"dotnet add package {id} failed:\n" + added.Output);
             }
-            File.WriteAllText(Path.Combine(app, "Program.cs"), AppSource);
+            File.WriteAllText(Path.Combine(app, "Program.cs"), withMicrosoftMLTorchSharp ? WithMicrosoftMLTorchSharp(AppSource) : AppSource);
             var restore = Dotnet(app, TimeSpan.FromMinutes(5), userEnvironment, "restore", "--configfile", config, "-tl:off");
             if (restore.Exit != 0 && UnrestorableDependency(restore.Output) is { } missing)
                 Assert.Inconclusive($"NuGet cannot restore {missing} here, so the fresh app cannot be built.");
             Assert.AreEqual(0, restore.Exit, "dotnet restore of the fresh app failed:\n" + restore.Output);
+            var resolved = ResolvedPackages(app);
+            Console.WriteLine($"{microsoftML}: the app resolved " + string.Join(", ", new[] { "Microsoft.ML", "Microsoft.ML.Tokenizers", "TorchSharp", "Microsoft.ML.TorchSharp" }
+                .Where(resolved.ContainsKey).Select(id => $"{id} {resolved[id]}")));
+            Assert.AreEqual(mlVersion, resolved["Microsoft.ML"], "the app runs on the Microsoft.ML it asked for");
+            Assert.AreEqual(torchSharpCpuVersion, resolved["TorchSharp"], "one TorchSharp in the app: the one TorchSharp-cpu brings");
             timings.Add($"new + add package + restore {step.Elapsed.TotalSeconds:F0} s");
 
             step.Restart();
@@ -103,12 +135,32 @@ public sealed class PackageTests
                 Assert.AreEqual(1.0, double.Parse(match.Groups[2].Value) + double.Parse(match.Groups[3].Value), 2e-3, line);
             }
             StringAssert.Contains(run.Output, "epoch 2:", "the trainer's Log reaches the app");
+            if (withMicrosoftMLTorchSharp)
+                StringAssert.Contains(run.Output, $"beside: Microsoft.ML.TorchSharp's TextClassificationTrainer built; TorchSharp {torchSharpCpuVersion}.0 loaded");
+        }
+        finally
+        {
+            try { work.Delete(recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            Console.WriteLine($"package test ({microsoftML}{(withMicrosoftMLTorchSharp ? " + Microsoft.ML.TorchSharp" : "")}): {string.Join(", ", timings)}; total {total.Elapsed.TotalSeconds:F0} s");
+        }
+    }
 
-            // 3. The tool, installed from the feed.
-            step.Restart();
+    [TestMethod]
+    [TestCategory("Package")]
+    public void PackedTool_InstallsFromTheFeedAndRuns()
+    {
+        var total = Stopwatch.StartNew();
+        var packed = Feed.Value;
+        var timings = new List<string> { packed.PackTime };
+        var work = Directory.CreateDirectory(Path.Combine(packed.Work.FullName, "tool"));
+        try
+        {
+            var userEnvironment = UserEnvironment(work);
+            var config = WriteNuGetConfig(work.FullName, packed.Feed);
+            var step = Stopwatch.StartNew();
             var tools = Path.Combine(work.FullName, "tools");
             var install = Dotnet(work.FullName, TimeSpan.FromMinutes(5), userEnvironment,
-                "tool", "install", "--tool-path", tools, "Microsoft.ML.Lorenza.Cli", "--version", version, "--configfile", config);
+                "tool", "install", "--tool-path", tools, "Microsoft.ML.Lorenza.Cli", "--version", packed.Version, "--configfile", config);
             Assert.AreEqual(0, install.Exit, "dotnet tool install failed:\n" + install.Output);
             timings.Add($"tool install {step.Elapsed.TotalSeconds:F0} s");
             step.Restart();
@@ -123,8 +175,25 @@ public sealed class PackageTests
         finally
         {
             try { work.Delete(recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-            Console.WriteLine($"package test: {string.Join(", ", timings)}; total {total.Elapsed.TotalSeconds:F0} s");
+            Console.WriteLine($"package test (tool): {string.Join(", ", timings)}; total {total.Elapsed.TotalSeconds:F0} s");
         }
+    }
+
+    /// <summary>An empty NuGet packages folder of the test's own (the user's global one is a read-only fallback in nuget.config).</summary>
+    private static Dictionary<string, string> UserEnvironment(DirectoryInfo work) => new() { ["NUGET_PACKAGES"] = Path.Combine(work.FullName, "nuget-packages") };
+
+    /// <summary>The app with Microsoft.ML.TorchSharp's own text classifier built beside ours (built, not fitted: its Fit downloads weights).</summary>
+    private static string WithMicrosoftMLTorchSharp(string source)
+    {
+        const string lastUsing = "using Microsoft.ML.Lorenza;\n";
+        Assert.IsTrue(source.Contains(lastUsing));
+        return source.Replace(lastUsing, lastUsing + """
+            using Microsoft.ML.TorchSharp;
+
+            var theirs = new MLContext(seed: 1).MulticlassClassification.Trainers.TextClassification(labelColumnName: "Label", sentence1ColumnName: "Text");
+            Console.WriteLine($"beside: Microsoft.ML.TorchSharp's {theirs.GetType().Name} built; TorchSharp {typeof(global::TorchSharp.torch).Assembly.GetName().Version} loaded");
+
+            """);
     }
 
     /// <summary>The packages' ids, dependencies and files (printed with their sizes).</summary>
@@ -147,8 +216,9 @@ public sealed class PackageTests
         }
         var lorenza = Dependencies(nuspecs["Microsoft.ML.Lorenza"].Metadata);
         Assert.AreEqual(version, lorenza.GetValueOrDefault("Microsoft.ML.Lorenza.Core"), "Microsoft.ML.Lorenza depends on the engine package of the same version");
-        Assert.IsTrue(lorenza.ContainsKey("Microsoft.ML"));
+        Assert.AreEqual(RepositoryProperty("MicrosoftMLFloorVersion"), lorenza.GetValueOrDefault("Microsoft.ML"), "Microsoft.ML.Lorenza declares the floor of Microsoft.ML (Directory.Packages.props)");
         var core = Dependencies(nuspecs["Microsoft.ML.Lorenza.Core"].Metadata);
+        Assert.AreEqual(RepositoryProperty("MicrosoftMLTokenizersFloorVersion"), core.GetValueOrDefault("Microsoft.ML.Tokenizers"), "the engine declares the floor of Microsoft.ML.Tokenizers");
         Assert.IsTrue(core.ContainsKey("TorchSharp") && !core.Keys.Any(k => k.StartsWith("TorchSharp-") || k.StartsWith("libtorch")),
             "the engine references TorchSharp only: the app picks the libtorch package");
         Assert.IsFalse(core.ContainsKey("Grpc.Tools"), "Grpc.Tools is a build-time tool");
@@ -174,13 +244,33 @@ public sealed class PackageTests
         return $"{assembly.Major}.{assembly.Minor}.{assembly.Build}-packagetest.{DateTimeOffset.UtcNow.ToUnixTimeSeconds()}.g{Guid.NewGuid().ToString("N")[..8]}";
     }
 
-    /// <summary>Microsoft.ML and TorchSharp-cpu as this repository resolved them (what its tests ran against).</summary>
+    /// <summary>Microsoft.ML (the newest: MicrosoftMLVersion) and TorchSharp-cpu as this repository resolved them (what its tests ran against).</summary>
     private static (string MicrosoftML, string TorchSharpCpu) TestedVersions()
     {
         using var deps = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Microsoft.ML.Lorenza.Tests.deps.json")));
         var libraries = deps.RootElement.GetProperty("libraries").EnumerateObject().Select(p => p.Name).ToList();
         string Of(string id) => libraries.Single(l => l.StartsWith(id + "/", StringComparison.OrdinalIgnoreCase))[(id.Length + 1)..];
         return (Of("Microsoft.ML"), Of("TorchSharp-cpu"));
+    }
+
+    /// <summary>A property of the repository's Directory.Packages.props (the floors).</summary>
+    private static string RepositoryProperty(string name) =>
+        PackagesProps().Descendants(name).Select(e => e.Value.Trim()).FirstOrDefault(v => v.Length > 0) ?? throw new AssertFailedException($"Directory.Packages.props sets no {name}");
+
+    /// <summary>A package's central version in the repository's Directory.Packages.props.</summary>
+    private static string RepositoryPackageVersion(string id) =>
+        (string?)PackagesProps().Descendants("PackageVersion").FirstOrDefault(e => (string?)e.Attribute("Include") == id)?.Attribute("Version")
+        ?? throw new AssertFailedException($"Directory.Packages.props has no version of {id}");
+
+    private static XDocument PackagesProps() => XDocument.Load(Path.Combine(SharedData.RepoRoot, "Directory.Packages.props"));
+
+    /// <summary>Package id → version, as NuGet resolved them for the app (obj/project.assets.json).</summary>
+    private static Dictionary<string, string> ResolvedPackages(string app)
+    {
+        using var assets = JsonDocument.Parse(File.ReadAllText(Path.Combine(app, "obj", "project.assets.json")));
+        return assets.RootElement.GetProperty("libraries").EnumerateObject()
+            .Select(p => p.Name.Split('/'))
+            .ToDictionary(parts => parts[0], parts => parts[1], StringComparer.OrdinalIgnoreCase);
     }
 
     /// <summary>The app's nuget.config: the local feed, the repository's sources, the user's packages as a read-only fallback.</summary>

@@ -111,7 +111,7 @@ public sealed class OptimizerOptions
     /// <summary>
     /// Departure from the paper (docs/lorenza-algorithm.md, "Departures"): the zeroth-order probe losses
     /// L(θ ± μU) are taken on the first ⌈f · B⌉ rows of the batch instead of all B. 1 is the paper. The default,
-    /// an eighth, was chosen by measurement (README, "LORENZA at GaLore's cost"): the one-probe ascent's alignment with
+    /// an eighth, was chosen by measurement (docs/benchmarks.md, "LORENZA at GaLore's cost"): the one-probe ascent's alignment with
     /// the gradient is indistinguishable from zero at every fraction, whole batches included, while each probe forward
     /// costs about f of a whole one.
     /// </summary>
@@ -130,7 +130,7 @@ public sealed class OptimizerOptions
 
     /// <summary>
     /// The treatment a null <see cref="WordEmbeddings"/> means for <paramref name="optimizer"/> (<see cref="OptimizerKind.DefaultWordEmbeddings"/>):
-    /// LORENZA keeps the embedding's moments low-rank (a departure from the paper, chosen by measurement: README, "LORENZA at
+    /// LORENZA keeps the embedding's moments low-rank (a departure from the paper, chosen by measurement: docs/benchmarks.md, "LORENZA at
     /// GaLore's cost"); every other optimizer trains it in full, as published.
     /// </summary>
     public static WordEmbeddingTreatment DefaultWordEmbeddings(string optimizer) => OptimizerFactory.Find(optimizer).DefaultWordEmbeddings;

@@ -10,7 +10,7 @@ namespace Microsoft.ML.Lorenza.Modeling;
 public sealed class DistilBertSelfAttention : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly TransformerConfig config;
-    private readonly Scalar sqrtHeadDim; // as long as the module lives (README, "TorchSharp notes")
+    private readonly Scalar sqrtHeadDim; // as long as the module lives (docs/engine.md, "TorchSharp notes")
     public readonly SideBranchLinear q_lin;
     public readonly SideBranchLinear k_lin;
     public readonly SideBranchLinear v_lin;

@@ -33,7 +33,7 @@ public abstract class SequenceClassifier : nn.Module
 {
     private ScalarType? computeType;
 
-    // Constants as Scalars that live as long as the process (README, "TorchSharp notes").
+    // Constants as Scalars that live as long as the process (docs/engine.md, "TorchSharp notes").
     private static readonly Scalar MinusFloatMin = (-(double)float.MinValue).ToScalar();
 
     private protected SequenceClassifier(string name, TransformerConfig config) : base(name)

@@ -25,7 +25,7 @@ public enum PositionRule
 public sealed class TransformerEmbeddings : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly TransformerConfig config;
-    private readonly Scalar padTokenId; // as long as the module lives (README, "TorchSharp notes")
+    private readonly Scalar padTokenId; // as long as the module lives (docs/engine.md, "TorchSharp notes")
     public readonly Embedding word_embeddings;
     public readonly Embedding position_embeddings;
     /// <summary>Null for a family without token types (DistilBERT): token type ids are then ignored.</summary>
@@ -63,7 +63,7 @@ public sealed class TransformerEmbeddings : nn.Module<Tensor, Tensor, Tensor>
         using var scope = NewDisposeScope();
         if (Positions == PositionRule.Absolute)
         {
-            using var length = inputIds.size(1).ToScalar(); // explicit Scalar: README, "TorchSharp notes"
+            using var length = inputIds.size(1).ToScalar(); // explicit Scalar: docs/engine.md, "TorchSharp notes"
             return arange(length, ScalarType.Int64, inputIds.device).unsqueeze(0).expand(inputIds.size(0), -1).MoveToOuterDisposeScope();
         }
         var mask = inputIds.ne(padTokenId).to(ScalarType.Int64);
@@ -86,7 +86,7 @@ public sealed class TransformerEmbeddings : nn.Module<Tensor, Tensor, Tensor>
 public sealed class TransformerSelfAttention : nn.Module<Tensor, Tensor, Tensor>
 {
     private readonly TransformerConfig config;
-    private readonly Scalar sqrtHeadDim; // as long as the module lives (README, "TorchSharp notes")
+    private readonly Scalar sqrtHeadDim; // as long as the module lives (docs/engine.md, "TorchSharp notes")
     public readonly SideBranchLinear query;
     public readonly SideBranchLinear key;
     public readonly SideBranchLinear value;

@@ -51,7 +51,7 @@ public static class OptimizerFactory
 
     public static readonly IReadOnlyList<OptimizerKind> Kinds =
     [
-        // LORENZA keeps its embedding low-rank by default (a departure chosen by measurement: README, "LORENZA at GaLore's cost").
+        // LORENZA keeps its embedding low-rank by default (a departure chosen by measurement: docs/benchmarks.md, "LORENZA at GaLore's cost").
         new(OptimizerAlgorithm.Lorenza, Projected: true, WordEmbeddingTreatment.LowRank,
             (p, o, s) => new AdamFamilyOptimizer(OptimizerAlgorithm.Lorenza, p, o, s, Subspace.RangeFinder, ZerothOrderAscent(o))),
         new(OptimizerAlgorithm.AdaZoSam, Projected: false, WordEmbeddingTreatment.Full,

@@ -14,7 +14,7 @@ namespace Microsoft.ML.Lorenza.Text;
 /// σ where this writes the final ς.
 /// </summary>
 /// <remarks>
-/// Microsoft.ML.Tokenizers 2.0.1's BertTokenizer does this step differently on ordinary input (measured on the
+/// Microsoft.ML.Tokenizers' BertTokenizer (2.0.1 and 3.0.0 alike) does this step differently on ordinary input (measured on the
 /// all-MiniLM-L6-v2 vocabulary; see WordPieceTokenizerTests): its pre-tokenizer (<c>\w+|[\p{P}]</c>) drops
 /// symbols, emoji, superscripts and characters outside the BMP entirely ("a = b", "$5", "x²", "😀"); it deletes
 /// tab, newline and carriage return instead of treating them as spaces, joining the words around them; it keeps

@@ -16,10 +16,10 @@ namespace Microsoft.ML.Lorenza.Text;
 /// The SentencePiece step is Microsoft.ML.Tokenizers' <see cref="SentencePieceTokenizer"/> (its Unigram model:
 /// normalization with the model's precompiled charsmap, the dummy prefix, whitespace handling and the Viterbi
 /// segmentation), with one thing added here: SentencePiece and Hugging Face fuse a run of unknown characters into one
-/// &lt;unk&gt;, while Microsoft.ML.Tokenizers 2.0.1 gives one &lt;unk&gt; per character; and the model's charsmap deletes some
-/// characters (nmt_nfkc: C0/C1 controls such as U+0007, U+001B, U+007F), which Microsoft.ML.Tokenizers 2.0.1 keeps (they
+/// &lt;unk&gt;, while Microsoft.ML.Tokenizers (2.0.1 and 3.0.0) gives one &lt;unk&gt; per character; and the model's charsmap deletes some
+/// characters (nmt_nfkc: C0/C1 controls such as U+0007, U+001B, U+007F), which Microsoft.ML.Tokenizers keeps (they
 /// become &lt;unk&gt; and split the words around them), so they are removed first (<see cref="PrecompiledCharsmap"/>).
-/// Measured on 624 check texts: the library alone agreed on 554, with both fixes on all (XlmRobertaTokenizerTests).
+/// Measured on 624 check texts: the library alone agreed on 554 (2.0.1 and 3.0.0 alike), with both fixes on all (XlmRobertaTokenizerTests).
 /// <see cref="FromTokenizerJson"/> instead uses the project's own Unigram pipeline, as a tokenizer.json spells it out.
 /// </remarks>
 public sealed class XlmRobertaTokenizer : ITextTokenizer
@@ -86,7 +86,7 @@ public sealed class XlmRobertaTokenizer : ITextTokenizer
         }
         var pieces = sp.Vocabulary.Count;
         // Characters the model's charsmap deletes (nmt_nfkc: most C0/C1 controls, some format characters): Microsoft.ML.Tokenizers
-        // 2.0.1 keeps them (they then become <unk> and split the words around them), so they are removed here first.
+        // (2.0.1, 3.0.0) keeps them (they then become <unk> and split the words around them), so they are removed here first.
         var deleted = PrecompiledCharsmap.FromModelProto(model) is { } blob ? new PrecompiledCharsmap(blob, source).Deleted() : new HashSet<int>();
         string WithoutDeleted(string chunk)
         {

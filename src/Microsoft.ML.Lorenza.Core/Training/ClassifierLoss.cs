@@ -77,7 +77,7 @@ public static class ClassifierLoss
             Tensor share;
             if (weights is null)
             {
-                using var fractionOfRows = ((double)count / rows).ToScalar(); // explicit Scalar: README, "TorchSharp notes"
+                using var fractionOfRows = ((double)count / rows).ToScalar(); // explicit Scalar: docs/engine.md, "TorchSharp notes"
                 share = output.Loss!.mul(fractionOfRows);
             }
             else share = WeightedSum(output.Logits, microLabels, weights.narrow(0, first, count), total);

@@ -166,7 +166,7 @@ public static class TextClassifierTrainer
         optimizerOptions.Seed = options.Loop.Seed;
         optimizerOptions.LearningRate = options.PeakLearningRate;
         // A model trained from scratch learns its embedding from nothing: in rank-8 steps the tiny demo reached 72.9 %
-        // instead of 87.9 % (README, "LORENZA at GaLore's cost"), so LORENZA's low-rank default is for fine-tuning only.
+        // instead of 87.9 % (docs/benchmarks.md, "LORENZA at GaLore's cost"), so LORENZA's low-rank default is for fine-tuning only.
         if (options.Model.FromScratch) optimizerOptions.WordEmbeddings ??= WordEmbeddingTreatment.Full;
         return OptimizerFactory.Create(optimizerOptions.Algorithm, ManagedParameterRule.Architecture.Apply(model), optimizerOptions, schedule);
     }

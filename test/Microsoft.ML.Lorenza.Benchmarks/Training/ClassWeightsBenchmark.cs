@@ -10,7 +10,7 @@ namespace Microsoft.ML.Lorenza.Benchmarks.Training;
 /// subsampled to 1 in <c>ratio</c> + 1 (10 : 1 by default: the first positives and the first negatives of train.tsv), with
 /// <see cref="ClassWeighting.None"/> and <see cref="ClassWeighting.Balanced"/>, over several seeds; the final model's macro-F1,
 /// minority (negative) recall and accuracy on SST-2's dev set (balanced, 872 rows), evaluated once after training. The
-/// short-run settings of `bench compare --pretrained` (README, "Fine-tuning MiniLM, measured"): lr 3e-4, α = 2, T = 50;
+/// short-run settings of `bench compare --pretrained` (docs/benchmarks.md, "Fine-tuning MiniLM, measured"): lr 3e-4, α = 2, T = 50;
 /// at the engine's 1e-4 both arms predicted only the majority class in 75 steps. Options: --train N (400), --ratio R (10),
 /// --seeds N (3), --epochs N (3), --batch N (16), --max-length N (64), --lr X (3e-4), --dev N (872), --model NAME (minilm);
 /// --quick: the tiny preset from scratch on 120 rows, 1 seed, 200 dev rows.

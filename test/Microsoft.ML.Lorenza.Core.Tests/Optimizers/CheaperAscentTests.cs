@@ -77,7 +77,7 @@ public sealed class CheaperAscentTests
         Assert.AreEqual(4, probes.Count, "two probes in each of the steps after the first (the first has no subspace yet)");
         Assert.IsTrue(probes.All(p => p.Fraction == 0.5));
         Assert.IsTrue(asked.Where(a => a.Mode == LossMode.Train).All(a => a.Fraction == 1));
-        Assert.AreEqual(0.125, new OptimizerOptions().ProbeBatchFraction, "the default the README's measurement chose");
+        Assert.AreEqual(0.125, new OptimizerOptions().ProbeBatchFraction, "the default docs/benchmarks.md's measurement chose");
     }
 
     [TestMethod]

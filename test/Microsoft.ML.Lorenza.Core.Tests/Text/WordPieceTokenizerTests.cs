@@ -113,7 +113,7 @@ public sealed class WordPieceTokenizerTests
     }
 
     /// <summary>
-    /// Why the wrapper does the basic tokenization itself: Microsoft.ML.Tokenizers 2.0.1's BertTokenizer with Hugging
+    /// Why the wrapper does the basic tokenization itself: Microsoft.ML.Tokenizers' BertTokenizer (2.0.1 and 3.0.0: 39 of 53) with Hugging
     /// Face's uncased settings differs from the reference on these inputs (the BertBasicTokenizer remarks list them).
     /// If a later version of the library fixes them, this test says so.
     /// </summary>

@@ -11,7 +11,8 @@ namespace Microsoft.ML.Lorenza.Tests.Text;
 /// (test/reference/sentencepiece_reference.py) on the committed tiny multilingual Unigram model and 624 texts
 /// (multilingual_texts.check_texts: 72 each of Latin with accents, Cyrillic, Arabic, CJK, Devanagari, emoji, whitespace
 /// runs and mixed scripts, 36 with special-token literals, 12 edge cases): every id equal. Microsoft.ML.Tokenizers'
-/// SentencePiece tokenizer alone is measured beside it (it gives one &lt;unk&gt; per unknown character).
+/// SentencePiece tokenizer alone is measured beside it (it gives one &lt;unk&gt; per unknown character and keeps characters
+/// the charsmap deletes: 554 of 624 with 2.0.1 and with 3.0.0); if a later version agrees everywhere, the test says so.
 /// </summary>
 [TestClass]
 public sealed class XlmRobertaTokenizerTests
@@ -58,6 +59,8 @@ public sealed class XlmRobertaTokenizerTests
             Console.WriteLine($"{script,-12} {total,6} {good,20} {lib,30}");
         Console.WriteLine($"all          {results.Count,6} {perScript.Values.Sum(v => v.Ours),20} {perScript.Values.Sum(v => v.Library),30}");
         Assert.AreEqual(0, failures.Count, string.Join("\n", failures));
+        Assert.IsTrue(perScript.Values.Sum(v => v.Library) < results.Count,
+            "Microsoft.ML.Tokenizers' SentencePieceTokenizer alone now agrees with SentencePiece on every text: the fusion of unknown runs and the charsmap deletions in XlmRobertaTokenizer may be unnecessary");
     }
 
     // The chunks SentencePiece sees: the text between special-token literals (the reference's split).

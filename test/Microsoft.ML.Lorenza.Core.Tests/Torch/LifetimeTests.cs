@@ -45,7 +45,7 @@ public sealed class LifetimeTests
     {
         if (!OperatingSystem.IsLinux()) Assert.Inconclusive("Reads /proc/self/status and glibc's mallinfo2.");
         var data = new float[256 * 1024]; // 1 MiB
-        // An explicit Scalar: TorchSharp's implicit one (t.mul(2)) can be finalized mid-call (README, "TorchSharp notes").
+        // An explicit Scalar: TorchSharp's implicit one (t.mul(2)) can be finalized mid-call (docs/engine.md, "TorchSharp notes").
         using var two = 2.ToScalar();
         void Cycle()
         {
