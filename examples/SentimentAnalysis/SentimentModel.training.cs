@@ -59,9 +59,7 @@ public partial class SentimentModel
                 PretrainedModelPath = PretrainedModel,
                 Architecture = PretrainedModel is null ? ModelPreset.Tiny : null, // set: train a tiny RoBERTa from scratch instead
                 MaxEpochs = maxEpochs,
-                // Fine-tuning takes a small rate; a model from scratch a large one (with more epochs: --epochs 10).
-                LearningRate = PretrainedModel is null ? 3e-3 : 1e-4,
-                RefreshInterval = 50,
+                // LearningRate is left at its default for the optimizer and the start (README, "Learning rates").
                 MaxSequenceLength = MaxSequenceLength,
                 Log = Console.WriteLine,
             }))

@@ -103,7 +103,10 @@ public sealed partial class LorenzaTrainer
 
         /// <summary>LORENZA (the default) or a baseline: AdaZoSam, GaLore, Sam, AdamW, Lora (see <see cref="OptimizerAlgorithm"/>).</summary>
         public OptimizerAlgorithm Optimizer = Spec.Algorithm;
-        /// <summary>Peak learning rate; null: 1e-4 when fine-tuning a pretrained model, 1e-3 from scratch.</summary>
+        /// <summary>
+        /// Peak learning rate; null: the optimizer family's default (<see cref="Configuration.TrainingOptions.DefaultLearningRate"/>),
+        /// fine-tuning 1e-3 for Lorenza, GaLore and Lora, 1e-4 for AdaZoSam, Sam and AdamW; from scratch 3e-3 for Lorenza and GaLore, 1e-3 for the others.
+        /// </summary>
         public double? LearningRate = Spec.LearningRate;
         /// <summary>Adam β₁, β₂ and ε.</summary>
         public double Beta1 = Spec.Beta1, Beta2 = Spec.Beta2, Epsilon = Spec.Epsilon;

@@ -59,13 +59,11 @@ public sealed partial class LorenzaTrainer : IEstimator<LorenzaTransformer>
         if (trainingOptions.Model.ResolvePretrained(new() { Log = options.Log, CancellationToken = options.CancellationToken }) is { Source: not PretrainedSource.Folder } pretrained)
             Log($"pretrained model '{pretrained.Reference}': {pretrained.Folder}" + (pretrained.Commit is { } commit ? $" (commit {commit})" : ""));
         Log($"LORENZA: training {options.Optimizer} on {train.Examples.Count} rows ({keys.Count} classes), " +
-            $"{options.MaxEpochs} epoch(s), batch {options.BatchSize}, device {Runtime.Devices.Describe(trainingOptions.Compute.Device.Resolve())}" +
+            $"{options.MaxEpochs} epoch(s), batch {options.BatchSize}, {trainingOptions.DescribeLearningRate()}, device {Runtime.Devices.Describe(trainingOptions.Compute.Device.Resolve())}" +
             (trainingOptions.Compute.Device == Runtime.ComputeDevice.Auto ? " (auto)" : "") + $", compute {trainingOptions.Compute.Resolve(trainingOptions.Compute.Device.Resolve())}.");
         if (TrainingWeights.Describe(trainingOptions.Data.ClassWeights, options.ExampleWeightColumnName is { } w ? $"column '{w}'" : null) is { } weighting)
             Log(weighting);
         var (classifier, report) = TextClassifierTrainer.Train(train, validation, trainingOptions, Progress(), options.CancellationToken);
-        if (report.FreshlyInitialized.Count > 0)
-            Log($"not in the pretrained folder, initialized afresh: {string.Join(", ", report.FreshlyInitialized)}");
         var columns = new ColumnNames(options.Sentence1ColumnName, options.Sentence2ColumnName, options.ScoreColumnName, options.PredictedLabelColumnName);
         return new LorenzaTransformer(classifier, columns, keys, report);
     }
@@ -178,6 +176,11 @@ public sealed partial class LorenzaTrainer : IEstimator<LorenzaTransformer>
         var hasValidation = options.ValidationSet is not null || options.ValidationFraction > 0;
         return new SynchronousProgress(p =>
         {
+            if (p.Notice is { } notice)
+            {
+                Log(notice);
+                return;
+            }
             if (p.CompletedEpoch is { } e)
             {
                 Log($"epoch {e.Epoch}: train loss {e.TrainLoss:F4}, train accuracy {e.TrainAccuracy:P1}" +

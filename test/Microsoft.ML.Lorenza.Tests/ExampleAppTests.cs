@@ -18,8 +18,7 @@ public sealed class ExampleAppTests
     [DataRow("GitHubIssueArea", "IssueAreaModel", "test micro-accuracy", false)]
     public void SampleTrainsSavesExportsAndPredicts(string app, string model, string metricLine, bool scoresOnnx)
     {
-        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
-        var dll = Path.Combine(SharedData.RepoRoot, "examples", app, "bin", configuration, "net10.0", app + ".dll");
+        var dll = SampleDll(app);
         var output = Directory.CreateTempSubdirectory("lorenza-sample-");
         try
         {
@@ -57,5 +56,29 @@ public sealed class ExampleAppTests
         {
             output.Delete(recursive: true);
         }
+    }
+
+    [TestMethod]
+    [DataRow("SentimentAnalysis")]
+    [DataRow("GitHubIssueArea")]
+    public void SampleExplainsItsOptionsAndRefusesUnknownOnes(string app)
+    {
+        var dll = SampleDll(app);
+        var (exit, stdout, stderr) = ProcessRunner.Run("dotnet", $"\"{dll}\" --help", null, TimeSpan.FromMinutes(1));
+        Assert.AreEqual(0, exit, stderr);
+        foreach (var option in new[] { "Usage:", "--epochs N", "--output FOLDER", "--model NAME", "--from-scratch" })
+            StringAssert.Contains(stdout, option);
+        (exit, _, stderr) = ProcessRunner.Run("dotnet", $"\"{dll}\" --epoch 2", null, TimeSpan.FromMinutes(1));
+        Assert.AreEqual(2, exit);
+        Assert.AreEqual("error: unknown option --epoch; run with --help for the options.", stderr.Trim());
+        (exit, _, stderr) = ProcessRunner.Run("dotnet", $"\"{dll}\" --epochs many", null, TimeSpan.FromMinutes(1));
+        Assert.AreEqual(2, exit);
+        Assert.AreEqual("error: --epochs many is not a whole number >= 1.", stderr.Trim());
+    }
+
+    private static string SampleDll(string app)
+    {
+        var configuration = AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}") ? "Release" : "Debug";
+        return Path.Combine(SharedData.RepoRoot, "examples", app, "bin", configuration, "net10.0", app + ".dll");
     }
 }

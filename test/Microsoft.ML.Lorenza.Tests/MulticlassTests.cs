@@ -101,7 +101,9 @@ public sealed class MulticlassTests
             {
                 var lorenza = ((IEnumerable<ITransformer>)model).OfType<LorenzaTransformer>().Single();
                 Assert.AreEqual(SentimentPipeline.Classifier.Model.Tokenizer.VocabSize, lorenza.Model.Tokenizer.VocabSize, "the pretrained folder's tokenizer is used");
-                Assert.IsTrue(log.Any(l => l.Contains("initialized afresh: classifier.out_proj")), string.Join("\n", log));
+                var afresh = log.FindIndex(l => l.Contains("initialized afresh: classifier.out_proj"));
+                Assert.IsTrue(afresh >= 0, string.Join("\n", log));
+                Assert.IsTrue(afresh < log.FindIndex(l => l.Contains(" step ")), "the new head is reported before training starts:\n" + string.Join("\n", log));
                 var metrics = ml.MulticlassClassification.Evaluate(model.Transform(ml.Data.LoadFromEnumerable(TopicData.Rows(60, seed: 2))));
                 Console.WriteLine($"from the sentiment encoder, 10 epochs: topic accuracy {metrics.MicroAccuracy:F3}");
                 Assert.IsTrue(metrics.MicroAccuracy >= 0.8, $"accuracy {metrics.MicroAccuracy:F3}");

@@ -10,6 +10,11 @@ internal sealed class ProgressPrinter : IProgress<TrainingProgress>
 
     public void Report(TrainingProgress p)
     {
+        if (p.Notice is { } notice)
+        {
+            Console.WriteLine(notice);
+            return;
+        }
         if (p.CompletedEpoch is not null) return; // the epochs are printed as a table when training ends
         var now = DateTime.UtcNow;
         var last = p.Step == p.TotalSteps;

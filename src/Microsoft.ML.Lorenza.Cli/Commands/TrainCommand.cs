@@ -71,7 +71,7 @@ internal static class TrainCommand
             Console.WriteLine($"removed {stale} temporary file(s) left in {output} by an interrupted run");
         Console.WriteLine($"training on {train.Examples.Count} examples from {train.Source}" +
                           (train.SkippedEmpty > 0 ? $" ({train.SkippedEmpty} rows with empty text skipped)" : "") +
-                          $"; optimizer {options.Optimizer.Algorithm.Name}, device {Runtime.Devices.Describe(options.Compute.Device.Resolve())}, compute {options.Compute.Resolve(options.Compute.Device.Resolve())}" +
+                          $"; optimizer {options.Optimizer.Algorithm.Name}, {options.DescribeLearningRate()}, device {Runtime.Devices.Describe(options.Compute.Device.Resolve())}, compute {options.Compute.Resolve(options.Compute.Device.Resolve())}" +
                           (options.Loop.Resume ? $"; resuming from {Path.Combine(output, TrainingCheckpoint.FileName)}" : ""));
         if (TrainingWeights.Describe(options.Data.ClassWeights, weightColumn is null ? null : $"column '{weightColumn}'") is { } weighting) Console.WriteLine(weighting);
         using var cancel = new CancellationTokenSource();
@@ -88,8 +88,6 @@ internal static class TrainCommand
                 Console.WriteLine($"validation ({report.ValidationExamples} examples):");
                 Console.WriteLine(report.Validation!.Format());
                 if (report.SkippedSteps > 0) Console.WriteLine($"{report.SkippedSteps} steps skipped (non-finite loss or gradient)");
-                if (report.FreshlyInitialized.Count > 0)
-                    Console.WriteLine($"not in the pretrained folder, initialized afresh: {string.Join(", ", report.FreshlyInitialized)}");
                 var checkpoint = Path.Combine(output, TrainingCheckpoint.FileName);
                 OutputFolder.Replace(output, folder =>
                 {

@@ -62,7 +62,7 @@ public sealed class OptimizerOptions
     public double WarmupFraction { get; set; } = 0.06;
 
     /// <summary>Peak learning rate γ_max (the schedule scales it); null: <see cref="TrainingOptions.DefaultLearningRate"/>.</summary>
-    [Option("--lr", "peak learning rate (default: 1e-4 fine-tuning a pretrained model, 1e-3 from scratch)")]
+    [Option("--lr", "peak learning rate (default: fine-tuning 1e-3 lorenza/galore/lora, 1e-4 adazosam/sam/adamw; from scratch 3e-3 lorenza/galore, 1e-3 adazosam/sam/adamw/lora)")]
     public double? LearningRate { get; set; }
     [Option("--beta1", "Adam β₁ (first-moment decay)")]
     public double Beta1 { get; set; } = 0.9;

@@ -36,6 +36,21 @@ public sealed record OptimizerKind(
     Func<IReadOnlyList<OptimizedParameter>, OptimizerOptions, LearningRateSchedule, IOptimizer> Create)
 {
     public string Name => Algorithm.Name;
+
+    /// <summary>How it steps, which decides its default learning rate (<see cref="TrainingOptions.DefaultLearningRate"/>).</summary>
+    public OptimizerFamily Family => Algorithm == OptimizerAlgorithm.Lora ? OptimizerFamily.LowRankAdapter
+        : Projected ? OptimizerFamily.LowRankProjected : OptimizerFamily.FullRank;
+}
+
+/// <summary>How an optimizer steps: each family takes its own learning rate (GaLore and LoRA users set theirs apart from AdamW's).</summary>
+public enum OptimizerFamily
+{
+    /// <summary>Adam on every weight (AdamW, SAM, AdaZo-SAM).</summary>
+    FullRank,
+    /// <summary>Adam in a rank-r projection of each weight matrix's gradient (LORENZA, GaLore).</summary>
+    LowRankProjected,
+    /// <summary>Frozen weights with trained low-rank adapters (LoRA).</summary>
+    LowRankAdapter,
 }
 
 /// <summary>The registry of optimizers: one entry per <see cref="OptimizerAlgorithm"/> value, in its order.</summary>

@@ -46,6 +46,8 @@ public static class TextClassifierTrainer
         var (classifier, freshlyInitialized) = CreateClassifier(split, labels, options, device);
         try
         {
+            if (freshlyInitialized.Count > 0)
+                progress?.Report(TrainingProgress.ForNotice($"not in the pretrained folder, initialized afresh: {string.Join(", ", freshlyInitialized)}"));
             var report = Run(classifier, DataPlan.Encode(split, classifier, options.Loop.BatchSize, options.Loop.Seed, weights), options, progress, cancellation, afterEpoch);
             report.SkippedEmptyTexts = train.SkippedEmpty + (validation?.SkippedEmpty ?? 0);
             report.FreshlyInitialized = freshlyInitialized;

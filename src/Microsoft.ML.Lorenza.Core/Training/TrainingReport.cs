@@ -5,6 +5,14 @@ public sealed record TrainingProgress(int Epoch, int Epochs, int Step, int Total
 {
     /// <summary>Set on the one report made when an epoch ends (after its evaluation); null on per-step reports.</summary>
     public EpochResult? CompletedEpoch { get; init; }
+
+    /// <summary>
+    /// Set on a report of its own, made before the first step, with a line the user should see before training starts
+    /// (which weights the pretrained folder lacked and were initialized afresh); its other fields are zero.
+    /// </summary>
+    public string? Notice { get; init; }
+
+    public static TrainingProgress ForNotice(string notice) => new(0, 0, 0, 0, double.NaN, 0, TimeSpan.Zero, 0) { Notice = notice };
 }
 
 /// <summary>One epoch's results.</summary>

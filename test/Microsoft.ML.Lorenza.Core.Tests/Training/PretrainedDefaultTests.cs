@@ -20,13 +20,13 @@ public sealed class PretrainedDefaultTests
         var defaults = new TrainingOptions();
         Assert.AreEqual("minilm", defaults.Model.Pretrained);
         Assert.IsFalse(defaults.Model.FromScratch);
-        Assert.AreEqual(1e-4, defaults.PeakLearningRate, "the fine-tuning rate");
+        Assert.AreEqual(1e-3, defaults.PeakLearningRate, "LORENZA's fine-tuning rate");
         defaults.Validate();
 
         var scratch = new TrainingOptions { Model = { Preset = ModelPreset.Small } };
         Assert.IsNull(scratch.Model.Pretrained);
         Assert.IsTrue(scratch.Model.FromScratch);
-        Assert.AreEqual(1e-3, scratch.PeakLearningRate, "the from-scratch rate");
+        Assert.AreEqual(3e-3, scratch.PeakLearningRate, "LORENZA's from-scratch rate");
         scratch.Validate();
 
         var folder = Directory.CreateTempSubdirectory("lorenza-model-").FullName;

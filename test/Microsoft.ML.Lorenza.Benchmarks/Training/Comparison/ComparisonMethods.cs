@@ -5,35 +5,32 @@ using Microsoft.ML.Lorenza.Configuration;
 
 namespace Microsoft.ML.Lorenza.Benchmarks.Training.Comparison;
 
-/// <summary>The optimizer families of the comparison; each has its own learning rate (and scale), as in the GaLore paper.</summary>
-public enum MethodFamily { FullRank, LowRankProjected, LowRankAdapter }
-
 /// <summary>
 /// One compared configuration: an optimizer with its ρ and ascent direction, and for LORENZA the cheaper-ascent and
 /// embedding options (defaults: the library's; "lorenza paper" is the paper's setting: whole-batch probes, full embedding moments).
 /// </summary>
-public sealed record ComparisonMethod(string Label, string Optimizer, MethodFamily Family, double Rho, AscentDirection Ascent,
+public sealed record ComparisonMethod(string Label, string Optimizer, OptimizerFamily Family, double Rho, AscentDirection Ascent,
                                       double ProbeBatchFraction = OptimizerOptions.DefaultProbeBatchFraction, WordEmbeddingTreatment? WordEmbeddings = null)
 {
     /// <summary>AdamW first: it is the step-time reference and calibrates the sharpness radius.</summary>
     public static readonly IReadOnlyList<ComparisonMethod> All =
     [
-        new("adamw", "adamw", MethodFamily.FullRank, 0, AscentDirection.ZerothOrder),
-        new("sam", "sam", MethodFamily.FullRank, 0.05, AscentDirection.ZerothOrder),
-        new("galore", "galore", MethodFamily.LowRankProjected, 0, AscentDirection.ZerothOrder),
-        new("lora", "lora", MethodFamily.LowRankAdapter, 0, AscentDirection.ZerothOrder),
-        new("lorenza", "lorenza", MethodFamily.LowRankProjected, 0.05, AscentDirection.ZerothOrder),
-        new("lorenza rho=0", "lorenza", MethodFamily.LowRankProjected, 0, AscentDirection.ZerothOrder),
-        new("lorenza momentum", "lorenza", MethodFamily.LowRankProjected, 0.05, AscentDirection.Momentum),
+        new("adamw", "adamw", OptimizerFamily.FullRank, 0, AscentDirection.ZerothOrder),
+        new("sam", "sam", OptimizerFamily.FullRank, 0.05, AscentDirection.ZerothOrder),
+        new("galore", "galore", OptimizerFamily.LowRankProjected, 0, AscentDirection.ZerothOrder),
+        new("lora", "lora", OptimizerFamily.LowRankAdapter, 0, AscentDirection.ZerothOrder),
+        new("lorenza", "lorenza", OptimizerFamily.LowRankProjected, 0.05, AscentDirection.ZerothOrder),
+        new("lorenza rho=0", "lorenza", OptimizerFamily.LowRankProjected, 0, AscentDirection.ZerothOrder),
+        new("lorenza momentum", "lorenza", OptimizerFamily.LowRankProjected, 0.05, AscentDirection.Momentum),
     ];
 
     /// <summary>Run only when named with --only: the paper's LORENZA and the other embedding treatments, for the ablation of the defaults.</summary>
     public static readonly IReadOnlyList<ComparisonMethod> Ablations =
     [
-        new("lorenza paper", "lorenza", MethodFamily.LowRankProjected, 0.05, AscentDirection.ZerothOrder, 1, WordEmbeddingTreatment.Full),
-        new("lorenza whole-batch probes", "lorenza", MethodFamily.LowRankProjected, 0.05, AscentDirection.ZerothOrder, 1),
-        new("lorenza full embeddings", "lorenza", MethodFamily.LowRankProjected, 0.05, AscentDirection.ZerothOrder, WordEmbeddings: WordEmbeddingTreatment.Full),
-        new("lorenza frozen embeddings", "lorenza", MethodFamily.LowRankProjected, 0.05, AscentDirection.ZerothOrder, WordEmbeddings: WordEmbeddingTreatment.Frozen),
+        new("lorenza paper", "lorenza", OptimizerFamily.LowRankProjected, 0.05, AscentDirection.ZerothOrder, 1, WordEmbeddingTreatment.Full),
+        new("lorenza whole-batch probes", "lorenza", OptimizerFamily.LowRankProjected, 0.05, AscentDirection.ZerothOrder, 1),
+        new("lorenza full embeddings", "lorenza", OptimizerFamily.LowRankProjected, 0.05, AscentDirection.ZerothOrder, WordEmbeddings: WordEmbeddingTreatment.Full),
+        new("lorenza frozen embeddings", "lorenza", OptimizerFamily.LowRankProjected, 0.05, AscentDirection.ZerothOrder, WordEmbeddings: WordEmbeddingTreatment.Frozen),
     ];
 }
 
@@ -66,9 +63,9 @@ public sealed record ComparisonSettings(bool Pretrained, string? PretrainedModel
         return options;
     }
 
-    public double LearningRate(MethodFamily family) => !Pretrained ? 3e-3 : family == MethodFamily.LowRankAdapter ? 5 * FineTuningRate : FineTuningRate;
+    public double LearningRate(OptimizerFamily family) => !Pretrained ? 3e-3 : family == OptimizerFamily.LowRankAdapter ? 5 * FineTuningRate : FineTuningRate;
 
-    public double Scale(MethodFamily family) => Pretrained && family == MethodFamily.LowRankProjected ? 2.0 : 1.0;
+    public double Scale(OptimizerFamily family) => Pretrained && family == OptimizerFamily.LowRankProjected ? 2.0 : 1.0;
 
     public string Describe(TorchSharp.torch.Device? device = null) => $"compute {ComputeOptions.Resolve(Precision, device ?? TorchSharp.torch.CPU)}; " + (Pretrained
         ? $"fine-tuning {PretrainedModelPath}: batch {BatchSize}, {Epochs} epoch(s), length ≤ {MaxSequenceLength}, linear schedule with 6 % warm-up; "

@@ -27,8 +27,8 @@ public sealed class NoisyLabelsBenchmark : IBenchmark
     [
         .. ComparisonMethod.All.Where(m => m.Label is "adamw" or "sam" or "galore" or "lora" or "lorenza" or "lorenza momentum"),
         ComparisonMethod.Ablations.Single(m => m.Label == "lorenza paper"),
-        new("lorenza rho=0.5", "lorenza", MethodFamily.LowRankProjected, 0.5, AscentDirection.ZerothOrder),
-        new("lorenza rho=5", "lorenza", MethodFamily.LowRankProjected, 5, AscentDirection.ZerothOrder),
+        new("lorenza rho=0.5", "lorenza", OptimizerFamily.LowRankProjected, 0.5, AscentDirection.ZerothOrder),
+        new("lorenza rho=5", "lorenza", OptimizerFamily.LowRankProjected, 5, AscentDirection.ZerothOrder),
     ];
 
     public void Run(BenchmarkContext context)
