@@ -73,7 +73,7 @@ public sealed class LearningRateSweepBenchmark : IBenchmark
         BenchmarkContext.PrintTable(analysis.AccuracyTable());
         Console.WriteLine();
         BenchmarkContext.PrintTable(analysis.ChoiceTable());
-        var json = context.Save(new { settings, complete = true, summary = analysis.Summary(), best = analysis.Best(), runs }, fileName);
+        var json = context.Save(new { settings, complete = true, summary = analysis.Summary(), best = analysis.Best(), best_per_family = analysis.BestPerFamily(), runs }, fileName);
         var svg = Path.ChangeExtension(json, ".svg");
         File.WriteAllText(svg, LearningRateChart.Render(analysis));
         Console.WriteLine($"plot written to {svg}");

@@ -29,10 +29,14 @@ public sealed class SweepAnalysis
 
     public double? Mean(string data, string optimizer, double rate) => cells.TryGetValue((data, optimizer, rate), out var v) ? v.Average() : null;
 
-    /// <summary>The mean over the fine-tuning data sets (all but scratch) at rates every one of them has; empty without such data.</summary>
-    public IReadOnlyList<(double Rate, double Accuracy)> FineTuningCurve(string optimizer)
+    /// <summary>The fine-tuning data sets (all but scratch) <paramref name="optimizer"/> ran on.</summary>
+    public IReadOnlyList<string> FineTuningSets(string optimizer) => Datasets.Where(d => d != Scratch && RatesOf(d, optimizer).Count > 0).ToList();
+
+    /// <summary>The mean over the fine-tuning data sets the optimizer ran on, at rates every one of them has; empty without such data.</summary>
+    public IReadOnlyList<(double Rate, double Accuracy)> FineTuningCurve(string optimizer) => FineTuningCurve(optimizer, FineTuningSets(optimizer));
+
+    private IReadOnlyList<(double Rate, double Accuracy)> FineTuningCurve(string optimizer, IReadOnlyList<string> sets)
     {
-        var sets = Datasets.Where(d => d != Scratch).ToList();
         if (sets.Count == 0) return [];
         return sets.Select(d => RatesOf(d, optimizer)).Aggregate((a, b) => a.Intersect(b).ToList())
             .Select(rate => (rate, sets.Average(d => Mean(d, optimizer, rate)!.Value))).ToList();
@@ -54,10 +58,38 @@ public sealed class SweepAnalysis
                 if (curve.Count == 0) continue;
                 var best = Enumerable.Range(0, curve.Count).MaxBy(i => curve[i].Accuracy);
                 double? Loss(int i) => i >= 0 && i < curve.Count ? curve[best].Accuracy - curve[i].Accuracy : null;
-                var perData = (start == Scratch ? [Scratch] : Datasets.Where(d => d != Scratch))
+                var perData = (start == Scratch ? [Scratch] : FineTuningSets(optimizer))
                     .ToDictionary(d => d, d => RatesOf(d, optimizer).MaxBy(r => Mean(d, optimizer, r)!.Value));
                 choices.Add(new Choice(optimizer, start, curve[best].Rate, curve[best].Accuracy, Loss(best - 1), Loss(best + 1), perData));
             }
+        return choices;
+    }
+
+    /// <summary>
+    /// Per optimizer family and start: the rate whose accuracy, averaged over the family's optimizers (each on its own curve,
+    /// at rates they all have), is best — the default the family gets.
+    /// </summary>
+    public IReadOnlyList<Choice> BestPerFamily()
+    {
+        var choices = new List<Choice>();
+        foreach (var family in Optimizers.GroupBy(o => global::Microsoft.ML.Lorenza.Optimizers.OptimizerFactory.Find(o).Family))
+        {
+            // Fine-tuning: the data sets every optimizer of the family ran on, so their curves average like with like.
+            var shared = family.Select(FineTuningSets).Aggregate((a, b) => a.Intersect(b).ToList());
+            foreach (var (start, curveOf) in new (string, Func<string, IReadOnlyList<(double Rate, double Accuracy)>>)[]
+                     { ($"fine-tuning ({string.Join(", ", shared)})", o => FineTuningCurve(o, shared)), (Scratch, o => Datasets.Contains(Scratch) ? Curve(Scratch, o) : []) })
+            {
+                var curves = family.Select(o => curveOf(o)).Where(c => c.Count > 0).ToList();
+                if (curves.Count == 0) continue;
+                var rates = curves.Select(c => c.Select(p => p.Rate)).Aggregate((a, b) => a.Intersect(b)).Order().ToList();
+                if (rates.Count == 0) continue;
+                var curve = rates.Select(r => (Rate: r, Accuracy: curves.Average(c => c.Single(p => p.Rate == r).Accuracy))).ToList();
+                var best = Enumerable.Range(0, curve.Count).MaxBy(i => curve[i].Accuracy);
+                double? Loss(int i) => i >= 0 && i < curve.Count ? curve[best].Accuracy - curve[i].Accuracy : null;
+                choices.Add(new Choice($"{family.Key} ({string.Join(", ", family)})", start, curve[best].Rate, curve[best].Accuracy, Loss(best - 1), Loss(best + 1),
+                    family.Where(o => curveOf(o).Count > 0).ToDictionary(o => o, o => curveOf(o).MaxBy(p => p.Accuracy).Rate)));
+            }
+        }
         return choices;
     }
 
@@ -86,8 +118,8 @@ public sealed class SweepAnalysis
 
     public List<string[]> ChoiceTable()
     {
-        var rows = new List<string[]> { new[] { "optimizer", "start", "best lr", "accuracy", "one step lower", "one step higher", "best lr per data set" } };
-        foreach (var c in Best())
+        var rows = new List<string[]> { new[] { "optimizer", "start", "best lr", "accuracy", "one step lower", "one step higher", "best lr per data set (per optimizer for a family)" } };
+        foreach (var c in Best().Concat(BestPerFamily()))
             rows.Add([c.Optimizer, c.Start, Rate(c.Rate), Percent(c.Accuracy), Loss(c.LowerNeighbourLoss), Loss(c.HigherNeighbourLoss),
                       string.Join(", ", c.BestRatePerData.Select(kv => $"{kv.Key} {Rate(kv.Value)}"))]);
         return rows;
