@@ -138,7 +138,7 @@ public sealed class TransformerSelfAttention : nn.Module<Tensor, Tensor, Tensor>
             return fused.transpose(1, 2).reshape(batch, seq, config.HiddenSize).MoveToOuterDisposeScope();
         }
         // Scores and softmax in at least float32 (as autocast does for bfloat16); the products in q's type.
-        var scores = Precision.AtLeastFloat32(matmul(q, k.transpose(-1, -2)).div_(sqrtHeadDim)).add_(additiveMask);
+        var scores = Precision.AtLeastFloat32(matmul(q, k.transpose(-1, -2)).div_(sqrtHeadDim)).add_(additiveMask, One); // an explicit alpha: docs/engine.md, "TorchSharp notes"
         var probabilities = F.dropout(F.softmax(scores, -1), config.AttentionProbsDropoutProb, training).to(v.dtype);
         var context = matmul(probabilities, v).transpose(1, 2).reshape(batch, seq, config.HiddenSize);
         return context.MoveToOuterDisposeScope();
