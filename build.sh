@@ -5,7 +5,7 @@
 #   ./build.sh test       install what is missing, build, run every test; ends with "N passed, N failed, N skipped"
 #   ./build.sh build      install what is missing and build only
 #   ./build.sh bench ...  run benchmarks (names, `all` or `list`; see test/Microsoft.ML.Lorenza.Benchmarks)
-#   ./build.sh fuzz ...   AFL++ on every reader of outside bytes: [all|list|TARGET...] [--minutes N] (10 per target; see
+#   ./build.sh fuzz ...   AFL++ on every reader of outside bytes: [all|list|TARGET...] [--minutes N] [--jobs J] (10 min per target, J at once; see
 #                         test/Microsoft.ML.Lorenza.Fuzz/fuzz.sh); installs afl++ (apt) and SharpFuzz (dotnet tool) when missing
 #   ./build.sh publish    self-contained `lorenza` for linux-x64 (CPU libtorch included) in artifacts/publish
 #   ./build.sh pack       NuGet packages in artifacts/packages: Microsoft.ML.Lorenza, Microsoft.ML.Lorenza.Core and the

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes the readers of outside bytes with AFL++ through SharpFuzz (called by `./build.sh fuzz`).
 #
-#   fuzz.sh [all|list|TARGET...] [--minutes N]   (default: all, 10 minutes per target, one after another)
+#   fuzz.sh [all|list|TARGET...] [--minutes N] [--jobs J]   (default: all, 10 minutes per target, J = 1 at a time)
 #
 # Publishes this project to artifacts/fuzz/bin, instruments Microsoft.ML.Lorenza.Core.dll there (the readers live in
 # it), and runs afl-fuzz on each target from its seed corpus in corpus/<target>. Findings go to
@@ -13,11 +13,13 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 OUT=$ROOT/artifacts/fuzz
 MINUTES=10
+JOBS=1
 TARGETS=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --minutes) MINUTES=$2; shift 2 ;;
     --minutes=*) MINUTES=${1#--minutes=}; shift ;;
+    --jobs) JOBS=$2; shift 2 ;;
     *) TARGETS+=("$1"); shift ;;
   esac
 done
@@ -47,14 +49,16 @@ done
 export AFL_SKIP_BIN_CHECK=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1
 RESULTS=$OUT/results.tsv
 printf 'target\tminutes\texecutions\texecs_per_s\tpaths\tcrashes\thangs\n' > "$RESULTS"
-for t in "${TARGETS[@]}"; do
-  findings=$OUT/findings/$t
+
+fuzz_one() {
+  local t=$1 findings=$OUT/findings/$1
   rm -rf "$findings"; mkdir -p "$OUT/findings"
   log "$t: $MINUTES min"
   # -t: the child starts .NET and makes the seed files before its first input; 5 s per input is a hang.
-  afl-fuzz -i "$HERE/corpus/$t" -o "$findings" -t 5000 -m none -V $((MINUTES * 60)) -- "${FUZZ[@]}" "$t" > "$findings.log" 2>&1 || {
-    log "$t: afl-fuzz failed (last lines of $findings.log):"; tail -n 15 "$findings.log"; exit 1; }
-  stats=$findings/default/fuzzer_stats
+  if ! afl-fuzz -i "$HERE/corpus/$t" -o "$findings" -t 5000 -m none -V $((MINUTES * 60)) -- "${FUZZ[@]}" "$t" > "$findings.log" 2>&1; then
+    log "$t: afl-fuzz failed (last lines of $findings.log):"; tail -n 15 "$findings.log"; return 1
+  fi
+  local stats=$findings/default/fuzzer_stats
   value() { awk -F' *: *' -v k="$1" '$1 == k { print $2 }' "$stats"; }
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$MINUTES" "$(value execs_done)" "$(value execs_per_sec)" "$(value corpus_count)" \
     "$(value saved_crashes)" "$(value saved_hangs)" >> "$RESULTS"
@@ -63,9 +67,17 @@ for t in "${TARGETS[@]}"; do
       [ -e "$input" ] || continue
       mkdir -p "$HERE/regressions/$t"
       cp "$input" "$HERE/regressions/$t/$kind-$(sha256sum "$input" | cut -c1-12)"
-      log "$t: a $kind input copied to regressions/$t (replayed by FuzzRegressionTests)"
+      log "$t: a $kind input copied to regressions/$t (replayed by FuzzCorpusTests)"
     done
   done
+}
+
+failed=0
+for t in "${TARGETS[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n || failed=1; done
+  fuzz_one "$t" &
 done
+while [ "$(jobs -rp | wc -l)" -gt 0 ]; do wait -n || failed=1; done
 column -t -s $'\t' "$RESULTS"
 log "results in $RESULTS"
+exit $failed
