@@ -21,7 +21,8 @@ internal static class JsonFile
     {
         JsonNode? node;
         try { node = JsonNode.Parse(text, documentOptions: Options); }
-        catch (JsonException e)
+        // A lone surrogate escape ("\uDDDD") is an InvalidOperationException of the parser, not a JsonException (found by fuzzing).
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
             throw new InvalidDataException($"{source} is not valid JSON ({e.Message.Split('\n')[0]}){(fix is null ? "." : "; " + fix)}", e);
         }

@@ -57,4 +57,13 @@ public sealed class FuzzCorpusTests
         Assert.IsGreaterThanOrEqualTo(seeds.Readers.Count, replayed, "at least one seed per reader");
         Assert.IsEmpty(failures, string.Join("\n", failures));
     }
+
+    /// <summary>Found by AFL on tokenizer.json (BPE), 2026-12-04 (regressions/tokenizer-json-bpe/crash-c6b1a1b85b4b).</summary>
+    [TestMethod]
+    public void ALoneSurrogateEscapeInAKey_IsRefusedAsInvalidJson()
+    {
+        var e = Assert.ThrowsExactly<InvalidDataException>(() => JsonFile.ParseObject("{\"model\": {\"\\uDDDD\": 1, \"b\": 2}}", "tokenizer.json"));
+        StringAssert.StartsWith(e.Message, "tokenizer.json is not valid JSON (");
+        Assert.IsFalse(e.Message.Contains('\n'), e.Message);
+    }
 }
