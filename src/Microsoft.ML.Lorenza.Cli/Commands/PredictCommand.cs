@@ -28,13 +28,14 @@ internal static class PredictCommand
         {
             using var classifier = TextClassifier.Load(r.GetValue(model)!, r.GetValue(device).Resolve(), readPrecision(r));
             var path = r.GetValue(input);
+            var isPairs = r.GetValue(pairs);
             var lines = path is null or "-" ? ReadAll(Console.In) : File.Exists(path) ? File.ReadLines(path) : throw new FileNotFoundException($"Input file not found: {path}", path);
             Console.WriteLine("label\t" + string.Join("\t", classifier.Labels.Select(l => $"p({l})")) + "\ttext");
             // A chunk at a time, so a file of any length is scored in the same memory and results appear as they come.
             foreach (var texts in lines.Where(t => !string.IsNullOrWhiteSpace(t)).Chunk(LinesPerChunk))
             {
-                var split = r.GetValue(pairs) ? texts.Select(SplitPair).ToList() : texts.Select(t => (First: t, Second: (string?)null)).ToList();
-                var probabilities = classifier.PredictProbabilities(split.Select(p => p.First).ToList(), r.GetValue(pairs) ? split.Select(p => p.Second).ToList() : null);
+                var split = isPairs ? texts.Select(SplitPair).ToList() : texts.Select(t => (First: t, Second: (string?)null)).ToList();
+                var probabilities = classifier.PredictProbabilities(split.Select(p => p.First).ToList(), isPairs ? split.Select(p => p.Second).ToList() : null);
                 for (var i = 0; i < texts.Length; i++)
                 {
                     var p = probabilities[i];

@@ -56,11 +56,9 @@ public sealed class SweepAnalysis
             foreach (var (start, curve) in new[] { ("fine-tuning", FineTuningCurve(optimizer)), (Scratch, Datasets.Contains(Scratch) ? Curve(Scratch, optimizer) : []) })
             {
                 if (curve.Count == 0) continue;
-                var best = Enumerable.Range(0, curve.Count).MaxBy(i => curve[i].Accuracy);
-                double? Loss(int i) => i >= 0 && i < curve.Count ? curve[best].Accuracy - curve[i].Accuracy : null;
                 var perData = (start == Scratch ? [Scratch] : FineTuningSets(optimizer))
                     .ToDictionary(d => d, d => RatesOf(d, optimizer).MaxBy(r => Mean(d, optimizer, r)!.Value));
-                choices.Add(new Choice(optimizer, start, curve[best].Rate, curve[best].Accuracy, Loss(best - 1), Loss(best + 1), perData));
+                choices.Add(ChoiceOf(optimizer, start, curve, perData));
             }
         return choices;
     }
@@ -84,13 +82,19 @@ public sealed class SweepAnalysis
                 var rates = curves.Select(c => c.Select(p => p.Rate)).Aggregate((a, b) => a.Intersect(b)).Order().ToList();
                 if (rates.Count == 0) continue;
                 var curve = rates.Select(r => (Rate: r, Accuracy: curves.Average(c => c.Single(p => p.Rate == r).Accuracy))).ToList();
-                var best = Enumerable.Range(0, curve.Count).MaxBy(i => curve[i].Accuracy);
-                double? Loss(int i) => i >= 0 && i < curve.Count ? curve[best].Accuracy - curve[i].Accuracy : null;
-                choices.Add(new Choice($"{family.Key} ({string.Join(", ", family)})", start, curve[best].Rate, curve[best].Accuracy, Loss(best - 1), Loss(best + 1),
+                choices.Add(ChoiceOf($"{family.Key} ({string.Join(", ", family)})", start, curve,
                     family.Where(o => curveOf(o).Count > 0).ToDictionary(o => o, o => curveOf(o).MaxBy(p => p.Accuracy).Rate)));
             }
         }
         return choices;
+    }
+
+    /// <summary>The curve's best rate and what one grid step below and above it loses.</summary>
+    private static Choice ChoiceOf(string label, string start, IReadOnlyList<(double Rate, double Accuracy)> curve, IReadOnlyDictionary<string, double> bestPerPart)
+    {
+        var best = Enumerable.Range(0, curve.Count).MaxBy(i => curve[i].Accuracy);
+        double? Loss(int i) => i >= 0 && i < curve.Count ? curve[best].Accuracy - curve[i].Accuracy : null;
+        return new Choice(label, start, curve[best].Rate, curve[best].Accuracy, Loss(best - 1), Loss(best + 1), bestPerPart);
     }
 
     public sealed record Choice(string Optimizer, string Start, double Rate, double Accuracy, double? LowerNeighbourLoss, double? HigherNeighbourLoss, IReadOnlyDictionary<string, double> BestRatePerData);

@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using Microsoft.ML.Lorenza.Configuration;
-using Microsoft.ML.Lorenza.Datasets;
-using Microsoft.ML.Lorenza.Inference;
 using Microsoft.ML.Lorenza.Modeling;
 using Microsoft.ML.Lorenza.Optimizers;
 using Microsoft.ML.Lorenza.Training;
@@ -29,13 +27,6 @@ public sealed record SweepRun(string Data, string Optimizer, double Rate, int Se
         var clock = Stopwatch.StartNew();
         var (classifier, report) = TextClassifierTrainer.Train(data.Train, validation: null, options);
         using (classifier)
-            return new SweepRun(data.Name, optimizer, rate, seed, HeldOutAccuracy(classifier, data.Evaluation.Examples), report.Epochs[^1].TrainLoss, clock.Elapsed.TotalSeconds);
-    }
-
-    private static double HeldOutAccuracy(TextClassifier classifier, IReadOnlyList<TextExample> examples)
-    {
-        var probabilities = classifier.PredictProbabilities(examples.Select(e => e.Text).ToList(), examples.Select(e => e.TextPair).ToList());
-        var correct = examples.Where((e, i) => classifier.Labels[Array.IndexOf(probabilities[i], probabilities[i].Max())] == e.Label).Count();
-        return (double)correct / examples.Count;
+            return new SweepRun(data.Name, optimizer, rate, seed, NoisyLabels.NoisyRun.Accuracy(classifier, data.Evaluation.Examples), report.Epochs[^1].TrainLoss, clock.Elapsed.TotalSeconds);
     }
 }

@@ -40,7 +40,7 @@ public sealed record NoisyRun(double Noise, string Arm, int Seed, IReadOnlyList<
     }
 
     /// <summary>The share of <paramref name="examples"/> predicted as their (possibly flipped) label; NaN for none.</summary>
-    private static double Accuracy(TextClassifier classifier, IReadOnlyList<TextExample> examples)
+    internal static double Accuracy(TextClassifier classifier, IReadOnlyList<TextExample> examples)
     {
         if (examples.Count == 0) return double.NaN;
         var probabilities = classifier.PredictProbabilities(examples.Select(e => e.Text).ToList(), examples.Select(e => e.TextPair).ToList());
