@@ -24,9 +24,21 @@ internal static class JsonFile
         // A lone surrogate escape ("\uDDDD") is an InvalidOperationException of the parser, not a JsonException (found by fuzzing).
         catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
-            throw new InvalidDataException($"{source} is not valid JSON ({e.Message.Split('\n')[0]}){(fix is null ? "." : "; " + fix)}", e);
+            throw new InvalidDataException($"{source} is not valid JSON ({Reason(e)}){(fix is null ? "." : "; " + fix)}", e);
         }
         return node as JsonObject ?? throw new InvalidDataException($"{source} holds {Describe(node)}, not a JSON object{(fix is null ? "." : "; " + fix)}");
+    }
+
+    /// <summary>
+    /// The parser's message on one line: the path it quotes may hold a key with a line break or other control
+    /// characters, which are written as escapes (found by fuzzing vocab.json).
+    /// </summary>
+    public static string Reason(Exception e)
+    {
+        var text = new System.Text.StringBuilder(e.Message.Length);
+        foreach (var c in e.Message.TrimEnd())
+            text.Append(c switch { '\n' => "\\n", '\r' => "\\r", '\t' => "\\t", _ when char.IsControl(c) => $"\\u{(int)c:x4}", _ => c.ToString() });
+        return text.ToString();
     }
 
     /// <summary>The whole number at <paramref name="key"/>, <paramref name="fallback"/> when absent (or null, as Hugging Face writes unset values).</summary>

@@ -113,7 +113,7 @@ public static class ModelFolder
         try { weightMap = JsonNode.Parse(File.ReadAllText(indexPath))?["weight_map"]; }
         catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException)
         {
-            throw new InvalidDataException($"{description} is not valid JSON: {e.Message.Split('\n')[0]}", e);
+            throw new InvalidDataException($"{description} is not valid JSON: {JsonFile.Reason(e)}", e);
         }
         if (weightMap is not JsonObject map || map.Count == 0)
             throw new InvalidDataException($"{description} has no weight_map naming the shards.");

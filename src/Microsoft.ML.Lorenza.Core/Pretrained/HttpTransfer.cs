@@ -34,7 +34,11 @@ internal sealed class TransferOptions
     /// <summary>A read that receives nothing for this long counts as a cut connection (a total timeout would cut slow but healthy links).</summary>
     public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>Consecutive failed attempts (no byte received) before giving up; receiving data starts the count again.</summary>
+    /// <summary>
+    /// Consecutive failed attempts before giving up; getting further into the content than ever before starts the count
+    /// again (bytes that only repeat what a restart threw away do not: a server that cuts every answer at the same
+    /// point would otherwise be asked forever).
+    /// </summary>
     public int Retries { get; init; } = 5;
 
     /// <summary>The wait before the first retry, doubled each time up to 8 s.</summary>
@@ -75,7 +79,7 @@ internal static class HttpTransfer
         var hash = IncrementalHash.CreateHash(o.Hash);
         try
         {
-            long received = 0;
+            long received = 0, furthest = 0;
             int failures = 0, resumes = 0, restarts = 0;
             var buffer = new byte[1 << 20];
             while (true)
@@ -108,7 +112,7 @@ internal static class HttpTransfer
                         file.Write(buffer, 0, read);
                         hash.AppendData(buffer, 0, read);
                         received += read;
-                        failures = 0;
+                        if (received > furthest) (furthest, failures) = (received, 0);
                         o.OnBytes?.Invoke(read);
                     }
                     if (expectedSize is { } size && received < size)

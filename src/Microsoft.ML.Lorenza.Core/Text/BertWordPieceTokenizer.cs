@@ -42,8 +42,11 @@ public sealed class BertWordPieceTokenizer : ITextTokenizer
         ModelMaxLength = modelMaxLength;
         (ClsId, SepId, PadId, MaskId, UnkId) = (vocab["[CLS]"], vocab["[SEP]"], vocab["[PAD]"], vocab["[MASK]"], vocab["[UNK]"]);
         // The library sees one already-normalized word at a time: its basic tokenization and special-token matching are off.
-        // It refuses repeated lines, which Hugging Face accepts (the last one wins): earlier copies become lines no word matches.
-        var lines = tokens.Select((t, id) => vocab[t] == id ? t : $"[repeated-line-{id}]");
+        // It refuses repeated lines, which Hugging Face accepts (the last one wins), and reads a lone '\r' as a line end, which
+        // would shift every later id. So the library gets, in their place, lines no word can match (words never hold
+        // whitespace, and placeholders do, so they cannot repeat a token): earlier copies of a repeated token, and tokens
+        // that are empty or hold whitespace (found by fuzzing vocab.txt).
+        var lines = tokens.Select((t, id) => vocab[t] == id && t.Length > 0 && !t.Any(char.IsWhiteSpace) ? t : $"[line {id} matches no word]");
         using var stream = new MemoryStream(Encoding.UTF8.GetBytes(string.Join("\n", lines) + "\n"));
         wordPiece = BertTokenizer.Create(stream, new BertOptions
         {

@@ -94,9 +94,10 @@ public sealed class RobertaTokenizer : ITextTokenizer
             vocab = JsonSerializer.Deserialize<Dictionary<string, int>>(File.ReadAllText(vocabPath))
                     ?? throw new InvalidDataException("null");
         }
-        catch (Exception e) when (e is JsonException or InvalidDataException)
+        // A lone surrogate escape in a token is the parser's InvalidOperationException (as in JsonFile).
+        catch (Exception e) when (e is JsonException or InvalidDataException or InvalidOperationException)
         {
-            throw new InvalidDataException($"{vocabPath} is not a JSON object of token → id: {e.Message}", e);
+            throw new InvalidDataException($"{vocabPath} is not a JSON object of token → id: {JsonFile.Reason(e)}", e);
         }
         if (vocab.Count == 0) throw new InvalidDataException($"{vocabPath} holds no tokens.");
 

@@ -1,3 +1,4 @@
+using Microsoft.ML.Lorenza.Text;
 using Microsoft.ML.Lorenza.Tests.Support;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
 
@@ -65,5 +66,51 @@ public sealed class FuzzCorpusTests
         var e = Assert.ThrowsExactly<InvalidDataException>(() => JsonFile.ParseObject("{\"model\": {\"\\uDDDD\": 1, \"b\": 2}}", "tokenizer.json"));
         StringAssert.StartsWith(e.Message, "tokenizer.json is not valid JSON (");
         Assert.IsFalse(e.Message.Contains('\n'), e.Message);
+    }
+
+    /// <summary>
+    /// Found by AFL on vocab.txt, 2026-12-05 (regressions/vocab-txt/crash-2d825614d05d, crash-df2919e19d93): a line holding a
+    /// lone '\r' ("#\ro") is one token, as Hugging Face's fast tokenizer reads it, but Microsoft.ML.Tokenizers read it as two
+    /// lines, shifting every later id by one, and threw ArgumentException when the second half repeated a token.
+    /// </summary>
+    [TestMethod]
+    public void AVocabTxtLineWithALoneCarriageReturn_ShiftsNoId_AndRepeatedOrBlankTokensLoad()
+    {
+        string[] lines = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "o", "#\ro", "", "good", " film", "film", "o", "##s"];
+        var folder = Directory.CreateTempSubdirectory("lorenza-vocab-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(folder, BertWordPieceTokenizer.VocabFile), string.Join("\n", lines) + "\n");
+            var tokenizer = BertWordPieceTokenizer.FromFolder(folder);
+            // [CLS] good film o films [SEP]: ids are line numbers; the repeated "o" is its last line, as in Hugging Face.
+            CollectionAssert.AreEqual(new[] { 2, 8, 10, 11, 10, 12, 3 }, tokenizer.Encode("good film o films"));
+        }
+        finally
+        {
+            Directory.Delete(folder, true);
+        }
+    }
+
+    /// <summary>Found by AFL on vocab.json, 2026-12-05 (regressions/vocab-json/crash-e9938480557c): the parser's message quotes a key holding a line break.</summary>
+    [TestMethod]
+    public void AVocabJsonKeyWithALineBreak_IsRefusedInOneLine()
+    {
+        var folder = Directory.CreateTempSubdirectory("lorenza-vocab-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(folder, RobertaTokenizer.VocabFile), "{\"\\n003C02n\":42,\"yu\",\"\\uDDDD\":1}");
+            File.WriteAllText(Path.Combine(folder, RobertaTokenizer.MergesFile), "#version: 0.2\n");
+            var e = Assert.ThrowsExactly<InvalidDataException>(() => RobertaTokenizer.FromFolder(folder));
+            StringAssert.Contains(e.Message, "is not a JSON object of token → id: ");
+            StringAssert.Contains(e.Message, "\\n003C02n", "the line break written as an escape");
+            Assert.IsFalse(e.Message.Contains('\n'), e.Message);
+
+            File.WriteAllText(Path.Combine(folder, RobertaTokenizer.VocabFile), "{\"\\uDDDD\": 0}");
+            Assert.ThrowsExactly<InvalidDataException>(() => RobertaTokenizer.FromFolder(folder), "a lone surrogate escape");
+        }
+        finally
+        {
+            Directory.Delete(folder, true);
+        }
     }
 }

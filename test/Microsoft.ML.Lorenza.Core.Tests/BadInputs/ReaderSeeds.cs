@@ -4,6 +4,8 @@ using Microsoft.ML.Lorenza.Datasets;
 using Microsoft.ML.Lorenza.Inference;
 using Microsoft.ML.Lorenza.Modeling;
 using Microsoft.ML.Lorenza.Optimizers;
+using Microsoft.ML.Lorenza.Pretrained;
+using Microsoft.ML.Lorenza.Pretrained.Hub;
 using Microsoft.ML.Lorenza.Tests.Support;
 using Microsoft.ML.Lorenza.Tests.Text;
 using Microsoft.ML.Lorenza.Text;
@@ -85,6 +87,8 @@ public sealed class ReaderSeeds : IDisposable
         Readers.Add(new("data.csv", data, "data.csv", 300, () => TextDataset.Load(Path.Combine(data, "data.csv"), new ColumnSpec("text", "label"))));
 
         AddCheckpoint(Folder("checkpoint"), bert);
+        AddOnnxGraph(Folder("onnx"));
+        AddHubAnswer(Folder("hub"), bert);
     }
 
     public string Root { get; }
@@ -121,6 +125,43 @@ public sealed class ReaderSeeds : IDisposable
         var path = Path.Combine(folder, TrainingCheckpoint.FileName);
         TrainingCheckpoint.Save(path, model, optimizer, new TrainingPosition(1, 2, 2), report, "fingerprint");
         Readers.Add(new("checkpoint.safetensors", folder, TrainingCheckpoint.FileName, 300, () => TrainingCheckpoint.Load(path, model, optimizer, report, "fingerprint")));
+    }
+
+    /// <summary>The pretrained converter's ONNX graph reader, on a tiny BERT exported by PyTorch (TinyBertOnnx/make-tiny-bert-onnx.py).</summary>
+    private void AddOnnxGraph(string folder)
+    {
+        const string file = "model.onnx";
+        var path = Path.Combine(folder, file);
+        System.IO.File.Copy(Path.Combine(AppContext.BaseDirectory, "BadInputs", "TinyBertOnnx", "tiny-bert.onnx"), path);
+        Readers.Add(new("model.onnx (pretrained converter)", folder, file, 200, () => OnnxBertConverter.Convert(System.IO.File.ReadAllBytes(path), "tiny-bert")));
+    }
+
+    /// <summary>
+    /// The hub client's response handling: every request of a model download (HEAD and GET of config.json, the weights,
+    /// the tokenizer files) is answered with the file's bytes, a whole HTTP response; the valid one is a 200 with the
+    /// hub's headers and a BERT config.json as its body, so every file is that config and the download completes.
+    /// </summary>
+    private void AddHubAnswer(string folder, string bertFolder)
+    {
+        const string file = "answer.http";
+        var path = Path.Combine(folder, file);
+        var body = System.IO.File.ReadAllBytes(Path.Combine(bertFolder, ModelFolder.ConfigFile));
+        var head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Repo-Commit: 0123456789abcdef0123456789abcdef01234567\r\n"
+                   + $"ETag: \"8c1f2bd39ea5e50f3e6b6a1f8c9c4b0d2a7e5f61\"\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n";
+        System.IO.File.WriteAllBytes(path, [.. System.Text.Encoding.ASCII.GetBytes(head), .. body]);
+        var server = new RawHttpAnswer(path);
+        owned.Add(server);
+        var cache = Path.Combine(folder, "cache");
+        var settings = new HubSettings
+        {
+            Endpoint = server.Endpoint, CacheRoot = cache, Offline = false, RetryDelay = TimeSpan.FromMilliseconds(1),
+            EtagTimeout = TimeSpan.FromSeconds(2), DownloadTimeout = TimeSpan.FromSeconds(2),
+        };
+        Readers.Add(new("hub response (HTTP)", folder, file, 200, () =>
+        {
+            if (Directory.Exists(cache)) Directory.Delete(cache, recursive: true);
+            HubModels.Get(HubModelId.Parse("org/tiny-bert"), new PretrainedModelOptions(), settings);
+        }));
     }
 
     /// <summary>A loaded tokenizer must also encode: a file that loads must not fail later, on the first text.</summary>

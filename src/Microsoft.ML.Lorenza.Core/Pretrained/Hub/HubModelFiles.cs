@@ -107,9 +107,9 @@ internal static class HubModelFiles
             if (json.RootElement.ValueKind != JsonValueKind.Object) throw new JsonException("not a JSON object");
             return json.RootElement.TryGetProperty("model_type", out var type) && type.ValueKind == JsonValueKind.String ? type.GetString()! : RobertaConfig.Type;
         }
-        catch (JsonException e)
+        catch (Exception e) when (e is JsonException or InvalidOperationException) // InvalidOperationException: a lone surrogate escape
         {
-            throw new PretrainedModelException($"{id}'s config.json is not valid JSON ({e.Message.Split('\n')[0]}); the repository is not a transformers model.");
+            throw new PretrainedModelException($"{id}'s config.json is not valid JSON ({JsonFile.Reason(e)}); the repository is not a transformers model.");
         }
     }
 }
