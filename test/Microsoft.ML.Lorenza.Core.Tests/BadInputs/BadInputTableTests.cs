@@ -84,9 +84,10 @@ public sealed class BadInputTableTests
         text.Append("1 for bad data, files and the output folder; nothing is written. The command runs in a folder holding the\n");
         text.Append("row's files (`data.tsv`: a valid two-class file with a `text` and a `label` column, unless the row is about it).\n\n");
         text.Append("Every reader of outside bytes keeps one contract: model.safetensors (header and data), config.json of each family,\n");
-        text.Append("vocab.json, merges.txt, vocab.txt, tokenizer_config.json, tokenizer.json, the TSV/CSV reader, lorenza.json and the\n");
-        text.Append("training checkpoint either read a damaged or hostile file or refuse it with an `InvalidDataException` naming the file\n");
-        text.Append("(and the key, line or byte where it applies), which the tool prints as one `error:` line with exit code 1 — never another\n");
+        text.Append("vocab.json, merges.txt, vocab.txt, tokenizer_config.json, tokenizer.json, the TSV/CSV reader, lorenza.json, the\n");
+        text.Append("training checkpoint and the pretrained converter's model.onnx either read a damaged or hostile file or refuse it with an\n");
+        text.Append("`InvalidDataException` naming the file (and the key, line or byte where it applies), and the hub client any answer with\n");
+        text.Append("a one-line `PretrainedModelException`; the tool prints either as one `error:` line with exit code 1 — never another\n");
         text.Append("exception, a hang, or an allocation sized by a number the file does not back. JSON is read with a depth limit (64) and\n");
         text.Append("refuses a key given twice; config.json is checked against model.safetensors' header (the layer count, the word-embedding\n");
         text.Append("table, and the least number of weights its sizes need) before a model is allocated; a safetensors shape must fit the\n");
