@@ -29,17 +29,8 @@ internal static class JsonFile
         return node as JsonObject ?? throw new InvalidDataException($"{source} holds {Describe(node)}, not a JSON object{(fix is null ? "." : "; " + fix)}");
     }
 
-    /// <summary>
-    /// The parser's message on one line: the path it quotes may hold a key with a line break or other control
-    /// characters, which are written as escapes (found by fuzzing vocab.json).
-    /// </summary>
-    public static string Reason(Exception e)
-    {
-        var text = new System.Text.StringBuilder(e.Message.Length);
-        foreach (var c in e.Message.TrimEnd())
-            text.Append(c switch { '\n' => "\\n", '\r' => "\\r", '\t' => "\\t", _ when char.IsControl(c) => $"\\u{(int)c:x4}", _ => c.ToString() });
-        return text.ToString();
-    }
+    /// <summary>The parser's message on one line: the path it quotes may hold a key with a line break (found by fuzzing vocab.json).</summary>
+    public static string Reason(Exception e) => OneLine.Escape(e.Message.TrimEnd());
 
     /// <summary>The whole number at <paramref name="key"/>, <paramref name="fallback"/> when absent (or null, as Hugging Face writes unset values).</summary>
     public static int Int(JsonObject json, string key, string source, int fallback) =>

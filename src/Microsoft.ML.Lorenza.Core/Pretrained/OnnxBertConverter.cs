@@ -127,11 +127,12 @@ internal static class OnnxBertConverter
     // The MatMul's output goes to exactly one Add whose other input is a named bias `<module>.bias`: the weight is `<module>.weight`.
     private static string NameMatMulWeight(OnnxGraphIndex graph, string weight, NodeProto matmul, long[] shape, string source)
     {
-        var adds = graph.ConsumersOf(matmul.Output[0]);
+        var output = OnnxGraphIndex.Output(matmul);
+        var adds = graph.ConsumersOf(output);
         if (adds.Count != 1 || adds[0].Node.OpType != "Add")
             throw Refuse(source, $"weight '{weight}' {Shape(shape)} stays unnamed: its MatMul's output feeds {Describe(adds)}, not one Add with a named bias");
         var add = adds[0].Node;
-        var bias = add.Input.FirstOrDefault(i => i != matmul.Output[0]);
+        var bias = add.Input.FirstOrDefault(i => i != output);
         var name = NameFromBias(graph, bias, weight, source);
         if (graph.Initializer(bias!) is { } b && (b.Dims.Count != 1 || b.Dims[0] != shape[1]))
             throw Refuse(source, $"weight '{weight}' {Shape(shape)} does not match its bias {bias} {Shape(b.Dims.ToArray())}");
@@ -188,10 +189,10 @@ internal static class OnnxBertConverter
     {
         var add = graph.ConsumersOf(bias).FirstOrDefault(u => u.Node.OpType == "Add").Node
             ?? throw Refuse(source, $"no Add uses {bias}, so the number of attention heads cannot be read from the graph");
-        var reshape = graph.ConsumersOf(add.Output[0]).FirstOrDefault(u => u.Node.OpType == "Reshape" && u.Slot == 0).Node
+        var reshape = graph.ConsumersOf(OnnxGraphIndex.Output(add)).FirstOrDefault(u => u.Node.OpType == "Reshape" && u.Slot == 0).Node
             ?? throw Refuse(source, $"the projection with {bias} is not reshaped into heads, so the number of attention heads cannot be read from the graph");
-        long[]? target = graph.Int64Constant(reshape.Input[1]);
-        if (target is null && graph.Producer(reshape.Input[1]) is { OpType: "Concat" } concat && concat.Input.Count >= 2)
+        long[]? target = graph.Int64Constant(OnnxGraphIndex.Input(reshape, 1));
+        if (target is null && graph.Producer(OnnxGraphIndex.Input(reshape, 1)) is { OpType: "Concat" } concat && concat.Input.Count >= 2)
         {
             var last = graph.Int64Constant(concat.Input[^1]);
             var beforeLast = graph.Int64Constant(concat.Input[^2]);
@@ -209,11 +210,11 @@ internal static class OnnxBertConverter
             return Attribute(uses[0].Node, "epsilon")?.F ?? 1e-5f;
         // Decomposed: Mul(Div(x - mean, Sqrt(Add(ReduceMean((x - mean)^2), eps))), weight).
         if (uses.Count == 1 && uses[0].Node.OpType == "Mul"
-            && graph.Producer(uses[0].Node.Input[1 - uses[0].Slot]) is { OpType: "Div" } div
-            && graph.Producer(div.Input[1]) is { OpType: "Sqrt" } sqrt
-            && graph.Producer(sqrt.Input[0]) is { OpType: "Add" } add)
+            && graph.Producer(OnnxGraphIndex.Input(uses[0].Node, 1 - uses[0].Slot)) is { OpType: "Div" } div
+            && graph.Producer(OnnxGraphIndex.Input(div, 1)) is { OpType: "Sqrt" } sqrt
+            && graph.Producer(OnnxGraphIndex.Input(sqrt, 0)) is { OpType: "Add" } add)
             foreach (var input in add.Input)
-                if (graph.FloatScalar(input) is { } eps && graph.Producer(add.Input.First(i => i != input)) is { OpType: "ReduceMean" })
+                if (graph.FloatScalar(input) is { } eps && graph.Producer(add.Input.FirstOrDefault(i => i != input)) is { OpType: "ReduceMean" })
                     return eps;
         throw Refuse(source, $"cannot read the LayerNorm epsilon of {weight[..^".weight".Length]} from the graph");
     }
@@ -222,12 +223,12 @@ internal static class OnnxBertConverter
     {
         var add = graph.ConsumersOf(bias).FirstOrDefault(u => u.Node.OpType == "Add").Node;
         if (add is null) return false;
-        foreach (var (node, slot) in graph.ConsumersOf(add.Output[0]))
+        foreach (var (node, slot) in graph.ConsumersOf(OnnxGraphIndex.Output(add)))
         {
             if (node.OpType == "Gelu") return Attribute(node, "approximate")?.S.ToStringUtf8() is null or "" or "none";
-            var scale = node.OpType is "Div" or "Mul" && slot == 0 ? graph.FloatScalar(node.Input[1]) : null;
+            var scale = node.OpType is "Div" or "Mul" && slot == 0 ? graph.FloatScalar(OnnxGraphIndex.Input(node, 1)) : null;
             var isHalfSqrt2 = scale is { } s && (node.OpType == "Div" ? Math.Abs(s - Math.Sqrt(2)) : Math.Abs(s - 1 / Math.Sqrt(2))) < 1e-6;
-            if (isHalfSqrt2 && graph.ConsumersOf(node.Output[0]).Any(u => u.Node.OpType == "Erf")) return true;
+            if (isHalfSqrt2 && graph.ConsumersOf(OnnxGraphIndex.Output(node)).Any(u => u.Node.OpType == "Erf")) return true;
         }
         return false;
     }
@@ -300,5 +301,6 @@ internal static class OnnxBertConverter
     private static string Describe(IReadOnlyList<(NodeProto Node, int Slot)> uses) =>
         uses.Count == 0 ? "no node" : string.Join(", ", uses.Select(u => $"{u.Node.OpType} '{u.Node.Name}'"));
 
-    private static InvalidDataException Refuse(string source, string reason) => new($"cannot convert {source}: {reason}.");
+    // Names in the reason come from the graph: written on one line whatever they hold.
+    private static InvalidDataException Refuse(string source, string reason) => new($"cannot convert {source}: {OneLine.Escape(reason)}.");
 }

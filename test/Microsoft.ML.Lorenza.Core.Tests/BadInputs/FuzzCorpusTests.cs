@@ -1,3 +1,5 @@
+using Microsoft.ML.Lorenza.Onnx.Proto;
+using Microsoft.ML.Lorenza.Pretrained;
 using Microsoft.ML.Lorenza.Text;
 using Microsoft.ML.Lorenza.Tests.Support;
 using Microsoft.VisualStudio.TestTools.UnitTesting;
@@ -112,5 +114,31 @@ public sealed class FuzzCorpusTests
         {
             Directory.Delete(folder, true);
         }
+    }
+
+    /// <summary>
+    /// Found by AFL on the pretrained converter's model.onnx, 2026-12-05 (regressions/model-onnx-pretrained-converter): a
+    /// MatMul without outputs threw ArgumentOutOfRangeException, and a name holding a line break made a message of two lines.
+    /// </summary>
+    [TestMethod]
+    public void AnOnnxNodeWithoutOutputs_AndANameWithALineBreak_AreRefusedInOneLine()
+    {
+        var seed = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "BadInputs", "TinyBertOnnx", "tiny-bert.onnx"));
+        Assert.AreEqual(2, OnnxBertConverter.Convert(seed, "tiny-bert").Config.NumHiddenLayers, "the seed converts");
+
+        var noOutputs = ModelProto.Parser.ParseFrom(seed);
+        noOutputs.Graph.Node.First(n => n.OpType == "MatMul" && n.Input.Any(i => i.StartsWith("onnx::MatMul", StringComparison.Ordinal))).Output.Clear();
+        var e = Assert.ThrowsExactly<InvalidDataException>(() => OnnxBertConverter.Convert(noOutputs, "tiny-bert"));
+        StringAssert.Contains(e.Message, "stays unnamed: its MatMul's output feeds");
+
+        var lineBreak = ModelProto.Parser.ParseFrom(seed);
+        var bias = lineBreak.Graph.Initializer.First(i => i.Name == "encoder.layer.0.attention.self.query.bias");
+        foreach (var node in lineBreak.Graph.Node)
+            for (var i = 0; i < node.Input.Count; i++)
+                if (node.Input[i] == bias.Name) node.Input[i] = "encoder.layer.0\nquery.b";
+        bias.Name = "encoder.layer.0\nquery.b";
+        e = Assert.ThrowsExactly<InvalidDataException>(() => OnnxBertConverter.Convert(lineBreak, "tiny-bert"));
+        StringAssert.Contains(e.Message, "encoder.layer.0\\nquery");
+        Assert.IsFalse(e.Message.Contains('\n'), e.Message);
     }
 }
