@@ -52,16 +52,13 @@ public sealed class NoisyLabelsBenchmark : IBenchmark
             throw new ArgumentException($"--arms: unknown arm(s) {string.Join(", ", unknown)}; known: {string.Join(", ", Arms.Select(a => a.Label))}.");
         var arms = Arms.Where(a => armLabels.Contains(a.Label)).ToList();
         var model = context.Value("--model", "minilm");
-        var lrOption = context.Value("--lr", "defaults");
-        var productDefaults = lrOption == "defaults";
+        var learningRate = context.Value("--lr", "defaults");
         var settings = new ComparisonSettings(true, Pretrained.PretrainedModels.Resolve(model, new() { Log = Console.WriteLine }),
             context.Int("--epochs", quick ? 2 : 10), context.Int("--batch", 16), context.Int("--max-length", 64),
-            productDefaults ? double.NaN : double.Parse(lrOption, CultureInfo.InvariantCulture),
+            learningRate == "defaults" ? null : double.Parse(learningRate, CultureInfo.InvariantCulture),
             Enum.Parse<ComputePrecision>(context.Value("--precision", "auto"), ignoreCase: true));
         var device = context.Value("--device", "cpu");
-        var described = settings.Describe(new TorchSharp.torch.Device(device));
-        if (productDefaults) described = described[..described.IndexOf(" lr ", StringComparison.Ordinal)] + " " + DescribeProductDefaults();
-        var description = $"{described}; device {device}; SST-2: {trainRows} training rows, {devRows} dev rows (clean); "
+        var description = $"{settings.Describe(new TorchSharp.torch.Device(device))}; device {device}; SST-2: {trainRows} training rows, {devRows} dev rows (clean); "
             + $"noise {string.Join(", ", noiseRates.Select(r => r.ToString("P0", CultureInfo.InvariantCulture)))}; {seeds} seed(s); model {model}";
         Console.WriteLine(description);
 
@@ -77,7 +74,6 @@ public sealed class NoisyLabelsBenchmark : IBenchmark
                 foreach (var arm in arms)
                 {
                     var options = settings.For(arm, (ulong)seed);
-                    if (productDefaults) UseProductDefaults(options);
                     options.Compute.Device = device;
                     var run = NoisyRun.Train(noise, rate, data.Evaluation, options, arm.Label, seed);
                     runs.Add(run);
@@ -88,24 +84,6 @@ public sealed class NoisyLabelsBenchmark : IBenchmark
             }
         Report(context, runs, description, complete: true, fileName, FlippedRows(noiseRates, seeds, data));
         Console.WriteLine($"total {clock.Elapsed.TotalMinutes:F1} min");
-    }
-
-    /// <summary>The rate, scale and refresh interval a user gets without setting them; the arm keeps its ρ, ascent and probe options.</summary>
-    private static void UseProductDefaults(TrainingOptions options)
-    {
-        var defaults = new OptimizerOptions();
-        options.Optimizer.LearningRate = TrainingOptions.DefaultLearningRate(options.Optimizer.Algorithm, pretrained: true);
-        options.Optimizer.Scale = defaults.Scale;
-        options.Optimizer.RefreshInterval = defaults.RefreshInterval;
-        options.Optimizer.Rank = defaults.Rank;
-    }
-
-    private static string DescribeProductDefaults()
-    {
-        var defaults = new OptimizerOptions();
-        string Rate(string optimizer) => TrainingOptions.DefaultLearningRate(OptimizerFactory.Find(optimizer).Algorithm, pretrained: true).ToString("0.#e0", CultureInfo.InvariantCulture);
-        return string.Create(CultureInfo.InvariantCulture, $"every arm at the product's defaults: lr {Rate("adamw")} AdamW/SAM, {Rate("galore")} GaLore/LORENZA, {Rate("lora")} LoRA (#33's sweep); "
-            + $"rank {defaults.Rank}, scale {defaults.Scale}, T = {defaults.RefreshInterval}; ρ as the arm says");
     }
 
     private static Dictionary<string, IReadOnlyList<int>> FlippedRows(List<double> rates, int seeds, ComparisonData data) =>
