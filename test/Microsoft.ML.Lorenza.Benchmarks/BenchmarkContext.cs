@@ -17,6 +17,16 @@ public sealed class BenchmarkContext(string name, string[] args)
         : Directory.Exists(Path.Combine(RepoRoot, "..", "shared")) ? Path.GetFullPath(Path.Combine(RepoRoot, "..", "shared"))
         : null;
 
+    /// <summary>The CLI's sample reviews (`label` and `text` columns): texts any benchmark can use without ../shared.</summary>
+    public static Datasets.TextDataset SampleReviews() =>
+        Datasets.TextDataset.Load(Path.Combine(RepoRoot, "src", "Microsoft.ML.Lorenza.Cli", "SampleData", "reviews.tsv"), new("text", "label"));
+
+    /// <summary>SST-2's dev sentences from ../shared/data, or null when they are not there.</summary>
+    public static List<string>? Sst2DevSentences() =>
+        SharedRoot is { } shared && File.Exists(Path.Combine(shared, "data", "sst2", "dev.tsv"))
+            ? Datasets.TextDataset.Load(Path.Combine(shared, "data", "sst2", "dev.tsv"), new("sentence", "label")).Examples.Select(e => e.Text).ToList()
+            : null;
+
     /// <summary>The interpreter with Debian's PyTorch (the `python3` on PATH may lack torch).</summary>
     public static string Python => Environment.GetEnvironmentVariable("LORENZA_PYTHON") is { Length: > 0 } p ? p : "/usr/bin/python3";
 

@@ -21,10 +21,8 @@ public sealed class PredictPrecisionBenchmark : IBenchmark
     {
         var folder = context.Value("--model", Path.Combine(BenchmarkContext.RepoRoot, "lorenza-demo-model"));
         if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"{folder} not found: run `./build.sh lorenza demo` first, or pass --model DIR.");
-        var texts = File.ReadLines(Path.Combine(BenchmarkContext.RepoRoot, "src", "Microsoft.ML.Lorenza.Cli", "SampleData", "reviews.tsv")).Skip(1).Select(l => l.Split('\t')[0]).ToList();
-        var sets = new List<(string Name, List<string> Texts)> { ("sample reviews", texts) };
-        if (BenchmarkContext.SharedRoot is { } shared && File.Exists(Path.Combine(shared, "data", "sst2", "dev.tsv")))
-            sets.Add(("SST-2 dev", TextDataset.Load(Path.Combine(shared, "data", "sst2", "dev.tsv"), new ColumnSpec("sentence", "label")).Examples.Select(e => e.Text).ToList()));
+        var sets = new List<(string Name, List<string> Texts)> { ("sample reviews", BenchmarkContext.SampleReviews().Examples.Select(e => e.Text).ToList()) };
+        if (BenchmarkContext.Sst2DevSentences() is { } sst2) sets.Add(("SST-2 dev", sst2));
         using var f32 = TextClassifier.Load(folder, CPU, ComputePrecision.None);
         using var bf16 = TextClassifier.Load(folder, CPU, ComputePrecision.Bf16);
         var rounds = context.Quick ? 1 : 3;

@@ -33,7 +33,7 @@ public sealed class ProbePrecisionBenchmark : IBenchmark
         var (model, _) = ModelFolder.Load(folder, ["negative", "positive"], seed: 1);
         using var _model = model;
         var tokenizer = ModelFolder.LoadTokenizer(folder);
-        var data = TextDataset.Load(Path.Combine(BenchmarkContext.RepoRoot, "src", "Microsoft.ML.Lorenza.Cli", "SampleData", "reviews.tsv"), new ColumnSpec("text", "label"));
+        var data = BenchmarkContext.SampleReviews();
         var examples = data.Examples.Take(32).ToList();
         var batch = tokenizer.EncodeBatch(examples.Select(e => e.Text).ToList(), null, 128);
         var (ids, mask, types) = TextClassifier.ToTensors(batch, CPU);

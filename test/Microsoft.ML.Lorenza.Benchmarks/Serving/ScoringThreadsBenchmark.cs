@@ -20,7 +20,9 @@ public sealed class ScoringThreadsBenchmark : IBenchmark
 
     public void Run(BenchmarkContext context)
     {
-        var texts = Texts(out var textsName);
+        var sst2 = BenchmarkContext.Sst2DevSentences();
+        var texts = sst2 ?? BenchmarkContext.SampleReviews().Examples.Select(e => e.Text).ToList();
+        var textsName = sst2 is null ? "sample reviews" : "SST-2 dev sentences";
         var callers = context.Int("--threads", 8);
         var rounds = context.Int("--rounds", context.Quick ? 1 : 3);
         if (context.Quick) texts = texts.Take(64).ToList();
@@ -75,25 +77,11 @@ public sealed class ScoringThreadsBenchmark : IBenchmark
     private static bool SameLabels(float[][] a, float[][] b) =>
         a.Zip(b).All(p => Array.IndexOf(p.First, p.First.Max()) == Array.IndexOf(p.Second, p.Second.Max()));
 
-    private static List<string> Texts(out string name)
-    {
-        if (BenchmarkContext.SharedRoot is { } shared && File.Exists(Path.Combine(shared, "data", "sst2", "dev.tsv")))
-        {
-            name = "SST-2 dev sentences";
-            return TextDataset.Load(Path.Combine(shared, "data", "sst2", "dev.tsv"), new ColumnSpec("sentence", "label")).Examples.Select(e => e.Text).ToList();
-        }
-        name = "sample reviews";
-        return SampleReviews().Select(e => e.Text).ToList();
-    }
-
-    private static IReadOnlyList<TextExample> SampleReviews() =>
-        TextDataset.Load(Path.Combine(BenchmarkContext.RepoRoot, "src", "Microsoft.ML.Lorenza.Cli", "SampleData", "reviews.tsv"), new ColumnSpec("text", "label")).Examples;
-
     private static TextClassifier LoadOrMake(string folder)
     {
         if (folder.Length > 0) return TextClassifier.Load(folder);
         Console.WriteLine("no --model: MiniLM with a head trained for two steps on the sample reviews");
-        var reviews = TextDataset.FromExamples(SampleReviews().Take(64), "sample reviews");
+        var reviews = TextDataset.FromExamples(BenchmarkContext.SampleReviews().Examples.Take(64), "sample reviews");
         var options = new TrainingOptions
         {
             Model = { PretrainedModelPath = Pretrained.PretrainedModels.Resolve("minilm", new() { Log = Console.WriteLine }) },
