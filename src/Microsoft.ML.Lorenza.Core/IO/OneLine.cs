@@ -1,8 +1,12 @@
 namespace Microsoft.ML.Lorenza;
 
-/// <summary>Text from a file or a parser made fit for a one-line message: line breaks and other control characters as escapes.</summary>
+/// <summary>Text from a file, a server or a parser made fit for a one-line message.</summary>
 internal static class OneLine
 {
+    /// <summary>A name from outside, quoted in a refusal: its first 200 characters, control characters as '?'.</summary>
+    public static string Printable(string text) => new(text.Take(200).Select(c => char.IsControl(c) ? '?' : c).ToArray());
+
+    /// <summary>A whole message (a parser's, or one quoting names from a file): line breaks and other control characters as escapes.</summary>
     public static string Escape(string text)
     {
         if (!text.Any(char.IsControl)) return text;

@@ -71,8 +71,6 @@ internal static class PickleAllowList
     /// </summary>
     public static void Check(Stream pickle, string path, string entry) => new Scan(pickle, path, entry, null).Run();
 
-    /// <summary>A name from the file, for a message: its first 200 characters, control characters as '?'.</summary>
-    public static string Printable(string text) => new(text.Take(200).Select(c => char.IsControl(c) ? '?' : c).ToArray());
 
     private static InvalidDataException NotReadable(string path, string why, Exception? inner = null) =>
         new($"{path} is not a readable torch.save state dict ({why}); save the model as model.safetensors instead.", inner);
@@ -164,7 +162,7 @@ internal static class PickleAllowList
         private Global Allow(string module, string name)
         {
             var global = $"{module}.{name}";
-            return Globals.Contains(global) ? new Global(global) : throw Refused(Printable(global));
+            return Globals.Contains(global) ? new Global(global) : throw Refused(OneLine.Printable(global));
         }
 
         /// <summary>A persistent id: a storage, bounded by the archive's bytes (nothing to bound it by without one).</summary>
@@ -180,7 +178,7 @@ internal static class PickleAllowList
 
         /// <summary>The tensor's key in its dict: the string just below the call, or below a _rebuild_parameter around it.</summary>
         private string TensorName() =>
-            Enumerable.Range(1, Math.Min(3, stack.Count)).Select(i => stack[^i]).OfType<string>().Select(s => $"'{Printable(s)}'").FirstOrDefault() ?? "(unnamed)";
+            Enumerable.Range(1, Math.Min(3, stack.Count)).Select(i => stack[^i]).OfType<string>().Select(s => $"'{OneLine.Printable(s)}'").FirstOrDefault() ?? "(unnamed)";
 
         private InvalidDataException Refused(string what) =>
             new($"{path}'s pickle calls {what}, which a state dict never does: refusing it (nothing was run); use model.safetensors or a trusted file.");
@@ -274,7 +272,7 @@ internal static class PickleAllowList
         private long Index(long at)
         {
             var line = Line(out var whole);
-            return whole && long.TryParse(line, NumberStyles.None, CultureInfo.InvariantCulture, out var index) ? index : throw Damaged($"the memo index '{Printable(line)}'", at);
+            return whole && long.TryParse(line, NumberStyles.None, CultureInfo.InvariantCulture, out var index) ? index : throw Damaged($"the memo index '{OneLine.Printable(line)}'", at);
         }
 
         /// <summary>INT and LONG: a decimal number (INT's 00 and 01 are False and True), or null.</summary>

@@ -66,14 +66,14 @@ internal sealed class StorageBounds
             throw Refused($"{where}: a persistent id that is not ('storage', storage type, key, location, numel) with a literal numel");
         var typeName = type.Name[(type.Name.LastIndexOf('.') + 1)..];
         if (!typeName.EndsWith("Storage", StringComparison.Ordinal) || !Elements.TryGetValue(typeName[..^"Storage".Length], out var element))
-            throw Refused($"{where}: storage {Printable(key)} has the type {type.Name}, which is no storage type");
-        if (numel < 0) throw Refused($"{where}: storage {Printable(key)} claims {N(numel)} values");
+            throw Refused($"{where}: storage {OneLine.Printable(key)} has the type {type.Name}, which is no storage type");
+        if (numel < 0) throw Refused($"{where}: storage {OneLine.Printable(key)} claims {N(numel)} values");
         if (key.Contains('/') || !byKey.TryGetValue(key, out var entry))
-            throw Refused($"{where}: storage {Printable(key)} has no entry data/{Printable(key)} in the archive");
+            throw Refused($"{where}: storage {OneLine.Printable(key)} has no entry data/{OneLine.Printable(key)} in the archive");
         var holds = Measure(entry);
         var needs = Times(numel, element.Size);
         if (needs > holds)
-            throw Refused($"storage {Printable(key)} claims {N(numel)} {element.DType} values ({N(needs)} bytes) but {Printable(entry.FullName)} holds {N(holds)} bytes");
+            throw Refused($"storage {OneLine.Printable(key)} claims {N(numel)} {element.DType} values ({N(needs)} bytes) but {OneLine.Printable(entry.FullName)} holds {N(holds)} bytes");
         return new Storage(key, element.DType, element.Size, numel);
     }
 
@@ -89,7 +89,7 @@ internal sealed class StorageBounds
         var extent = values == 0 ? 0 : Add(offset, size.Zip(stride, (n, s) => Times(n - 1, s)).Aggregate(1L, Add));
         if (Math.Max(values, extent) > storage.Numel)
             throw Refused($"tensor {name} (size [{Dims(size)}], stride [{Dims(stride)}], offset {N(offset)}) needs {N(Math.Max(values, extent))} " +
-                          $"{storage.DType} values but storage {Printable(storage.Key)} holds {N(storage.Numel)}");
+                          $"{storage.DType} values but storage {OneLine.Printable(storage.Key)} holds {N(storage.Numel)}");
         tensorBytes = Add(tensorBytes, Times(values, storage.ElementSize));
         if (tensorBytes > Times(storageBytes, CopyLimit))
             throw Refused($"its tensors up to {name} take {N(tensorBytes)} bytes, more than {CopyLimit} times the {N(storageBytes)} bytes of the storages " +
@@ -112,7 +112,7 @@ internal sealed class StorageBounds
             }
             catch (Exception e) when (e is InvalidDataException or EndOfStreamException)
             {
-                throw Refused($"{Printable(entry.FullName)} cannot be read ({e.Message.Split('\n')[0]})");
+                throw Refused($"{OneLine.Printable(entry.FullName)} cannot be read ({e.Message.Split('\n')[0]})");
             }
         measured[entry] = bytes;
         storageBytes = Add(storageBytes, bytes);

@@ -36,7 +36,7 @@ internal sealed class HubCache(string root, HubModelId id)
     {
         if (file.Length == 0 || file.Length > 1024 || file.StartsWith('/') || Path.IsPathRooted(file) || file.Contains('\\')
             || file.Any(char.IsControl) || file.Split('/').Any(part => part is "" or "." or ".."))
-            throw new PretrainedModelException($"{where} names the file '{Printable(file)}', which would be written outside the model's snapshot folder; refusing it (the repository is malformed or not what it claims to be).");
+            throw new PretrainedModelException($"{where} names the file '{OneLine.Printable(file)}', which would be written outside the model's snapshot folder; refusing it (the repository is malformed or not what it claims to be).");
     }
 
     /// <summary>The commit a revision is known to point to: the revision itself when it is a commit, else refs/&lt;revision&gt;; null when unknown.</summary>
@@ -123,7 +123,7 @@ internal sealed class HubCache(string root, HubModelId id)
         CheckFileName(file, "the repository");
         var full = Path.GetFullPath(Path.Combine(folder, file.Replace('/', Path.DirectorySeparatorChar)));
         if (!full.StartsWith(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
-            throw new PretrainedModelException($"the file '{Printable(file)}' would be written outside {folder}; refusing it.");
+            throw new PretrainedModelException($"the file '{OneLine.Printable(file)}' would be written outside {folder}; refusing it.");
         return full;
     }
 
@@ -131,12 +131,10 @@ internal sealed class HubCache(string root, HubModelId id)
     public static string CheckedEtag(string etag) =>
         etag.Length is > 0 and <= 128 && etag.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_')
             ? etag
-            : throw new PretrainedModelException($"the hub sent the etag '{Printable(etag)}', which is not a plain file name; refusing it (is HF_ENDPOINT a Hugging Face Hub?).");
+            : throw new PretrainedModelException($"the hub sent the etag '{OneLine.Printable(etag)}', which is not a plain file name; refusing it (is HF_ENDPOINT a Hugging Face Hub?).");
 
     /// <summary>A commit as a snapshot folder's name: 40 hexadecimal digits, else refused (one line).</summary>
     public static string CheckedCommit(string commit) =>
         HubModelId.IsCommitHash(commit) ? commit
-            : throw new PretrainedModelException($"the hub sent the commit '{Printable(commit)}', which is not 40 hexadecimal digits; refusing it (is HF_ENDPOINT a Hugging Face Hub?).");
-
-    private static string Printable(string text) => new(text.Take(200).Select(c => char.IsControl(c) ? '?' : c).ToArray());
+            : throw new PretrainedModelException($"the hub sent the commit '{OneLine.Printable(commit)}', which is not 40 hexadecimal digits; refusing it (is HF_ENDPOINT a Hugging Face Hub?).");
 }
